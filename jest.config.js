@@ -1,0 +1,29 @@
+/** Unit tests sit beside the code; integration tests (real Postgres, real Temporal) live under test/. */
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
+/** Lets `./x.js` specifiers (Node16 style) resolve to the `.ts` source. */
+const moduleNameMapper = { '^(\\.{1,2}/.*)\\.js$': '$1' };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  // Integration tests wait on real servers; a wait is bounded by the test's own deadlines, not by speed.
+  testTimeout: 120_000,
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform,
+      moduleNameMapper,
+      testMatch: ['<rootDir>/src/**/*.test.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      moduleNameMapper,
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      // Runs only when an integration test is selected: obtains Temporal, starts Postgres and a dev server once.
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+    },
+  ],
+};

@@ -1,0 +1,54 @@
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import type { Pool } from 'pg';
+import { buildApp } from './api/app';
+import { loadConfig, requireSetting, temporalAddress, type Config } from './config';
+import { migrate } from './db/migrate';
+import { createPool } from './db/pool';
+import { createPseudonymizer } from './privacy/pseudonym';
+import { runMain } from './process';
+import { connectClient } from './temporal/connection';
+
+export interface RunningApi {
+  app: FastifyInstance;
+  url: string;
+}
+
+/** Builds the API over its dependencies and starts listening. */
+export async function startApi(options: { config: Config; pool: Pool; temporal: Client; pseudonymKey: string }): Promise<RunningApi> {
+  const { config } = options;
+  const app = buildApp(
+    {
+      pool: options.pool,
+      temporal: options.temporal,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      pseudonymize: createPseudonymizer(options.pseudonymKey),
+    },
+    { logLevel: config.LOG_LEVEL },
+  );
+  await app.listen({ host: config.HOST, port: config.PORT });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  return { app, url: `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}` };
+}
+
+/** `npm run api`: the API alone, against the configured Temporal and Postgres. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const databaseUrl = requireSetting(config, 'DATABASE_URL', 'the API alone needs a Postgres; `npm start` runs an embedded one');
+  const pseudonymKey = requireSetting(config, 'PSEUDONYM_KEY', 'the API alone must share the key of every other API replica');
+  const pool = createPool(databaseUrl, config.DATABASE_POOL_MAX, (err) => console.error('postgres:', err.message));
+  await migrate(pool);
+  const temporal = await connectClient({ address: temporalAddress(config), namespace: config.TEMPORAL_NAMESPACE, waitMs: 30_000 });
+  const api = await startApi({ config, pool, temporal, pseudonymKey });
+  console.log(`API listening on ${api.url}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await api.app.close();
+  await temporal.connection.close();
+  await pool.end();
+}
+
+if (require.main === module) runMain(main);

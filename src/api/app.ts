@@ -1,0 +1,22 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ApiDeps } from './deps';
+import { errorHandler } from './errors';
+import { healthRoutes } from './routes/health';
+import { inboxRoutes } from './routes/inbox';
+import { trackRoutes } from './routes/track';
+
+/** Segment's limit on one event; larger bodies get 413 before any parsing. */
+const BODY_LIMIT_BYTES = 32 * 1024;
+
+/** The HTTP API with every route, ready to `listen` or `inject`. */
+export function buildApp(deps: ApiDeps, options: { logLevel?: string } = {}): FastifyInstance {
+  const app = Fastify({ logger: { level: options.logLevel ?? 'info' }, bodyLimit: BODY_LIMIT_BYTES });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}` });
+  });
+  healthRoutes(app, deps);
+  trackRoutes(app, deps);
+  inboxRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,81 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodError } from 'zod';
+
+export interface FieldProblem {
+  /** Dotted path of the field, e.g. `properties.plan` or `userId`. */
+  path: string;
+  reason: string;
+}
+
+/** The client sent something we cannot accept; answered with 400 and every field at fault. */
+export class ValidationError extends Error {
+  readonly statusCode = 400;
+  constructor(readonly problems: FieldProblem[]) {
+    super(problems.map((p) => `${p.path || '(body)'}: ${p.reason}`).join('; '));
+    this.name = 'ValidationError';
+  }
+
+  static fromZod(error: ZodError, prefix?: string): ValidationError {
+    return new ValidationError(
+      error.issues.map((issue) => ({
+        path: [prefix, ...issue.path.map(String)].filter((part) => part !== undefined && part !== '').join('.'),
+        reason: issue.message,
+      })),
+    );
+  }
+}
+
+/** A dependency (Temporal, Postgres) is down; nothing was written, so the client may retry after `retryAfterSeconds`. */
+export class ServiceUnavailableError extends Error {
+  readonly statusCode = 503;
+  constructor(
+    readonly dependency: string,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`${dependency} is unavailable; nothing was recorded, retry later`, options);
+    this.name = 'ServiceUnavailableError';
+  }
+}
+
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03']);
+/** gRPC UNAVAILABLE and DEADLINE_EXCEEDED. */
+const UNAVAILABLE_GRPC = new Set([14, 4]);
+
+/** True when the error (or one of its causes) says a server could not be reached, not that the request was wrong. */
+export function isUnavailable(err: unknown): boolean {
+  for (let current: unknown = err, depth = 0; current && depth < 8; depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (typeof code === 'number' && UNAVAILABLE_GRPC.has(code)) return true;
+    if (typeof message === 'string' && /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(message)) {
+      return true;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** Maps every error to a JSON answer; only a real fault of ours is a 500. */
+export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  if (error instanceof ValidationError) {
+    void reply.status(400).send({ error: 'invalid_request', message: error.message, problems: error.problems });
+    return;
+  }
+  if (error instanceof ServiceUnavailableError || isUnavailable(error)) {
+    const retryAfter = error instanceof ServiceUnavailableError ? error.retryAfterSeconds : 5;
+    request.log.warn({ err: error }, 'dependency unavailable');
+    void reply
+      .status(503)
+      .header('Retry-After', String(retryAfter))
+      .send({ error: 'unavailable', message: 'A service Beckon depends on is unavailable; nothing was recorded. Retry later.' });
+    return;
+  }
+  const statusCode = (error as FastifyError).statusCode;
+  if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
+    void reply.status(statusCode).send({ error: 'bad_request', message: error.message });
+    return;
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  void reply.status(500).send({ error: 'internal', message: 'Internal error; it has been logged.' });
+}

@@ -1,0 +1,15 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiDeps } from '../deps';
+
+/** `GET /healthz`: 200 when Postgres and Temporal answer, else 503 naming the one that did not. */
+export function healthRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.get('/healthz', async (_request, reply) => {
+    const checks = await Promise.allSettled([
+      deps.pool.query('SELECT 1'),
+      deps.temporal.connection.workflowService.getSystemInfo({}),
+    ]);
+    const [postgres, temporal] = checks.map((check) => (check.status === 'fulfilled' ? 'ok' : 'unavailable'));
+    const healthy = postgres === 'ok' && temporal === 'ok';
+    return reply.status(healthy ? 200 : 503).send({ status: healthy ? 'ok' : 'degraded', postgres, temporal });
+  });
+}

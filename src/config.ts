@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/** The environment Beckon reads; every variable has a one-line description (shown by `npm run config:docs`). */
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const configSchema = z.object({
+  HOST: z.string().min(1).default('127.0.0.1').describe('Interface the HTTP API binds to (0.0.0.0 in containers).'),
+  PORT: port.default(3000).describe('Port of the HTTP API.'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('Log level of the API and the worker.'),
+  DATA_DIR: z.string().min(1).default('.data').describe('Folder for local state of `npm start`: Temporal SQLite file, embedded Postgres, dev key.'),
+
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'must be host:port')
+    .optional()
+    .describe('Temporal frontend host:port; when unset, `npm start` runs a dev server, and the worker and API alone use 127.0.0.1:7233.'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default').describe('Temporal namespace of all Beckon workflows.'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('beckon').describe('Task queue the worker polls and the API starts workflows on.'),
+  TEMPORAL_DEV_PORT: port.default(7233).describe('gRPC port of the dev Temporal server that `npm start` runs.'),
+  TEMPORAL_UI_PORT: port.default(8233).describe('Port of the Temporal Web UI of the dev server that `npm start` runs.'),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional().describe('Path of a `temporal` CLI to use instead of the one on PATH or built into .tools/.'),
+
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional()
+    .describe('PostgreSQL connection URL; when unset, `npm start` runs embedded Postgres (PGlite) under DATA_DIR.'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10).describe('Most Postgres connections one process opens.'),
+  EMBEDDED_PG_PORT: port.default(54329).describe('Port of the embedded Postgres socket that `npm start` opens when DATABASE_URL is unset.'),
+
+  PSEUDONYM_KEY: z
+    .string()
+    .min(32, 'must be at least 32 characters (use `openssl rand -hex 32`)')
+    .optional()
+    .describe('Secret key of the HMAC that turns user IDs into pseudonyms; `npm start` generates one under DATA_DIR when unset.'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** A configuration that cannot start Beckon; the message names each variable and the reason. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; reason: string }[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.reason}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment once; empty strings count as unset so `FOO=` in a .env file means "use the default". */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = configSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({ variable: issue.path.join('.') || '(environment)', reason: issue.message })),
+    );
+  }
+  return parsed.data;
+}
+
+/** Temporal address the worker and API connect to when none is configured. */
+export function temporalAddress(config: Config): string {
+  return config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_PORT}`;
+}
+
+/** The value a process needs but may not default, with the reason; used by `npm run api` and `npm run worker`. */
+export function requireSetting<K extends keyof Config>(config: Config, key: K, why: string): NonNullable<Config[K]> {
+  const value = config[key];
+  if (value === undefined || value === null) throw new ConfigError([{ variable: String(key), reason: `required: ${why}` }]);
+  return value as NonNullable<Config[K]>;
+}
+
+/** Markdown table of every variable, for the README. */
+export function configTable(): string {
+  const rows = Object.entries(configSchema.shape).map(([name, schema]) => {
+    const def = schema.safeParse(undefined);
+    const defaultValue = def.success && def.data !== undefined ? `\`${String(def.data)}\`` : '(unset)';
+    return `| \`${name}\` | ${defaultValue} | ${schema.description ?? ''} |`;
+  });
+  return ['| variable | default | what it is |', '|---|---|---|', ...rows].join('\n');
+}

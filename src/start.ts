@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ensureTemporalCli } from '../scripts/tools/temporal-cli';
+import { startApi } from './api';
+import { loadConfig, type Config } from './config';
+import { startEmbeddedPostgres } from './db/embedded';
+import { migrate } from './db/migrate';
+import { createPool } from './db/pool';
+import { runMain } from './process';
+import { connectClient } from './temporal/connection';
+import { startDevServer, type DevServer } from './temporal/dev-server';
+import { ensureSearchAttributes } from './temporal/search-attributes';
+import { startWorker } from './worker';
+
+const say = (message: string) => console.log(`[beckon] ${message}`);
+
+/** The dev key is made once and kept under DATA_DIR, so pseudonyms (and workflow IDs) stay the same across restarts. */
+function devPseudonymKey(dataDir: string): string {
+  const file = join(dataDir, 'pseudonym.key');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+  return readFileSync(file, 'utf8').trim();
+}
+
+async function startTemporal(config: Config, dataDir: string): Promise<{ address: string; uiUrl?: string; server?: DevServer }> {
+  if (config.TEMPORAL_ADDRESS) return { address: config.TEMPORAL_ADDRESS };
+  const cliPath = await ensureTemporalCli({ log: say });
+  const server = startDevServer({
+    cliPath,
+    port: config.TEMPORAL_DEV_PORT,
+    uiPort: config.TEMPORAL_UI_PORT,
+    dbFile: join(dataDir, 'temporal.sqlite'),
+    namespace: config.TEMPORAL_NAMESPACE,
+    log: (line) => console.log(`[temporal] ${line}`),
+  });
+  say(`Temporal dev server starting on ${server.address} (pid ${server.process.pid})`);
+  return { address: server.address, uiUrl: server.uiUrl, server };
+}
+
+/** `npm start`: Temporal, Postgres, the worker and the API in one command; Ctrl-C stops all of it. */
+async function main(): Promise<void> {
+  const started = Date.now();
+  const config = loadConfig();
+  const dataDir = resolve(config.DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+
+  const cleanups: (() => Promise<void>)[] = [];
+  let stopping = false;
+  const stopAll = async (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`stopping (${reason})...`);
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: Error) => say(`while stopping: ${err.message}`));
+    say('stopped');
+  };
+  const stopped = new Promise<void>((resolveStopped) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(signal, () => {
+        if (stopping) {
+          say('second signal: exiting now');
+          process.exit(130);
+        }
+        void stopAll(signal).then(resolveStopped);
+      });
+    }
+  });
+
+  try {
+    let databaseUrl = config.DATABASE_URL;
+    if (!databaseUrl) {
+      const embedded = await startEmbeddedPostgres({ dataDir: join(dataDir, 'pglite'), port: config.EMBEDDED_PG_PORT });
+      cleanups.push(() => embedded.stop());
+      databaseUrl = embedded.url;
+      say(`embedded Postgres (PGlite) on ${databaseUrl}`);
+    }
+    const pool = createPool(databaseUrl, config.DATABASE_POOL_MAX, (err) => say(`postgres: ${err.message}`));
+    cleanups.push(() => pool.end());
+    const report = await migrate(pool);
+    say(`migrations: ${report.applied.length} applied, ${report.alreadyApplied} already in place`);
+
+    const temporal = await startTemporal(config, dataDir);
+    if (temporal.server) {
+      const server = temporal.server;
+      cleanups.push(() => server.stop());
+      server.process.once('exit', (code) => {
+        if (!stopping) say(`Temporal dev server exited with code ${code}; is port ${config.TEMPORAL_DEV_PORT} taken? Set TEMPORAL_ADDRESS to use a running server.`);
+        void stopAll('Temporal dev server exited').then(() => process.exit(1));
+      });
+    }
+    const client = await connectClient({ address: temporal.address, namespace: config.TEMPORAL_NAMESPACE, waitMs: 60_000 });
+    cleanups.push(() => client.connection.close());
+    const registered = await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
+    if (registered.length > 0) say(`registered search attributes: ${registered.join(', ')}`);
+
+    const effective: Config = { ...config, TEMPORAL_ADDRESS: temporal.address };
+    const worker = await startWorker({ config: effective, pool });
+    cleanups.push(() => worker.shutdown());
+    const api = await startApi({
+      config: effective,
+      pool,
+      temporal: client,
+      pseudonymKey: config.PSEUDONYM_KEY ?? devPseudonymKey(dataDir),
+    });
+    cleanups.push(() => api.app.close());
+
+    say(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    say(`API            ${api.url}   (health: ${api.url}/healthz)`);
+    if (temporal.uiUrl) say(`Temporal Web UI ${temporal.uiUrl}`);
+    say(`Temporal       ${temporal.address}, namespace "${config.TEMPORAL_NAMESPACE}", task queue "${config.TEMPORAL_TASK_QUEUE}"`);
+    say(`try: curl -s -X POST ${api.url}/v1/track -H 'content-type: application/json' -d '{"userId":"ada","event":"Signed Up"}'`);
+    say(`then: curl -s ${api.url}/v1/users/ada/inbox`);
+    say('Ctrl-C stops everything');
+  } catch (err) {
+    await stopAll('start-up failed');
+    throw err;
+  }
+  await stopped;
+}
+
+if (require.main === module) runMain(main);

@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { searchAttributeFlags } from './search-attributes';
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | undefined;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface DevServerOptions {
+  cliPath: string;
+  port: number;
+  /** Undefined runs it headless. */
+  uiPort?: number;
+  /** SQLite file that keeps workflows across restarts; undefined keeps them in memory. */
+  dbFile?: string;
+  namespace: string;
+  /** Receives the server's own output lines. */
+  log?: (line: string) => void;
+}
+
+/**
+ * Runs `temporal server start-dev` as a child process with Beckon's search attributes registered.
+ * The caller waits for it with `connectClient(..., waitMs)`; `stop()` ends it and waits for the exit.
+ */
+export function startDevServer(options: DevServerOptions): DevServer {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--namespace', options.namespace];
+  args.push('--log-level', 'warn', ...searchAttributeFlags());
+  if (options.uiPort === undefined) args.push('--headless');
+  else args.push('--ui-port', String(options.uiPort));
+  if (options.dbFile) {
+    mkdirSync(dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = options.log ?? (() => {});
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => chunk.split('\n').filter(Boolean).forEach(log));
+  }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    address: `127.0.0.1:${options.port}`,
+    uiUrl: options.uiPort === undefined ? undefined : `http://127.0.0.1:${options.uiPort}`,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}

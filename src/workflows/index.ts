@@ -1,0 +1,2 @@
+export { userWorkflow } from './user';
+export { journeyWorkflow } from './journey';
