@@ -22,6 +22,7 @@ module.exports = {
       moduleNameMapper,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       // Runs only when an integration test is selected: obtains Temporal, starts Postgres and a dev server once.
+      setupFiles: ['<rootDir>/test/support/quiet-sdk.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },

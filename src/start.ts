@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ensureTemporalCli } from '../scripts/tools/temporal-cli';
 import { startApi } from './api';
 import { loadConfig, type Config } from './config';
@@ -31,7 +32,10 @@ async function startTemporal(config: Config, dataDir: string): Promise<{ address
     uiPort: config.TEMPORAL_UI_PORT,
     dbFile: join(dataDir, 'temporal.sqlite'),
     namespace: config.TEMPORAL_NAMESPACE,
-    log: (line) => console.log(`[temporal] ${line}`),
+    // The dev server's own warnings (retries while it starts and stops) would drown Beckon's output.
+    log: (line) => {
+      if (!/level=(WARN|INFO|DEBUG)/.test(line)) console.log(`[temporal] ${line}`);
+    },
   });
   say(`Temporal dev server starting on ${server.address} (pid ${server.process.pid})`);
   return { address: server.address, uiUrl: server.uiUrl, server };
@@ -41,11 +45,14 @@ async function startTemporal(config: Config, dataDir: string): Promise<{ address
 async function main(): Promise<void> {
   const started = Date.now();
   const config = loadConfig();
+  // The SDK's info lines (the workflow bundle's webpack report) would bury the URLs a newcomer needs.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const dataDir = resolve(config.DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
 
   const cleanups: (() => Promise<void>)[] = [];
   let stopping = false;
+  let stoppingSince = 0;
   const stopAll = async (reason: string) => {
     if (stopping) return;
     stopping = true;
@@ -56,10 +63,13 @@ async function main(): Promise<void> {
   const stopped = new Promise<void>((resolveStopped) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.on(signal, () => {
+        // Ctrl-C reaches us twice at once (from the terminal and relayed by npm/tsx); only a later one forces exit.
         if (stopping) {
-          say('second signal: exiting now');
+          if (Date.now() - stoppingSince < 3000) return;
+          say('second Ctrl-C: exiting without a clean stop');
           process.exit(130);
         }
+        stoppingSince = Date.now();
         void stopAll(signal).then(resolveStopped);
       });
     }
@@ -83,7 +93,8 @@ async function main(): Promise<void> {
       const server = temporal.server;
       cleanups.push(() => server.stop());
       server.process.once('exit', (code) => {
-        if (!stopping) say(`Temporal dev server exited with code ${code}; is port ${config.TEMPORAL_DEV_PORT} taken? Set TEMPORAL_ADDRESS to use a running server.`);
+        if (stopping) return;
+        say(`Temporal dev server exited (code ${code}); is port ${config.TEMPORAL_DEV_PORT} taken? Set TEMPORAL_ADDRESS to use a running server.`);
         void stopAll('Temporal dev server exited').then(() => process.exit(1));
       });
     }

@@ -1,13 +1,18 @@
 import { z } from 'zod';
 
-const userId = z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+/** A string field whose errors read "is required" / "must be a string" rather than zod's defaults. */
+function text() {
+  return z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
+}
+
+const userId = text().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
 
 /** Body of `POST /v1/track`: one thing a user did. */
 export const trackBody = z.object({
   userId,
-  event: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  properties: z.record(z.string(), z.unknown()).default({}),
-  messageId: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+  event: text().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  properties: z.record(z.string(), z.unknown(), { error: 'must be an object' }).default({}),
+  messageId: text().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
   timestamp: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T09:00:00Z' }).optional(),
 });
 export type TrackBody = z.infer<typeof trackBody>;

@@ -27,6 +27,12 @@ export async function migrate(pool: Pool, migrations: readonly Migration[] = all
         if (doneIds.has(migration.id)) continue;
         await client.query('BEGIN');
         try {
+          // Checked again inside the transaction: embedded PGlite is one session, where the advisory lock excludes nobody.
+          const again = await client.query('SELECT 1 FROM schema_migrations WHERE id = $1', [migration.id]);
+          if (again.rowCount) {
+            await client.query('ROLLBACK');
+            continue;
+          }
           await client.query(migration.sql);
           await client.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [migration.id, migration.name]);
           await client.query('COMMIT');

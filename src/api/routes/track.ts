@@ -9,6 +9,8 @@ import type { ApiDeps } from '../deps';
 import { trackBody } from '../schemas';
 import { parse } from '../validate';
 
+const TEMPORAL_DEADLINE_MS = 5_000;
+
 /** `POST /v1/track`: records the user and signals their workflow, starting it on the first event. */
 export function trackRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const users = createUserRepository(deps.pool);
@@ -27,14 +29,17 @@ export function trackRoutes(app: FastifyInstance, deps: ApiDeps): void {
     await users.touch(body.userId, pseudonym);
     const start: UserWorkflowInput = { version: 1, pseudonym };
     const signal: EventSignal = { version: 1, event };
-    await deps.temporal.workflow.signalWithStart<typeof userWorkflow, [EventSignal]>('userWorkflow', {
-      workflowId: userWorkflowId(pseudonym),
-      taskQueue: deps.taskQueue,
-      args: [start],
-      signal: eventSignal,
-      signalArgs: [signal],
-      typedSearchAttributes: [{ key: beckonUser, value: pseudonym }],
-    });
+    // A bounded wait: past it the client gets 503 and retries, instead of holding the request while Temporal is down.
+    await deps.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
+      deps.temporal.workflow.signalWithStart<typeof userWorkflow, [EventSignal]>('userWorkflow', {
+        workflowId: userWorkflowId(pseudonym),
+        taskQueue: deps.taskQueue,
+        args: [start],
+        signal: eventSignal,
+        signalArgs: [signal],
+        typedSearchAttributes: [{ key: beckonUser, value: pseudonym }],
+      }),
+    );
     return reply.status(200).send({ success: true, messageId: event.messageId });
   });
 }

@@ -1,0 +1,75 @@
+import type { Pool } from 'pg';
+import { migrate } from '../../src/db/migrate';
+import { migrations } from '../../src/db/migrations';
+import { createPool } from '../../src/db/pool';
+import { testDatabaseUrl } from '../support/env';
+
+/** A database of its own on the test server, so migrations run from scratch; undefined where the server has only one (PGlite). */
+async function freshDatabase(admin: Pool, name: string): Promise<string | undefined> {
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(testDatabaseUrl());
+  url.pathname = `/${name}`;
+  const probe = createPool(url.toString(), 1);
+  try {
+    const current = await probe.query<{ db: string }>('SELECT current_database() AS db');
+    return current.rows[0]?.db === name ? url.toString() : undefined;
+  } finally {
+    await probe.end();
+  }
+}
+
+describe('migrate', () => {
+  const name = `beckon_migrate_${Date.now().toString(36)}`;
+  let admin: Pool;
+  let url: string;
+
+  beforeAll(async () => {
+    admin = createPool(testDatabaseUrl(), 1);
+    const fresh = await freshDatabase(admin, name);
+    // Embedded PGlite serves one database: there the test runs on the already migrated one, proving idempotence only.
+    url = fresh ?? testDatabaseUrl();
+    if (!fresh) console.warn('migrate test: the test Postgres has a single database (PGlite); from-scratch race not exercised');
+  });
+
+  afterAll(async () => {
+    if (url !== testDatabaseUrl()) await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('applies every migration once, also when two processes start at the same moment', async () => {
+    const first = createPool(url, 3);
+    const second = createPool(url, 3);
+    try {
+      const reports = await Promise.all([migrate(first), migrate(second)]);
+      const applied = reports.flatMap((report) => report.applied);
+      if (url !== testDatabaseUrl()) {
+        expect(applied).toHaveLength(migrations.length);
+        expect(new Set(applied).size).toBe(migrations.length);
+      }
+
+      const again = await migrate(first);
+      expect(again).toEqual({ applied: [], alreadyApplied: migrations.length });
+
+      const tables = await first.query<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+      );
+      expect(tables.rows.map((row) => row.table_name)).toEqual(expect.arrayContaining(['inbox_messages', 'schema_migrations', 'users']));
+    } finally {
+      await Promise.all([first.end(), second.end()]);
+    }
+  });
+
+  it('rolls a failing migration back whole and names it', async () => {
+    const pool = createPool(url, 1);
+    try {
+      const broken = [...migrations, { id: 999, name: 'broken on purpose', sql: 'CREATE TABLE half_done (id int); SELECT * FROM no_such_table;' }];
+      await expect(migrate(pool, broken)).rejects.toThrow(/migration 999 \(broken on purpose\) failed/);
+      const halfDone = await pool.query(`SELECT to_regclass('half_done') AS exists`);
+      expect(halfDone.rows[0].exists).toBeNull();
+      const recorded = await pool.query('SELECT id FROM schema_migrations WHERE id = 999');
+      expect(recorded.rowCount).toBe(0);
+    } finally {
+      await pool.end();
+    }
+  });
+});
