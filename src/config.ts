@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
 /** The environment Beckon reads; every variable has a one-line description (shown by `npm run config:docs`). */
-const port = z.coerce.number().int().min(0).max(65535);
+const port = z.coerce
+  .number({ error: 'must be a port number (0-65535)' })
+  .int('must be a port number (0-65535)')
+  .min(0, 'must be a port number (0-65535)')
+  .max(65535, 'must be a port number (0-65535)');
 
 export const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1').describe('Interface the HTTP API binds to (0.0.0.0 in containers).'),
@@ -69,7 +73,7 @@ export function temporalAddress(config: Config): string {
 export function requireSetting<K extends keyof Config>(config: Config, key: K, why: string): NonNullable<Config[K]> {
   const value = config[key];
   if (value === undefined || value === null) throw new ConfigError([{ variable: String(key), reason: `required: ${why}` }]);
-  return value as NonNullable<Config[K]>;
+  return value;
 }
 
 /** Markdown table of every variable, for the README. */

@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { freePort } from '../support/ports';
+import { request } from '../support/http';
+import { cleanEnv, isAlive, runEntryPoint, type RunningProcess } from '../support/processes';
+import { uniqueUserId } from '../support/env';
+
+/**
+ * `npm start` as a newcomer runs it: embedded Postgres, a dev Temporal server with its Web UI, the
+ * worker and the API in one command. The test walks the README's slice over HTTP, finds the workflows
+ * in Temporal and through the Web UI's own HTTP API, then stops it with SIGINT (Ctrl-C) and checks
+ * that nothing is left running.
+ */
+describe('npm start', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'beckon-start-'));
+  let beckon: RunningProcess;
+  let ports: { api: number; temporal: number; ui: number; pg: number };
+
+  beforeAll(async () => {
+    ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), pg: await freePort() };
+    beckon = runEntryPoint('src/start.ts', cleanEnv({
+      DATA_DIR: dataDir,
+      PORT: String(ports.api),
+      TEMPORAL_DEV_PORT: String(ports.temporal),
+      TEMPORAL_UI_PORT: String(ports.ui),
+      EMBEDDED_PG_PORT: String(ports.pg),
+      LOG_LEVEL: 'warn',
+    }));
+    await beckon.waitFor(/\[beckon\] Ctrl-C stops everything/, 180_000);
+  });
+
+  afterAll(async () => {
+    await beckon?.stop('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints the URLs, turns a Signed Up event into an inbox message, and shows both workflows in Temporal and its Web UI', async () => {
+    const api = `http://127.0.0.1:${ports.api}`;
+    expect(beckon.output()).toContain(`API            ${api}`);
+    expect(beckon.output()).toContain(`Temporal Web UI http://127.0.0.1:${ports.ui}`);
+
+    const userId = uniqueUserId('newcomer');
+    const tracked = await request(api, { method: 'POST', url: '/v1/track', payload: { userId, event: 'Signed Up' } });
+    expect(tracked.statusCode).toBe(200);
+
+    const deadline = Date.now() + 60_000;
+    let messages: { title: string }[] = [];
+    while (messages.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      messages = (await request(api, { method: 'GET', url: `/v1/users/${userId}/inbox` })).json().messages;
+    }
+    expect(messages).toEqual([expect.objectContaining({ title: 'Welcome aboard!' })]);
+
+    const client = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${ports.temporal}` }) });
+    try {
+      const journeys: { workflowId: string; status: string; memo?: Record<string, unknown> }[] = [];
+      for await (const execution of client.workflow.list({ query: `BeckonCampaign = 'welcome'` })) {
+        journeys.push({ workflowId: execution.workflowId, status: execution.status.name, memo: execution.memo });
+      }
+      expect(journeys).toHaveLength(1);
+      const journey = journeys[0]!;
+      expect(journey.workflowId).toMatch(/^journey:welcome:[A-Za-z0-9_-]{22}:1$/);
+      expect(journey.memo).toEqual({ campaignName: 'Welcome new users' });
+      const pseudonym = journey.workflowId.split(':')[2]!;
+      const user = await client.workflow.getHandle(`user:${pseudonym}`).describe();
+      expect(user.status.name).toBe('RUNNING');
+      expect(JSON.stringify(await client.workflow.getHandle(`user:${pseudonym}`).fetchHistory())).not.toContain(userId);
+
+      // The Web UI answers, and its own API (what its pages render) lists both workflows.
+      const ui = `http://127.0.0.1:${ports.ui}`;
+      expect((await request(ui, { method: 'GET', url: '/' })).statusCode).toBe(200);
+      const listed = await request(ui, { method: 'GET', url: `/api/v1/namespaces/default/workflows?query=${encodeURIComponent(`BeckonUser = '${pseudonym}' OR WorkflowId = 'user:${pseudonym}'`)}` });
+      expect(listed.statusCode).toBe(200);
+      const ids = (listed.json().executions as { execution: { workflowId: string } }[]).map((e) => e.execution.workflowId).sort();
+      expect(ids).toEqual([`journey:welcome:${pseudonym}:1`, `user:${pseudonym}`]);
+    } finally {
+      await client.connection.close();
+    }
+  });
+
+  it('stops everything on Ctrl-C, leaving no process behind', async () => {
+    const temporalPid = Number(beckon.output().match(/Temporal dev server starting on \S+ \(pid (\d+)\)/)?.[1]);
+    expect(isAlive(temporalPid)).toBe(true);
+    const code = await beckon.stop('SIGINT');
+    expect(beckon.output()).toContain('[beckon] stopped');
+    expect(code).toBe(0);
+    expect(isAlive(temporalPid)).toBe(false);
+  });
+});
