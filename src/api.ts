@@ -8,6 +8,7 @@ import { createPool } from './db/pool';
 import { createPseudonymizer } from './privacy/pseudonym';
 import { runMain } from './process';
 import { connectClient } from './temporal/connection';
+import { ensureSearchAttributes } from './temporal/search-attributes';
 
 export interface RunningApi {
   app: FastifyInstance;
@@ -40,6 +41,11 @@ async function main(): Promise<void> {
   const pool = createPool(databaseUrl, config.DATABASE_POOL_MAX, (err) => console.error('postgres:', err.message));
   await migrate(pool);
   const temporal = await connectClient({ address: temporalAddress(config), namespace: config.TEMPORAL_NAMESPACE, waitMs: 30_000 });
+  await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE).then(
+    (added) => added.length > 0 && console.log(`registered search attributes: ${added.join(', ')}`),
+    // Temporal Cloud and locked-down clusters refuse this call; there an operator registers them once (README).
+    (err: Error) => console.warn(`could not register search attributes (${err.message}); register them as the README shows`),
+  );
   const api = await startApi({ config, pool, temporal, pseudonymKey });
   console.log(`API listening on ${api.url}`);
   await new Promise<void>((resolve) => {
