@@ -2,6 +2,9 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { buildApp } from './api/app';
+import { cachedRevision } from './api/catalog-revision';
+import { describePublish, publishCampaignFolder } from './campaigns/publish';
+import { createCampaignRepository } from './db/campaigns';
 import { loadConfig, requireSetting, temporalAddress, type Config } from './config';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
@@ -24,6 +27,7 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
       temporal: options.temporal,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       pseudonymize: createPseudonymizer(options.pseudonymKey),
+      catalogRevision: cachedRevision(() => createCampaignRepository(options.pool).revision()),
     },
     { logLevel: config.LOG_LEVEL },
   );
@@ -40,6 +44,7 @@ async function main(): Promise<void> {
   const pseudonymKey = requireSetting(config, 'PSEUDONYM_KEY', 'the API alone must share the key of every other API replica');
   const pool = createPool(databaseUrl, config.DATABASE_POOL_MAX, (err) => console.error('postgres:', err.message));
   await migrate(pool);
+  console.log(`campaigns: ${describePublish(await publishCampaignFolder(pool, config.CAMPAIGNS_DIR))}`);
   const temporal = await connectClient({ address: temporalAddress(config), namespace: config.TEMPORAL_NAMESPACE, waitMs: 30_000 });
   await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE).then(
     (added) => added.length > 0 && console.log(`registered search attributes: ${added.join(', ')}`),

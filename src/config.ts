@@ -35,6 +35,12 @@ export const configSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10).describe('Most Postgres connections one process opens.'),
   EMBEDDED_PG_PORT: port.default(54329).describe('Port of the embedded Postgres socket that `npm start` opens when DATABASE_URL is unset.'),
 
+  CAMPAIGNS_DIR: z
+    .string()
+    .min(1)
+    .default('campaigns')
+    .describe('Folder of campaign definitions (YAML/JSON) and policy.yaml, published as new versions when they change at start.'),
+
   PSEUDONYM_KEY: z
     .string()
     .min(32, 'must be at least 32 characters (use `openssl rand -hex 32`)')

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ensureTemporalCli } from '../scripts/tools/temporal-cli';
 import { startApi } from './api';
+import { describePublish, publishCampaignFolder } from './campaigns/publish';
 import { loadConfig, type Config } from './config';
 import { startEmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
     cleanups.push(() => pool.end());
     const report = await migrate(pool);
     say(`migrations: ${report.applied.length} applied, ${report.alreadyApplied} already in place`);
+    say(`campaigns from ${config.CAMPAIGNS_DIR}/: ${describePublish(await publishCampaignFolder(pool, config.CAMPAIGNS_DIR))}`);
 
     const temporal = await startTemporal(config, dataDir);
     if (temporal.server) {

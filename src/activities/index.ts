@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
-import { createInAppActivities } from './in-app';
+import { createCatalogActivities } from './catalog';
+import { createMessageActivities } from './messages';
 
 export interface ActivityDeps {
   pool: Pool;
@@ -8,7 +9,8 @@ export interface ActivityDeps {
 /** Every activity the worker registers, built from explicit dependencies (no module-level singletons). */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createInAppActivities(deps),
+    ...createCatalogActivities(deps),
+    ...createMessageActivities(deps),
   };
 }
 

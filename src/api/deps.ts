@@ -7,4 +7,6 @@ export interface ApiDeps {
   temporal: Client;
   taskQueue: string;
   pseudonymize: (userId: string) => string;
+  /** The campaign catalog revision, cached: stamped on each event so user workflows reload campaigns only when they change. */
+  catalogRevision: () => Promise<number>;
 }

@@ -34,4 +34,35 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX inbox_messages_by_user ON inbox_messages (pseudonym, id DESC);
     `,
   },
+  {
+    id: 2,
+    name: 'campaign versions and the catalog revision',
+    sql: `
+      CREATE TABLE campaigns (
+        id              text PRIMARY KEY,
+        name            text NOT NULL,
+        status          text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'paused', 'archived')),
+        current_version integer NOT NULL,
+        updated_at      timestamptz NOT NULL DEFAULT now()
+      );
+
+      CREATE TABLE campaign_versions (
+        campaign_id text NOT NULL REFERENCES campaigns (id),
+        version     integer NOT NULL,
+        definition  jsonb NOT NULL,
+        compiled    jsonb NOT NULL,
+        checksum    text NOT NULL,
+        source      text NOT NULL,
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (campaign_id, version)
+      );
+
+      -- One row: bumped by every change to the active campaigns, so user workflows know when to reload.
+      CREATE TABLE campaign_catalog (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        revision  bigint NOT NULL
+      );
+      INSERT INTO campaign_catalog (singleton, revision) VALUES (true, 0);
+    `,
+  },
 ];

@@ -19,10 +19,10 @@ export interface HistoryView {
 }
 
 export type UserCondition =
-  | { type: 'trait'; filter: PropertyFilter }
-  | { type: 'did'; event: string; withinMs?: number; atLeast?: number }
-  | { type: 'did_not'; event: string; withinMs?: number }
-  | { type: 'event_count'; event: string; op: 'gt' | 'gte' | 'lt' | 'lte' | 'equals'; value: number }
+  | { type: 'trait'; filter: PropertyFilter } // e.g. { property: 'plan', op: 'equals', value: 'pro' }
+  | { type: 'did'; event: string; withinMs?: number; atLeast?: number } // at least N times ever; the latest within the window if given
+  | { type: 'did_not'; event: string; withinMs?: number } // not ever, or not in the window
+  | { type: 'event_count'; event: string; op: 'gt' | 'gte' | 'lt' | 'lte' | 'equals'; value: number } // returning user: 'Session Started' gt 1
   | { type: 'all'; conditions: UserCondition[] }
   | { type: 'any'; conditions: UserCondition[] }
   | { type: 'not'; condition: UserCondition };
@@ -96,14 +96,15 @@ function daysFromCivil(year: number, month: number, day: number): number {
 function parseInstant(text: string): Instant | undefined {
   const match = ISO_DATE_TIME.exec(text);
   if (!match) return undefined;
-  const [, year, month, day, hour, minute, second = '0', fraction = '', sign, offsetHours = '0', offsetMinutes = '0'] = match;
-  const [y, mo, d, h, mi, s, oh, om] = [year, month, day, hour, minute, second, offsetHours, offsetMinutes].map(Number) as [
-    number, number, number, number, number, number, number, number,
-  ];
-  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59 || oh > 23 || om > 59) return undefined;
-  const offsetSeconds = (sign === '-' ? -1 : 1) * (oh * 3600 + om * 60);
-  const epochSeconds = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offsetSeconds;
-  return { epochSeconds, fraction: fraction.replace(/0+$/, '') };
+  // Absent seconds and offset groups read as 0.
+  const field = (index: number): number => Number(match[index] ?? 0);
+  const [year, month, day, hour, minute, second] = [field(1), field(2), field(3), field(4), field(5), field(6)];
+  const [offsetHour, offsetMinute] = [field(9), field(10)];
+  const dateValid = month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+  if (!dateValid || hour > 23 || minute > 59 || second > 59 || offsetHour > 23 || offsetMinute > 59) return undefined;
+  const offsetSeconds = (match[8] === '-' ? -1 : 1) * (offsetHour * 3600 + offsetMinute * 60);
+  const epochSeconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offsetSeconds;
+  return { epochSeconds, fraction: (match[7] ?? '').replace(/0+$/, '') };
 }
 
 function compareInstants(left: Instant, right: Instant): number {

@@ -3,6 +3,22 @@ import type { TrackedEvent } from './events';
 /** How many recent messageIds a user workflow remembers to drop duplicates (clients retry within minutes). */
 export const RECENT_MESSAGE_IDS = 500;
 
+/** A journey the user is in now, as the user workflow tracks it to forward events and enforce concurrency. */
+export interface RunningJourney {
+  workflowId: string;
+  entry: number;
+  startedAt: string;
+  /** Event names its campaign listens to (exit, goal, wait-for, branch conditions). */
+  listensTo: string[];
+}
+
+/** An absence rule waiting for its deadline: "after A, none of B within N". */
+export interface ArmedAbsence {
+  deadline: string;
+  /** The A that armed it; the journey starts with it as its entry event. */
+  armedBy: TrackedEvent;
+}
+
 /** The compact trigger state of one user, carried across continue-as-new. */
 export interface UserState {
   version: 1;
@@ -10,14 +26,27 @@ export interface UserState {
   totalEvents: number;
   /** Per event name: how often and when last. */
   events: Record<string, { count: number; lastAt: string }>;
+  /** Latest traits (identify); `timezone` among them is the user's IANA zone. */
+  traits: Record<string, unknown>;
   /** Oldest first; bounded by RECENT_MESSAGE_IDS. */
   recentMessageIds: string[];
-  /** Per campaign: how many journeys this user has entered (the next entry's number). */
+  /** Per campaign: how many journeys this user has entered (the last entry's number). */
   entries: Record<string, number>;
+  /** Per campaign: when the user last entered it (for "once per N days"). */
+  lastEntryAt: Record<string, string>;
+  /** Per campaign: journeys still running. */
+  running: Record<string, RunningJourney[]>;
+  /** Per campaign: an armed absence rule. */
+  armed: Record<string, ArmedAbsence>;
 }
 
 export function initialUserState(): UserState {
-  return { version: 1, totalEvents: 0, events: {}, recentMessageIds: [], entries: {} };
+  return { version: 1, totalEvents: 0, events: {}, traits: {}, recentMessageIds: [], entries: {}, lastEntryAt: {}, running: {}, armed: {} };
+}
+
+/** States recorded before a field existed get its empty value (workflows carry state across deploys). */
+export function upgradeUserState(state: Partial<UserState> | undefined): UserState {
+  return { ...initialUserState(), ...state };
 }
 
 export type ApplyResult = { duplicate: true; state: UserState } | { duplicate: false; state: UserState };
@@ -39,8 +68,27 @@ export function applyEvent(state: UserState, event: TrackedEvent): ApplyResult {
   };
 }
 
+/** Merges traits from identify; `null` removes a trait. */
+export function applyTraits(state: UserState, traits: Record<string, unknown>): UserState {
+  const merged = { ...state.traits };
+  for (const [key, value] of Object.entries(traits)) {
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  return { ...state, traits: merged };
+}
+
 /** Claims the next entry number of a campaign for this user. */
 export function recordEntry(state: UserState, campaignId: string): { state: UserState; entry: number } {
   const entry = (state.entries[campaignId] ?? 0) + 1;
   return { entry, state: { ...state, entries: { ...state.entries, [campaignId]: entry } } };
+}
+
+/** Forgets a journey that has ended. */
+export function journeyEnded(state: UserState, campaignId: string, entry: number): UserState {
+  const remaining = (state.running[campaignId] ?? []).filter((journey) => journey.entry !== entry);
+  const running = { ...state.running };
+  if (remaining.length > 0) running[campaignId] = remaining;
+  else delete running[campaignId];
+  return { ...state, running };
 }

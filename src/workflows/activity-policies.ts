@@ -1,7 +1,16 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
-/** Timeouts and retries of every activity, in one place. No attempt limit: a send retries until it lands or fails non-retryably. */
+/** Timeouts and retries of every activity, in one place. */
+
+/** A send retries until it lands or fails non-retryably: no attempt limit, backoff up to 5 minutes. */
 export const deliveryActivityOptions: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+};
+
+/** Reading the campaign catalog is one quick query: a local activity, retried while Postgres is away. */
+export const catalogActivityOptions: LocalActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  localRetryThreshold: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };

@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { Campaign } from '../domain/campaign';
+import type { HistoryView } from '../domain/conditions';
 import type { TrackedEvent } from '../domain/events';
 import type { UserState } from '../domain/user-state';
 
@@ -7,6 +8,22 @@ import type { UserState } from '../domain/user-state';
 export interface EventSignal {
   version: 1;
   event: TrackedEvent;
+  /** Revision of the campaign catalog the sender saw; a newer one makes the user workflow reload it. */
+  catalogRevision?: number;
+}
+
+/** Traits from identify (time zone, locale, plan...). */
+export interface TraitsSignal {
+  version: 1;
+  traits: Record<string, unknown>;
+}
+
+/** A journey tells its user workflow that it has ended, so re-entry and concurrency rules see it. */
+export interface JourneyEndedSignal {
+  version: 1;
+  campaignId: string;
+  entry: number;
+  status: JourneyStatus;
 }
 
 /** Input of `userWorkflow`; after continue-as-new it carries the state and any signals not yet handled. */
@@ -15,8 +32,16 @@ export interface UserWorkflowInput {
   pseudonym: string;
   state?: UserState;
   pending?: EventSignal[];
+  /** The catalog in force when the previous run ended, so a new run needs no reload. */
+  catalog?: CampaignCatalog;
   /** Events one run handles before continuing as new; defaults to EVENTS_PER_RUN. */
   eventsPerRun?: number;
+}
+
+/** The active campaigns at one revision, as the `loadCatalog` activity returns them. */
+export interface CampaignCatalog {
+  revision: number;
+  campaigns: Campaign[];
 }
 
 export interface JourneyWorkflowInput {
@@ -25,26 +50,47 @@ export interface JourneyWorkflowInput {
   campaign: Campaign;
   /** The user's n-th entry into this campaign. */
   entry: number;
-  /** messageId of the event that started the journey. */
-  triggeredBy: string;
+  /** The event that started the journey: its properties feed templates and `matchEntry`. */
+  entryEvent: TrackedEvent;
+  /** What the user had done, at entry; forwarded events are folded in as they come. */
+  history: HistoryView;
 }
 
-export type JourneyStatus = 'running' | 'completed';
+export type JourneyStatus = 'running' | 'waiting' | 'completed' | 'exited';
 
 export interface JourneyResult {
-  status: JourneyStatus;
+  status: 'completed' | 'exited';
+  /** Why it exited: an exit event, the goal, an exit step. */
+  reason?: string;
+  converted: boolean;
   delivered: number;
+  /** Step ids in the order visited. */
+  path: string[];
 }
 
 export interface UserStateView {
   pseudonym: string;
   state: UserState;
+  catalogRevision: number;
   /** Events received but not yet folded in. */
   pending: number;
 }
 
+export interface JourneyView {
+  step: string | undefined;
+  status: JourneyStatus;
+  path: string[];
+  heard: number;
+}
+
 export const eventSignal = defineSignal<[EventSignal]>('event');
+export const traitsSignal = defineSignal<[TraitsSignal]>('traits');
+export const journeyEndedSignal = defineSignal<[JourneyEndedSignal]>('journeyEnded');
 export const stateQuery = defineQuery<UserStateView>('state');
+
+/** An event forwarded by the user workflow to a running journey that listens to it. */
+export const journeyEventSignal = defineSignal<[EventSignal]>('journeyEvent');
+export const journeyQuery = defineQuery<JourneyView>('journey');
 
 export function userWorkflowId(pseudonym: string): string {
   return `user:${pseudonym}`;

@@ -1,83 +1,118 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   ParentClosePolicy,
+  proxyLocalActivities,
   setHandler,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { builtinCampaigns } from '../domain/builtin-campaigns';
-import { campaignsEnteredBy } from '../domain/triggers';
-import { applyEvent, initialUserState, recordEntry, type UserState } from '../domain/user-state';
+import type { Activities } from '../activities';
+import { nextDeadline, planForDeadlines, planForEvent, type JourneyStart } from '../domain/entry';
+import { applyEvent, applyTraits, journeyEnded, upgradeUserState, type UserState } from '../domain/user-state';
+import { catalogActivityOptions } from './activity-policies';
 import { journeyWorkflow } from './journey';
 import {
   eventSignal,
+  journeyEndedSignal,
+  journeyEventSignal,
   journeyWorkflowId,
   stateQuery,
+  traitsSignal,
+  type CampaignCatalog,
   type EventSignal,
-  type JourneyWorkflowInput,
   type UserWorkflowInput,
 } from './messages';
 
 /** Events one run handles before it continues as new, well under Temporal's own suggestion, to keep histories small. */
 export const EVENTS_PER_RUN = 1000;
 
+const { loadCatalog } = proxyLocalActivities<Activities>(catalogActivityOptions);
+
 /**
- * The single writer of one user's trigger state. Signals queue up in `pending`; the main loop folds
- * them in order, starts journeys, and continues as new with the state and whatever is still queued.
+ * The single writer of one user's trigger state. Signals queue up; the main loop folds them in
+ * order, starts journeys, forwards events to running journeys that listen to them, fires absence
+ * deadlines, and continues as new with the state and whatever is still queued.
  */
 export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
   const { pseudonym } = input;
-  let state: UserState = input.state ?? initialUserState();
+  let state: UserState = upgradeUserState(input.state);
+  let catalog: CampaignCatalog = input.catalog ?? { revision: -1, campaigns: [] };
   const pending: EventSignal[] = [...(input.pending ?? [])];
   let handledThisRun = 0;
 
   setHandler(eventSignal, (signal) => {
     pending.push(signal);
   });
-  setHandler(stateQuery, () => ({ pseudonym, state, pending: pending.length }));
+  // Traits and journey ends touch no campaign logic, so they apply at once, in signal order.
+  setHandler(traitsSignal, ({ traits }) => {
+    state = applyTraits(state, traits);
+  });
+  setHandler(journeyEndedSignal, ({ campaignId, entry }) => {
+    state = journeyEnded(state, campaignId, entry);
+  });
+  setHandler(stateQuery, () => ({ pseudonym, state, catalogRevision: catalog.revision, pending: pending.length }));
 
+  const idFor = (campaignId: string, entry: number) => journeyWorkflowId(campaignId, pseudonym, entry);
   const eventsPerRun = input.eventsPerRun ?? EVENTS_PER_RUN;
   const shouldRollOver = () => handledThisRun >= eventsPerRun || workflowInfo().continueAsNewSuggested;
 
   for (;;) {
-    await condition(() => pending.length > 0 || shouldRollOver());
-    while (pending.length > 0 && !shouldRollOver()) {
-      const signal = pending.shift() as EventSignal;
-      state = await handleEvent(pseudonym, state, signal);
+    const deadline = nextDeadline(state);
+    const wake = () => pending.length > 0 || shouldRollOver();
+    if (deadline === undefined) await condition(wake);
+    else await condition(wake, Math.max(deadline - Date.now(), 1), { summary: 'next absence deadline' });
+
+    if (nextDeadline(state) !== undefined && nextDeadline(state)! <= Date.now()) {
+      const fired = planForDeadlines(state, catalog.campaigns, Date.now(), idFor);
+      state = fired.state;
+      for (const start of fired.start) await startJourney(pseudonym, start, state);
+    }
+    // Drain everything that has arrived, even past the per-run budget: those signals are in this run's
+    // history already, and carrying a burst into the next run's input would only copy it there too.
+    while (pending.length > 0) {
+      const signal = pending.shift()!;
+      if (catalog.revision < 0 || (signal.catalogRevision ?? -1) > catalog.revision) catalog = await loadCatalog();
+      state = await handleEvent(pseudonym, state, catalog, signal);
       handledThisRun += 1;
     }
     if (shouldRollOver()) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof userWorkflow>({ ...input, state, pending });
+      await continueAsNew<typeof userWorkflow>({ ...input, state, pending, catalog });
     }
   }
 }
 
-async function handleEvent(pseudonym: string, before: UserState, signal: EventSignal): Promise<UserState> {
+async function handleEvent(pseudonym: string, before: UserState, catalog: CampaignCatalog, signal: EventSignal): Promise<UserState> {
   const applied = applyEvent(before, signal.event);
   if (applied.duplicate) return before;
-  let state = applied.state;
-  for (const campaign of campaignsEnteredBy(builtinCampaigns, signal.event)) {
-    const claimed = recordEntry(state, campaign.id);
-    state = claimed.state;
-    await startJourney({ version: 1, pseudonym, campaign, entry: claimed.entry, triggeredBy: signal.event.messageId });
+  const plan = planForEvent(applied.state, catalog.campaigns, signal.event, Date.now(), (campaignId, entry) =>
+    journeyWorkflowId(campaignId, pseudonym, entry),
+  );
+  for (const workflowId of plan.forwardTo) {
+    // A journey that has just ended cannot take the signal; its end reaches us as journeyEnded.
+    await getExternalWorkflowHandle(workflowId)
+      .signal(journeyEventSignal, signal)
+      .catch(() => undefined);
   }
-  return state;
+  for (const start of plan.start) await startJourney(pseudonym, start, plan.state);
+  return plan.state;
 }
 
 /** Starts a journey once: if its ID is already taken (a replayed or restarted user workflow), that journey stands. */
-async function startJourney(input: JourneyWorkflowInput): Promise<void> {
-  const { campaign, pseudonym } = input;
+async function startJourney(pseudonym: string, start: JourneyStart, state: UserState): Promise<void> {
+  const { campaign, entry, entryEvent, workflowId } = start;
   try {
     await startChild(journeyWorkflow, {
-      workflowId: journeyWorkflowId(campaign.id, pseudonym, input.entry),
-      args: [input],
+      workflowId,
+      args: [{ version: 1, pseudonym, campaign, entry, entryEvent, history: { events: state.events, traits: state.traits } }],
       // Journeys outlive the run that started them: the user workflow continues as new.
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      memo: { campaignName: campaign.name },
+      memo: { campaignName: campaign.name, campaignVersion: campaign.version },
+      staticSummary: `${campaign.name} (v${campaign.version}), entry ${entry}`,
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -62,7 +62,7 @@ describe('npm start', () => {
       expect(journeys).toHaveLength(1);
       const journey = journeys[0]!;
       expect(journey.workflowId).toMatch(/^journey:welcome:[A-Za-z0-9_-]{22}:1$/);
-      expect(journey.memo).toEqual({ campaignName: 'Welcome new users' });
+      expect(journey.memo).toEqual({ campaignName: 'Welcome new users', campaignVersion: 1 });
       const pseudonym = journey.workflowId.split(':')[2]!;
       const user = await client.workflow.getHandle(`user:${pseudonym}`).describe();
       expect(user.status.name).toBe('RUNNING');

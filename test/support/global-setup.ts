@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { ensureTemporalCli } from '../../scripts/tools/temporal-cli';
 import { ensureTestServer } from '../../scripts/tools/test-server';
+import { publishCampaignFolder } from '../../src/campaigns/publish';
 import { startEmbeddedPostgres } from '../../src/db/embedded';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
@@ -36,6 +37,7 @@ export default async function globalSetup(): Promise<void> {
   }
   const pool = createPool(process.env.TEST_DATABASE_URL, 2);
   await migrate(pool);
+  await publishCampaignFolder(pool, join(__dirname, '..', '..', 'campaigns'));
   await pool.end();
 
   if (!process.env.TEMPORAL_ADDRESS) {

@@ -1,136 +1,29 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import type { Activities } from '../../src/activities';
-import type { DeliverInAppInput } from '../../src/activities/in-app';
-import type { TrackedEvent } from '../../src/domain/events';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eventSignal, journeyWorkflowId, stateQuery, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
-import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
-import { testServerPath, workflowBundle } from '../support/env';
+import type { userWorkflow } from '../../src/workflows/user';
+import { eventAt, fakeActivities, seedCampaigns, timeSkippingEnv, waitFor, withWorker } from '../support/workflow-env';
 
-let taskQueue = 'user-workflow-test';
 let env: TestWorkflowEnvironment;
+const catalog = { current: { revision: 1, campaigns: seedCampaigns() } };
 
-beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: testServerPath() } },
-  });
-  await ensureSearchAttributes(env.client, 'default');
+// A server per test: a workflow task left behind by one test would stop time skipping in the next.
+beforeEach(async () => {
+  env = await timeSkippingEnv();
 });
 
-afterAll(async () => {
+afterEach(async () => {
   await env?.teardown();
 });
 
-/** Activities that record what they were asked to deliver; typed from the real factory so they cannot drift. */
-function recordingActivities() {
-  const delivered: DeliverInAppInput[] = [];
-  const activities: Activities = {
-    async deliverInApp(input) {
-      const seen = delivered.some((d) => d.deliveryKey === input.deliveryKey);
-      delivered.push(input);
-      return { status: seen ? 'duplicate' : 'delivered', messageId: String(delivered.length) };
-    },
-  };
-  return { delivered, activities };
-}
-
-let sequence = 0;
-function signal(name: string, messageId = `m${++sequence}`): EventSignal {
-  const at = new Date('2026-03-01T12:00:00Z').toISOString();
-  const event: TrackedEvent = { messageId, event: name, properties: {}, timestamp: at, receivedAt: at };
-  return { version: 1, event };
-}
-
-async function withWorker<T>(activities: Activities, fn: () => Promise<T>): Promise<T> {
-  // A queue per test: the SDK refuses a second worker on a queue until the first is fully released.
-  taskQueue = `user-workflow-test-${++sequence}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: workflowBundle(),
-    activities,
-  });
-  return worker.runUntil(fn);
-}
-
-async function send(pseudonym: string, event: EventSignal, eventsPerRun?: number) {
+function send(taskQueue: string, pseudonym: string, signal: EventSignal, eventsPerRun?: number) {
   return env.client.workflow.signalWithStart('userWorkflow', {
     workflowId: userWorkflowId(pseudonym),
     taskQueue,
     args: [{ version: 1, pseudonym, ...(eventsPerRun ? { eventsPerRun } : {}) }],
     signal: eventSignal,
-    signalArgs: [event],
+    signalArgs: [signal],
   });
-}
-
-describe('userWorkflow', () => {
-  it('starts the welcome journey on Signed Up, which delivers one in-app message', async () => {
-    const { delivered, activities } = recordingActivities();
-    await withWorker(activities, async () => {
-      await send('p-welcome', signal('Page Viewed'));
-      await send('p-welcome', signal('Signed Up'));
-      const journey = await started(journeyWorkflowId('welcome', 'p-welcome', 1));
-      await expect(journey.result()).resolves.toEqual({ status: 'completed', delivered: 1 });
-      const view = await env.client.workflow.getHandle(userWorkflowId('p-welcome')).query(stateQuery);
-      expect(view.state.totalEvents).toBe(2);
-      expect(view.state.entries).toEqual({ welcome: 1 });
-    });
-    expect(delivered).toHaveLength(1);
-    expect(delivered[0]).toMatchObject({
-      pseudonym: 'p-welcome',
-      campaignId: 'welcome',
-      campaignVersion: 1,
-      deliveryKey: 'welcome:v1:p-welcome:1:0',
-      title: 'Welcome aboard!',
-    });
-  });
-
-  it('drops a retried event with the same messageId', async () => {
-    const { delivered, activities } = recordingActivities();
-    await withWorker(activities, async () => {
-      await send('p-dup', signal('Signed Up', 'dup-1'));
-      await send('p-dup', signal('Signed Up', 'dup-1'));
-      await send('p-dup', signal('Marker', 'marker'));
-      const handle = env.client.workflow.getHandle(userWorkflowId('p-dup'));
-      await waitFor(async () => (await handle.query(stateQuery)).state.totalEvents === 2);
-      await (await started(journeyWorkflowId('welcome', 'p-dup', 1))).result();
-      await expect(env.client.workflow.getHandle(journeyWorkflowId('welcome', 'p-dup', 2)).describe()).rejects.toBeInstanceOf(
-        WorkflowNotFoundError,
-      );
-    });
-    expect(delivered).toHaveLength(1);
-  });
-
-  it('continues as new with its state and loses no event', async () => {
-    const { delivered, activities } = recordingActivities();
-    const total = 130;
-    await withWorker(activities, async () => {
-      const first = await send('p-many', signal('Signed Up'), 25);
-      for (let i = 1; i < total; i++) await send('p-many', signal(i % 50 === 0 ? 'Signed Up' : 'Page Viewed'), 25);
-      const handle = env.client.workflow.getHandle(userWorkflowId('p-many'));
-      await waitFor(async () => (await handle.query(stateQuery)).state.totalEvents === total);
-      const view = await handle.query(stateQuery);
-      expect(view.state.events['Signed Up']?.count).toBe(3);
-      expect(view.state.entries).toEqual({ welcome: 3 });
-      // Each run handled at most 25 events, so no run's history grows with the user's total.
-      const current = await handle.describe();
-      expect(current.runId).not.toBe(first.signaledRunId);
-      const history = await env.client.workflow.getHandle(userWorkflowId('p-many'), first.signaledRunId).fetchHistory();
-      expect(history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
-      expect(history.events?.length ?? 0).toBeLessThan(200);
-      for (const entry of [1, 2, 3]) await (await started(journeyWorkflowId('welcome', 'p-many', entry))).result();
-    });
-    expect(delivered.map((d) => d.deliveryKey).sort()).toEqual([1, 2, 3].map((n) => `welcome:v1:p-many:${n}:0`));
-  });
-});
-
-async function waitFor(predicate: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** The handle of a workflow once it exists (a child starts a moment after the signal that causes it). */
@@ -147,3 +40,61 @@ async function started(workflowId: string) {
   );
   return handle;
 }
+
+async function totalEvents(handle: WorkflowHandle<typeof userWorkflow>, expected: number) {
+  await waitFor(async () => (await handle.query(stateQuery)).state.totalEvents === expected, 120_000);
+  return handle.query(stateQuery);
+}
+
+describe('userWorkflow', () => {
+  it('enters the welcome campaign on Signed Up once, and the journey delivers its in-app message', async () => {
+    const { activities, deliveries } = fakeActivities(catalog);
+    await withWorker(env, activities, async (queue) => {
+      await send(queue, 'p-welcome', await eventAt(env, 'Page Viewed'));
+      await send(queue, 'p-welcome', await eventAt(env, 'Signed Up'));
+      const journey = await started(journeyWorkflowId('welcome', 'p-welcome', 1));
+      await expect(journey.result()).resolves.toMatchObject({ status: 'completed', delivered: 1, path: ['welcome'] });
+      // reentry: once
+      await send(queue, 'p-welcome', await eventAt(env, 'Signed Up'));
+      const view = await totalEvents(env.client.workflow.getHandle(userWorkflowId('p-welcome')), 3);
+      expect(view.state.entries).toEqual({ welcome: 1 });
+      expect(view.state.running).toEqual({});
+    });
+    expect(deliveries.map((d) => d.input.deliveryKey)).toEqual(['welcome:v1:p-welcome:1:welcome']);
+    expect(deliveries[0]!.input).toMatchObject({ channel: 'in_app', campaignVersion: 1, template: { title: 'Welcome aboard!' } });
+  });
+
+  it('drops a retried event with the same messageId', async () => {
+    const { activities, deliveries } = fakeActivities(catalog);
+    await withWorker(env, activities, async (queue) => {
+      const signedUp = await eventAt(env, 'Signed Up', {}, 'dup-1');
+      await send(queue, 'p-dup', signedUp);
+      await send(queue, 'p-dup', signedUp);
+      await send(queue, 'p-dup', await eventAt(env, 'Marker'));
+      await totalEvents(env.client.workflow.getHandle(userWorkflowId('p-dup')), 2);
+      await (await started(journeyWorkflowId('welcome', 'p-dup', 1))).result();
+    });
+    expect(deliveries).toHaveLength(1);
+  });
+
+  it('continues as new with its state and catalog, losing no event', async () => {
+    const { activities, catalogLoads } = fakeActivities(catalog);
+    const total = 130;
+    await withWorker(env, activities, async (queue) => {
+      const first = await send(queue, 'p-many', await eventAt(env, 'Session Started'), 25);
+      for (let i = 1; i < total; i++) await send(queue, 'p-many', await eventAt(env, i % 2 ? 'Page Viewed' : 'Session Started'), 25);
+      const handle = env.client.workflow.getHandle(userWorkflowId('p-many'));
+      const view = await totalEvents(handle, total);
+      expect(view.state.events['Session Started']?.count).toBe(65);
+      expect(view.state.events['Page Viewed']?.count).toBe(65);
+      // Each run handled at most 25 events, so no run's history grows with the user's total.
+      const current = await handle.describe();
+      expect(current.runId).not.toBe(first.signaledRunId);
+      const history = await env.client.workflow.getHandle(userWorkflowId('p-many'), first.signaledRunId).fetchHistory();
+      expect(history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+      expect(history.events?.length ?? 0).toBeLessThan(200);
+    });
+    // The catalog travels across continue-as-new: one load for 130 events in 6 runs.
+    expect(catalogLoads()).toBe(1);
+  });
+});

@@ -28,7 +28,7 @@ export function trackRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const pseudonym = deps.pseudonymize(body.userId);
     await users.touch(body.userId, pseudonym);
     const start: UserWorkflowInput = { version: 1, pseudonym };
-    const signal: EventSignal = { version: 1, event };
+    const signal: EventSignal = { version: 1, event, catalogRevision: await deps.catalogRevision() };
     // A bounded wait: past it the client gets 503 and retries, instead of holding the request while Temporal is down.
     await deps.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
       deps.temporal.workflow.signalWithStart<typeof userWorkflow, [EventSignal]>('userWorkflow', {

@@ -1,0 +1,83 @@
+import { join } from 'node:path';
+import { activityInfo } from '@temporalio/activity';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { Activities } from '../../src/activities';
+import type { DeliverMessageInput, DeliveryOutcome } from '../../src/activities/messages';
+import { loadCampaignFiles } from '../../src/campaigns/files';
+import type { Campaign } from '../../src/domain/campaign';
+import { compileCampaign } from '../../src/domain/campaign-compile';
+import { validateCampaign } from '../../src/domain/campaign-loader';
+import type { TrackedEvent } from '../../src/domain/events';
+import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
+import type { CampaignCatalog, EventSignal } from '../../src/workflows/messages';
+import { testServerPath, workflowBundle } from './env';
+
+export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
+  await ensureSearchAttributes(env.client, 'default');
+  return env;
+}
+
+/** The shipped campaigns, compiled at version 1. */
+export function seedCampaigns(): Campaign[] {
+  return loadCampaignFiles(join(__dirname, '..', '..', 'campaigns')).campaigns.map(({ definition }) => compileCampaign(definition, 1));
+}
+
+export function compile(definition: unknown, version = 1): Campaign {
+  const result = validateCampaign(definition);
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return compileCampaign(result.definition, version);
+}
+
+export interface Delivery {
+  input: DeliverMessageInput;
+  /** Workflow time at which the activity was scheduled (the time-skipping server's clock). */
+  at: Date;
+}
+
+/** Activities typed from the real factory: the catalog is whatever the test sets, deliveries are recorded. */
+export function fakeActivities(catalog: { current: CampaignCatalog }, options: { deliveryDelayMs?: number } = {}) {
+  const deliveries: Delivery[] = [];
+  let catalogLoads = 0;
+  const activities: Activities = {
+    async loadCatalog() {
+      catalogLoads += 1;
+      return catalog.current;
+    },
+    async deliverMessage(input): Promise<DeliveryOutcome> {
+      const at = new Date(activityInfo().currentAttemptScheduledTimestampMs);
+      if (options.deliveryDelayMs) await new Promise((resolve) => setTimeout(resolve, options.deliveryDelayMs));
+      const duplicate = deliveries.some((d) => d.input.deliveryKey === input.deliveryKey);
+      deliveries.push({ input, at });
+      return duplicate ? { status: 'duplicate', messageId: input.deliveryKey } : { status: 'delivered', messageId: input.deliveryKey };
+    },
+  };
+  return { activities, deliveries, catalogLoads: () => catalogLoads };
+}
+
+let queues = 0;
+/** A worker on a queue of its own (the SDK refuses a second worker on a queue until the first is released). */
+export async function withWorker<T>(env: TestWorkflowEnvironment, activities: Activities, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `wf-test-${process.pid}-${++queues}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: workflowBundle(), activities });
+  return worker.runUntil(fn(taskQueue));
+}
+
+let messages = 0;
+/** An event as the API would send it, timestamped with the test server's clock. */
+export function eventAt(env: TestWorkflowEnvironment, name: string, properties: Record<string, unknown> = {}, messageId = `m-${++messages}`): Promise<EventSignal> {
+  return env.currentTimeMs().then((ms) => {
+    const at = new Date(ms).toISOString();
+    const event: TrackedEvent = { messageId, event: name, properties, timestamp: at, receivedAt: at };
+    return { version: 1, event, catalogRevision: 1 };
+  });
+}
+
+export async function waitFor(predicate: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

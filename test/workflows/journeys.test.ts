@@ -1,0 +1,253 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Campaign } from '../../src/domain/campaign';
+import {
+  eventSignal,
+  journeyQuery,
+  journeyWorkflowId,
+  stateQuery,
+  traitsSignal,
+  userWorkflowId,
+  type EventSignal,
+} from '../../src/workflows/messages';
+import { compile, eventAt, fakeActivities, seedCampaigns, timeSkippingEnv, waitFor, withWorker } from '../support/workflow-env';
+
+const HOUR = 3_600_000;
+let env: TestWorkflowEnvironment;
+const seeds = { current: { revision: 1, campaigns: seedCampaigns() } };
+
+// A server per test: a workflow task left behind by one test would stop time skipping in the next.
+beforeEach(async () => {
+  env = await timeSkippingEnv();
+});
+
+afterEach(async () => {
+  await env?.teardown();
+});
+
+function send(taskQueue: string, pseudonym: string, signal: EventSignal) {
+  return env.client.workflow.signalWithStart('userWorkflow', {
+    workflowId: userWorkflowId(pseudonym),
+    taskQueue,
+    args: [{ version: 1, pseudonym }],
+    signal: eventSignal,
+    signalArgs: [signal],
+  });
+}
+
+function identify(taskQueue: string, pseudonym: string, traits: Record<string, unknown>) {
+  return env.client.workflow.signalWithStart('userWorkflow', {
+    workflowId: userWorkflowId(pseudonym),
+    taskQueue,
+    args: [{ version: 1, pseudonym }],
+    signal: traitsSignal,
+    signalArgs: [{ version: 1, traits }],
+  });
+}
+
+async function exists(workflowId: string): Promise<boolean> {
+  return env.client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      },
+    );
+}
+
+async function started(workflowId: string) {
+  await waitFor(() => exists(workflowId));
+  return env.client.workflow.getHandle(workflowId);
+}
+
+/** Waits until the user workflow has folded `count` events, so the next step of the test sees their effect. */
+async function folded(pseudonym: string, count: number) {
+  const handle = env.client.workflow.getHandle(userWorkflowId(pseudonym));
+  await waitFor(async () => (await handle.query(stateQuery)).state.totalEvents === count);
+  return handle.query(stateQuery);
+}
+
+/** Moves the test server's clock to an absolute instant. */
+async function travelTo(iso: string) {
+  const now = await env.currentTimeMs();
+  const target = Date.parse(iso);
+  if (target > now) await env.sleep(target - now);
+}
+
+describe('advanced features viewed without engagement', () => {
+  it('72h of silence: in-app, 4h later a push, the next day at 10:00 New York an email, across the DST change', async () => {
+    const { activities, deliveries } = fakeActivities(seeds);
+    await withWorker(env, activities, async (queue) => {
+      await travelTo('2027-03-10T12:00:00Z'); // a Wednesday; US clocks go forward on Sunday 2027-03-14
+      await identify(queue, 'p-adv', { timezone: 'America/New_York' });
+      await send(queue, 'p-adv', await eventAt(env, 'Viewed Advanced Features'));
+      await folded('p-adv', 1);
+      await env.sleep(72 * HOUR);
+      const journey = await started(journeyWorkflowId('advanced-features-nudge', 'p-adv', 1));
+      await expect(journey.result()).resolves.toMatchObject({ status: 'completed', delivered: 3, path: ['in-app', 'wait-4h', 'push', 'next-morning', 'email'] });
+    });
+    const sent = deliveries.map((d) => ({ step: d.input.stepId, channel: d.input.channel, at: d.at.toISOString().slice(0, 16) }));
+    expect(sent).toEqual([
+      { step: 'in-app', channel: 'in_app', at: '2027-03-13T12:00' },
+      { step: 'push', channel: 'push', at: '2027-03-13T16:00' },
+      // 10:00 EDT (UTC-4) on Sunday 14 March, the first day of daylight saving time.
+      { step: 'email', channel: 'email', at: '2027-03-14T14:00' },
+    ]);
+  });
+
+  it('engagement at hour 71 disarms the rule: no journey, nothing sent', async () => {
+    const { activities, deliveries } = fakeActivities(seeds);
+    await withWorker(env, activities, async (queue) => {
+      await send(queue, 'p-71', await eventAt(env, 'Viewed Advanced Features'));
+      await folded('p-71', 1);
+      await env.sleep(71 * HOUR);
+      await send(queue, 'p-71', await eventAt(env, 'Opened App'));
+      const view = await folded('p-71', 2);
+      expect(view.state.armed).toEqual({});
+      await env.sleep(3 * HOUR);
+      expect(await exists(journeyWorkflowId('advanced-features-nudge', 'p-71', 1))).toBe(false);
+    });
+    expect(deliveries).toEqual([]);
+  });
+
+  it('a later view re-arms the rule: the 72h count from the latest view', async () => {
+    const { activities, deliveries } = fakeActivities(seeds);
+    await withWorker(env, activities, async (queue) => {
+      await send(queue, 'p-rearm', await eventAt(env, 'Viewed Advanced Features'));
+      await folded('p-rearm', 1);
+      await env.sleep(48 * HOUR);
+      const second = await eventAt(env, 'Viewed Advanced Features');
+      await send(queue, 'p-rearm', second);
+      await folded('p-rearm', 2);
+      await env.sleep(48 * HOUR); // 96h after the first view, 48h after the second
+      expect(await exists(journeyWorkflowId('advanced-features-nudge', 'p-rearm', 1))).toBe(false);
+      await env.sleep(25 * HOUR);
+      const journey = await started(journeyWorkflowId('advanced-features-nudge', 'p-rearm', 1));
+      await journey.result();
+      expect(deliveries[0]!.at.getTime() - Date.parse(second.event.timestamp)).toBeGreaterThanOrEqual(72 * HOUR);
+      expect(deliveries[0]!.at.getTime() - Date.parse(second.event.timestamp)).toBeLessThan(72 * HOUR + 60_000);
+    });
+  });
+
+  it('engagement during the 4h wait ends the sequence at once', async () => {
+    const { activities, deliveries } = fakeActivities(seeds);
+    await withWorker(env, activities, async (queue) => {
+      await send(queue, 'p-4h', await eventAt(env, 'Viewed Advanced Features'));
+      await folded('p-4h', 1);
+      await env.sleep(72 * HOUR);
+      const journey = await started(journeyWorkflowId('advanced-features-nudge', 'p-4h', 1));
+      await waitFor(async () => (await journey.query(journeyQuery)).step === 'wait-4h');
+      await env.sleep(HOUR);
+      await send(queue, 'p-4h', await eventAt(env, 'Used Advanced Feature'));
+      await expect(journey.result()).resolves.toMatchObject({
+        status: 'exited',
+        reason: 'exit event "Used Advanced Feature"',
+        path: ['in-app', 'wait-4h'],
+        delivered: 1,
+      });
+      const view = await folded('p-4h', 2);
+      expect(view.state.running).toEqual({});
+    });
+    expect(deliveries.map((d) => d.input.stepId)).toEqual(['in-app']);
+  });
+});
+
+describe('returning user viewed pricing and did not buy', () => {
+  async function returningUserViewsPricing(queue: string, pseudonym: string) {
+    await send(queue, pseudonym, await eventAt(env, 'Session Started'));
+    await send(queue, pseudonym, await eventAt(env, 'Session Started'));
+    await send(queue, pseudonym, await eventAt(env, 'Viewed Pricing', { plan: 'pro' }));
+    return started(journeyWorkflowId('pricing-no-purchase', pseudonym, 1));
+  }
+
+  it('no purchase within 48h: the offer goes out at hour 48, and only listened events reach the journey', async () => {
+    const { activities, deliveries } = fakeActivities(seeds);
+    let enteredAt = 0;
+    await withWorker(env, activities, async (queue) => {
+      const journey = await returningUserViewsPricing(queue, 'p-offer');
+      enteredAt = await env.currentTimeMs();
+      await send(queue, 'p-offer', await eventAt(env, 'Page Viewed'));
+      await folded('p-offer', 4);
+      expect((await journey.query(journeyQuery)).heard).toBe(0);
+      await expect(journey.result()).resolves.toMatchObject({ status: 'completed', path: ['wait-for-purchase', 'offer'], converted: false });
+    });
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]!.input).toMatchObject({ stepId: 'offer', channel: 'email', context: { entry: { plan: 'pro' }, variables: { code: 'PRICING20' } } });
+    expect(deliveries[0]!.at.getTime() - enteredAt).toBeGreaterThanOrEqual(48 * HOUR - 60_000);
+    expect(deliveries[0]!.at.getTime() - enteredAt).toBeLessThan(48 * HOUR + 60_000);
+  });
+
+  it('a purchase at hour 47 ends the journey: converted, no offer', async () => {
+    const { activities, deliveries } = fakeActivities(seeds);
+    await withWorker(env, activities, async (queue) => {
+      const journey = await returningUserViewsPricing(queue, 'p-bought');
+      await env.sleep(47 * HOUR);
+      await send(queue, 'p-bought', await eventAt(env, 'Completed Purchase'));
+      await expect(journey.result()).resolves.toMatchObject({ status: 'exited', converted: true, delivered: 0 });
+    });
+    expect(deliveries).toEqual([]);
+  });
+
+  it('a first-time visitor (one session) does not enter', async () => {
+    const { activities } = fakeActivities(seeds);
+    await withWorker(env, activities, async (queue) => {
+      await send(queue, 'p-new', await eventAt(env, 'Session Started'));
+      await send(queue, 'p-new', await eventAt(env, 'Viewed Pricing'));
+      const view = await folded('p-new', 2);
+      expect(view.state.entries).toEqual({});
+      expect(await exists(journeyWorkflowId('pricing-no-purchase', 'p-new', 1))).toBe(false);
+    });
+  });
+});
+
+describe('races and versions', () => {
+  const confirmFlow = {
+    id: 'confirm',
+    name: 'Confirm',
+    entry: { event: 'Requested' },
+    templates: { ask: { channel: 'in_app', title: 'Please confirm', body: '.' }, thanks: { channel: 'in_app', title: 'Thanks', body: '.' } },
+    steps: [
+      { id: 'ask', type: 'message', template: 'ask' },
+      { id: 'wait', type: 'wait_for_event', event: 'Confirmed', matchEntry: { property: 'requestId', entryProperty: 'requestId' }, timeout: '1h', onEvent: 'thanks', onTimeout: 'exit' },
+      { id: 'thanks', type: 'message', template: 'thanks' },
+    ],
+  };
+
+  it('an event that arrives before the journey reaches its wait still counts', async () => {
+    const catalog = { current: { revision: 1, campaigns: [compile(confirmFlow)] } };
+    // The first message takes 2 s, so the confirmation arrives while the journey is still sending it.
+    const { activities, deliveries } = fakeActivities(catalog, { deliveryDelayMs: 2000 });
+    await withWorker(env, activities, async (queue) => {
+      await send(queue, 'p-race', await eventAt(env, 'Requested', { requestId: 'r-1' }));
+      const journey = await started(journeyWorkflowId('confirm', 'p-race', 1));
+      await send(queue, 'p-race', await eventAt(env, 'Confirmed', { requestId: 'other' }));
+      await send(queue, 'p-race', await eventAt(env, 'Confirmed', { requestId: 'r-1' }));
+      await expect(journey.result()).resolves.toMatchObject({ status: 'completed', path: ['ask', 'wait', 'thanks'] });
+    });
+    expect(deliveries.map((d) => d.input.stepId)).toEqual(['ask', 'thanks']);
+  });
+
+  it('an edit makes a new version: running journeys finish on theirs, new entries take the new one', async () => {
+    const v1 = { ...confirmFlow, id: 'edited', steps: [{ id: 'pause', type: 'wait', duration: '4h' }, { id: 'ask', type: 'message', template: 'ask' }] };
+    const v2 = { ...v1, templates: { ...v1.templates, ask: { channel: 'in_app', title: 'Please confirm (v2)', body: '.' } } };
+    const catalog: { current: { revision: number; campaigns: Campaign[] } } = { current: { revision: 1, campaigns: [compile(v1, 1)] } };
+    const { activities, deliveries } = fakeActivities(catalog);
+    await withWorker(env, activities, async (queue) => {
+      await send(queue, 'p-old', await eventAt(env, 'Requested'));
+      await send(queue, 'p-new-version', await eventAt(env, 'Hello'));
+      const oldJourney = await started(journeyWorkflowId('edited', 'p-old', 1));
+      await folded('p-new-version', 1);
+
+      catalog.current = { revision: 2, campaigns: [compile(v2, 2)] };
+      const entry = await eventAt(env, 'Requested');
+      await send(queue, 'p-new-version', { ...entry, catalogRevision: 2 });
+      const newJourney = await started(journeyWorkflowId('edited', 'p-new-version', 1));
+      await Promise.all([oldJourney.result(), newJourney.result()]);
+    });
+    const byUser = Object.fromEntries(deliveries.map((d) => [d.input.pseudonym, { version: d.input.campaignVersion, title: (d.input.template as { title: string }).title }]));
+    expect(byUser).toEqual({ 'p-old': { version: 1, title: 'Please confirm' }, 'p-new-version': { version: 2, title: 'Please confirm (v2)' } });
+  });
+});
