@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type { Campaign } from '../domain/campaign';
 import { compileCampaign } from '../domain/campaign-compile';
 import type { CampaignDefinition } from '../domain/campaign-schema';
+import { withTransaction } from './transaction';
 
 export interface PublishResult {
   campaignId: string;
@@ -38,9 +39,7 @@ export function createCampaignRepository(pool: Pool) {
     /** Publishes a validated definition as a new version unless it equals the current one; bumps the catalog revision. */
     async publish(definition: CampaignDefinition, source: string): Promise<PublishResult> {
       const checksum = definitionChecksum(definition);
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      return withTransaction(pool, async (client) => {
         // The catalog row serialises publishers, so two API replicas loading the same files agree on versions.
         await client.query('SELECT revision FROM campaign_catalog WHERE singleton FOR UPDATE');
         const current = await client.query<{ version: number; checksum: string }>(
@@ -50,10 +49,7 @@ export function createCampaignRepository(pool: Pool) {
           [definition.id],
         );
         const existing = current.rows[0];
-        if (existing && existing.checksum === checksum) {
-          await client.query('COMMIT');
-          return { campaignId: definition.id, version: existing.version, created: false };
-        }
+        if (existing && existing.checksum === checksum) return { campaignId: definition.id, version: existing.version, created: false };
         const version = (existing?.version ?? 0) + 1;
         const compiled = compileCampaign(definition, version);
         await client.query(
@@ -66,35 +62,25 @@ export function createCampaignRepository(pool: Pool) {
           [definition.id, version, JSON.stringify(definition), JSON.stringify(compiled), checksum, source],
         );
         await client.query('UPDATE campaign_catalog SET revision = revision + 1 WHERE singleton');
-        await client.query('COMMIT');
         return { campaignId: definition.id, version, created: true };
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     },
 
     /** The active campaigns at their current versions, with the revision they belong to, read in one snapshot. */
     async catalog(): Promise<Catalog> {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        const revision = await client.query<{ revision: string }>('SELECT revision FROM campaign_catalog WHERE singleton');
-        const rows = await client.query<{ compiled: Campaign }>(
-          `SELECT v.compiled FROM campaigns c
-           JOIN campaign_versions v ON v.campaign_id = c.id AND v.version = c.current_version
-           WHERE c.status = 'active' ORDER BY c.id`,
-        );
-        await client.query('COMMIT');
-        return { revision: Number(revision.rows[0]?.revision ?? 0), campaigns: rows.rows.map((row) => row.compiled) };
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      return withTransaction(
+        pool,
+        async (client) => {
+          const revision = await client.query<{ revision: string }>('SELECT revision FROM campaign_catalog WHERE singleton');
+          const rows = await client.query<{ compiled: Campaign }>(
+            `SELECT v.compiled FROM campaigns c
+             JOIN campaign_versions v ON v.campaign_id = c.id AND v.version = c.current_version
+             WHERE c.status = 'active' ORDER BY c.id`,
+          );
+          return { revision: Number(revision.rows[0]?.revision ?? 0), campaigns: rows.rows.map((row) => row.compiled) };
+        },
+        'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+      );
     },
 
     /** The catalog revision alone: what the API stamps on each event. */

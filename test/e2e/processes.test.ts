@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
 import { testDatabaseUrl, testTemporalAddress, uniqueUserId } from '../support/env';
@@ -99,5 +102,15 @@ describe('start-up with a bad configuration', () => {
     const api = runEntryPoint('src/api.ts', cleanEnv({ DATABASE_URL: testDatabaseUrl() }));
     expect(await api.exited).toBe(2);
     expect(api.output()).toMatch(/PSEUDONYM_KEY: required/);
+  });
+
+  it('refuses a bad campaign file before serving, naming the file, the path and the reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'beckon-bad-campaigns-'));
+    writeFileSync(join(dir, 'nudge.yaml'), 'id: nudge\nname: Nudge\nentry: { event: X }\ntemplates: { a: { channel: fax, title: T, body: B } }\nsteps: [{ id: w, type: wait, duration: 4 hourz }]\n');
+    const api = runEntryPoint('src/api.ts', cleanEnv({ DATABASE_URL: testDatabaseUrl(), PSEUDONYM_KEY: 'k'.repeat(40), CAMPAIGNS_DIR: dir }));
+    expect(await api.exited).toBe(2);
+    expect(api.output()).toContain(`${join(dir, 'nudge.yaml')}: invalid campaign`);
+    expect(api.output()).toContain('templates.a.channel: must have a channel: in_app, push, email, webhook');
+    expect(api.output()).toContain('steps[0].duration: "4 hourz" is not a duration');
   });
 });

@@ -13,6 +13,25 @@ import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 import type { CampaignCatalog, EventSignal } from '../../src/workflows/messages';
 import { testServerPath, workflowBundle } from './env';
 
+/**
+ * A fresh time-skipping server for each test of the calling file: a workflow task left behind by
+ * one test would stop time skipping in the next. Read the environment through the getter.
+ */
+export function timeSkippingPerTest(): () => TestWorkflowEnvironment {
+  let env: TestWorkflowEnvironment | undefined;
+  beforeEach(async () => {
+    env = await timeSkippingEnv();
+  });
+  afterEach(async () => {
+    await env?.teardown();
+    env = undefined;
+  });
+  return () => {
+    if (!env) throw new Error('the time-skipping environment exists only inside a test');
+    return env;
+  };
+}
+
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
   await ensureSearchAttributes(env.client, 'default');

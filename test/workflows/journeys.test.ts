@@ -10,20 +10,17 @@ import {
   userWorkflowId,
   type EventSignal,
 } from '../../src/workflows/messages';
-import { compile, eventAt, fakeActivities, seedCampaigns, timeSkippingEnv, waitFor, withWorker } from '../support/workflow-env';
+import { compile, eventAt, fakeActivities, seedCampaigns, timeSkippingPerTest, waitFor, withWorker } from '../support/workflow-env';
 
 const HOUR = 3_600_000;
+const currentEnv = timeSkippingPerTest();
 let env: TestWorkflowEnvironment;
+beforeEach(() => {
+  env = currentEnv();
+});
 const seeds = { current: { revision: 1, campaigns: seedCampaigns() } };
 
-// A server per test: a workflow task left behind by one test would stop time skipping in the next.
-beforeEach(async () => {
-  env = await timeSkippingEnv();
-});
 
-afterEach(async () => {
-  await env?.teardown();
-});
 
 function send(taskQueue: string, pseudonym: string, signal: EventSignal) {
   return env.client.workflow.signalWithStart('userWorkflow', {
@@ -249,5 +246,41 @@ describe('races and versions', () => {
     });
     const byUser = Object.fromEntries(deliveries.map((d) => [d.input.pseudonym, { version: d.input.campaignVersion, title: (d.input.template as { title: string }).title }]));
     expect(byUser).toEqual({ 'p-old': { version: 1, title: 'Please confirm' }, 'p-new-version': { version: 2, title: 'Please confirm (v2)' } });
+  });
+
+  it('branches on what the user did and splits users stably by percentage', async () => {
+    const flow = compile({
+      id: 'routes',
+      name: 'Routes',
+      entry: { event: 'Go' },
+      allowConcurrent: true,
+      templates: { a: { channel: 'in_app', title: 'A', body: '.' }, b: { channel: 'in_app', title: 'B', body: '.' }, buyer: { channel: 'in_app', title: 'Buyer', body: '.' } },
+      steps: [
+        { id: 'bought', type: 'branch', condition: { type: 'did', event: 'Completed Purchase', within: '30 days' }, then: 'buyer', else: 'ab' },
+        { id: 'ab', type: 'split', variants: [{ name: 'a', percent: 50, next: 'a' }, { name: 'b', percent: 50, next: 'b' }] },
+        { id: 'a', type: 'message', template: 'a', next: 'exit' },
+        { id: 'b', type: 'message', template: 'b', next: 'exit' },
+        { id: 'buyer', type: 'message', template: 'buyer' },
+      ],
+    });
+    const catalog = { current: { revision: 1, campaigns: [flow] } };
+    const { activities } = fakeActivities(catalog);
+    const paths: Record<string, string[]> = {};
+    await withWorker(env, activities, async (queue) => {
+      await send(queue, 'p-buyer', await eventAt(env, 'Completed Purchase'));
+      await send(queue, 'p-buyer', await eventAt(env, 'Go'));
+      paths.buyer = (await (await started(journeyWorkflowId('routes', 'p-buyer', 1))).result()).path;
+      for (const user of ['p-s1', 'p-s2', 'p-s3', 'p-s4', 'p-s5', 'p-s6']) {
+        await send(queue, user, await eventAt(env, 'Go'));
+        await send(queue, user, await eventAt(env, 'Go'));
+        const first = (await (await started(journeyWorkflowId('routes', user, 1))).result()).path;
+        const second = (await (await started(journeyWorkflowId('routes', user, 2))).result()).path;
+        expect(second).toEqual(first); // the same user lands in the same variant every time
+        paths[user] = first;
+      }
+    });
+    expect(paths.buyer).toEqual(['bought', 'buyer']);
+    const variants = new Set(Object.entries(paths).filter(([user]) => user !== 'buyer').map(([, path]) => path[2]));
+    expect(variants).toEqual(new Set(['ab=a', 'ab=b']));
   });
 });

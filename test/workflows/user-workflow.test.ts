@@ -2,19 +2,16 @@ import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eventSignal, journeyWorkflowId, stateQuery, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
 import type { userWorkflow } from '../../src/workflows/user';
-import { eventAt, fakeActivities, seedCampaigns, timeSkippingEnv, waitFor, withWorker } from '../support/workflow-env';
+import { eventAt, fakeActivities, seedCampaigns, timeSkippingPerTest, waitFor, withWorker } from '../support/workflow-env';
 
+const currentEnv = timeSkippingPerTest();
 let env: TestWorkflowEnvironment;
+beforeEach(() => {
+  env = currentEnv();
+});
 const catalog = { current: { revision: 1, campaigns: seedCampaigns() } };
 
-// A server per test: a workflow task left behind by one test would stop time skipping in the next.
-beforeEach(async () => {
-  env = await timeSkippingEnv();
-});
 
-afterEach(async () => {
-  await env?.teardown();
-});
 
 function send(taskQueue: string, pseudonym: string, signal: EventSignal, eventsPerRun?: number) {
   return env.client.workflow.signalWithStart('userWorkflow', {
