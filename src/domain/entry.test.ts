@@ -105,6 +105,14 @@ describe('absence rules', () => {
     expect(nextDeadline(fired.state)).toBeUndefined();
   });
 
+  it('drops an armed rule whose campaign has left the catalog, so no deadline stays due', () => {
+    const c = nudge();
+    const state = receive(initialUserState(), [c], event('Viewed', T0)).state;
+    const fired = planForDeadlines(state, [], T0 + 72 * HOUR, idFor);
+    expect(fired.start).toEqual([]);
+    expect(nextDeadline(fired.state)).toBeUndefined();
+  });
+
   it('whatever the order of events, fires exactly when the last view was followed by 72h without engagement', () => {
     const c = nudge();
     const arbitrary = fc.array(fc.record({ name: fc.constantFrom('Viewed', 'Engaged', 'Other'), gapHours: fc.integer({ min: 0, max: 100 }) }), { maxLength: 30 });

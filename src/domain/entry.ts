@@ -59,12 +59,14 @@ export function planForEvent(state: UserState, campaigns: readonly Campaign[], e
 export function planForDeadlines(state: UserState, campaigns: readonly Campaign[], now: number, workflowIdFor: WorkflowIdFor): { state: UserState; start: JourneyStart[] } {
   let next = state;
   const start: JourneyStart[] = [];
-  for (const campaign of campaigns) {
-    const armed = next.armed[campaign.id];
-    if (!armed || Date.parse(armed.deadline) > now) continue;
+  for (const [campaignId, armed] of Object.entries(state.armed)) {
+    if (Date.parse(armed.deadline) > now) continue;
     const remaining = { ...next.armed };
-    delete remaining[campaign.id];
+    delete remaining[campaignId];
     next = { ...next, armed: remaining };
+    // A campaign paused or removed since the rule was armed starts nothing; its rule is simply dropped.
+    const campaign = campaigns.find((candidate) => candidate.id === campaignId);
+    if (!campaign) continue;
     const entered = tryEnter(next, campaign, armed.armedBy, now, workflowIdFor);
     next = entered.state;
     if (entered.start) start.push(entered.start);
