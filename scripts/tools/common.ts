@@ -124,6 +124,8 @@ export interface RunOptions {
   log: Log;
   /** Put before each forwarded output line, e.g. `go: `. */
   linePrefix: string;
+  /** Lines to keep out of the log (still kept for the error report), e.g. go's one line per downloaded module. */
+  quiet?: RegExp;
 }
 
 /** Runs a command, forwarding each output line to the log; rejects with the tail of the output on failure. */
@@ -154,7 +156,7 @@ export function runStreaming(command: string, args: string[], options: RunOption
       if (trimmed === '') return;
       recentLines.push(trimmed);
       if (recentLines.length > 20) recentLines.shift();
-      options.log(`${options.linePrefix}${trimmed}`);
+      if (!options.quiet?.test(trimmed)) options.log(`${options.linePrefix}${trimmed}`);
     };
     forward(child.stdout);
     forward(child.stderr);

@@ -109,7 +109,8 @@ async function buildWithGo(goPath: string, cachedPath: string, opts?: ToolOption
         cwd: buildDir,
         env: { ...process.env, GOBIN: buildDir },
         log,
-        linePrefix: 'temporal CLI: go: ',
+        linePrefix: 'temporal CLI: ',
+        quiet: /^go: downloading /,
       }),
     );
     const builtPath = path.join(buildDir, 'temporal');
