@@ -1,4 +1,4 @@
-import { log } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
 import { Liquid } from 'liquidjs';
 import type { Pool } from 'pg';
 import type { Channel, TemplateDefinition } from '../domain/campaign-schema';
@@ -27,7 +27,14 @@ export type DeliveryOutcome =
 export function createMessageActivities(deps: { pool: Pool }) {
   const inbox = createInboxRepository(deps.pool);
   const liquid = new Liquid();
-  const render = async (text: string, context: DeliverMessageInput['context']): Promise<string> => String(await liquid.parseAndRender(text, context));
+  /** A template that cannot render will not render on a retry either: fail the step for good. */
+  const render = async (text: string, context: DeliverMessageInput['context']): Promise<string> => {
+    try {
+      return String(await liquid.parseAndRender(text, context));
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable(`template does not render: ${(err as Error).message}`, 'TemplateError');
+    }
+  };
 
   return {
     async deliverMessage(input: DeliverMessageInput): Promise<DeliveryOutcome> {

@@ -7,13 +7,20 @@ function text() {
 
 const userId = text().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
 
+/** Clock skew tolerated on a client's timestamp. */
+const MAX_FUTURE_MS = 24 * 3_600_000;
+
 /** Body of `POST /v1/track`: one thing a user did. */
 export const trackBody = z.object({
   userId,
   event: text().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
   properties: z.record(z.string(), z.unknown(), { error: 'must be an object' }).default({}),
   messageId: text().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
-  timestamp: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T09:00:00Z' }).optional(),
+  timestamp: z.iso
+    .datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T09:00:00Z' })
+    // A future time would stay the user's "last seen" for good and skew every "within" condition.
+    .refine((text) => Date.parse(text) <= Date.now() + MAX_FUTURE_MS, { message: 'must not be more than 24 hours in the future' })
+    .optional(),
 });
 export type TrackBody = z.infer<typeof trackBody>;
 

@@ -7,11 +7,15 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
     await client.query(begin);
     const result = await work(client);
     await client.query('COMMIT');
+    client.release();
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    // A client whose ROLLBACK fails is broken: release it with the error so the pool discards it.
+    const rollbackFailed = await client.query('ROLLBACK').then(
+      () => undefined,
+      (rollbackError: Error) => rollbackError,
+    );
+    client.release(rollbackFailed);
     throw err;
-  } finally {
-    client.release();
   }
 }

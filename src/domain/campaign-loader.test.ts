@@ -51,6 +51,10 @@ describe('validateCampaign', () => {
     ['a duplicate step id', { steps: [{ id: 'a', type: 'wait', duration: '1h' }, { id: 'a', type: 'wait', duration: '2h' }] }, 'steps[1].id', /already the id of steps\[0\]/],
     ['a split that does not add up to 100', { steps: [{ id: 's', type: 'split', variants: [{ name: 'a', percent: 50, next: 'exit' }, { name: 'b', percent: 40, next: 'exit' }] }] }, 'steps[0].variants', /add up to 90, not 100/],
     ['an unreachable step', { steps: [{ id: 'a', type: 'exit' }, { id: 'b', type: 'wait', duration: '1h' }] }, 'steps[1]', /step "b" is unreachable/],
+    ['a loop back to an earlier step', { steps: [{ id: 'a', type: 'wait', duration: '1h' }, { id: 'b', type: 'branch', condition: { type: 'did', event: 'X' }, then: 'a', else: 'exit' }] }, 'steps[1].then', /leads back to an earlier step/],
+    ['a step that jumps to itself', { steps: [{ id: 'a', type: 'wait', duration: '1h', next: 'a' }] }, 'steps[0].next', /leads back/],
+    ['a reserved step id', { steps: [{ id: 'exit', type: 'wait', duration: '1h' }] }, 'steps[0].id', /reserved/],
+    ['a template that is not Liquid', { templates: { inbox: { channel: 'in_app', title: 'Hi {{ oops', body: 'x' }, mail: { channel: 'email', subject: 'Hi', text: 'There' } } }, 'templates.inbox.title', /not a valid Liquid template/],
     ['a bad re-entry mode', { reentry: { mode: 'sometimes' } }, 'reentry.mode', /once, every_time or once_per/],
   ])('rejects %s with its path and reason', (_label, overrides, path, reason) => {
     const problems = problemsOf(campaign(overrides));

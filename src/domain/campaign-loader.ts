@@ -1,3 +1,4 @@
+import { Liquid } from 'liquidjs';
 import type { z } from 'zod';
 import { campaignDefinitionSchema, type CampaignDefinition, type CampaignStepDefinition } from './campaign-schema';
 
@@ -48,8 +49,10 @@ function semanticProblems(definition: CampaignDefinition): DefinitionProblem[] {
   const problems: DefinitionProblem[] = [];
   const { steps, templates } = definition;
   const indexById = new Map<string, number>();
+  problems.push(...templateProblems(templates));
   steps.forEach((step, i) => {
-    if (indexById.has(step.id)) problems.push({ path: `steps[${i}].id`, reason: `"${step.id}" is already the id of steps[${indexById.get(step.id)}]` });
+    if (step.id === 'exit' || step.id === 'next') problems.push({ path: `steps[${i}].id`, reason: `"${step.id}" is reserved for jumps; choose another id` });
+    else if (indexById.has(step.id)) problems.push({ path: `steps[${i}].id`, reason: `"${step.id}" is already the id of steps[${indexById.get(step.id)}]` });
     else indexById.set(step.id, i);
   });
 
@@ -88,6 +91,47 @@ function semanticProblems(definition: CampaignDefinition): DefinitionProblem[] {
   steps.forEach((step, i) => {
     if (!reached.has(i)) problems.push({ path: `steps[${i}]`, reason: `step "${step.id}" is unreachable from the first step` });
   });
+  problems.push(...loopProblems(steps, indexById));
+  return problems;
+}
+
+/**
+ * Journeys run forwards: a step that can lead back to itself would spin without waiting, or
+ * repeat a send that its delivery key then swallows. Such a definition is rejected.
+ */
+function loopProblems(steps: readonly CampaignStepDefinition[], indexById: Map<string, number>): DefinitionProblem[] {
+  const state = new Map<number, 'open' | 'done'>();
+  const problems: DefinitionProblem[] = [];
+  const visit = (index: number): void => {
+    state.set(index, 'open');
+    for (const edge of edges(steps, index)) {
+      const next = indexById.get(edge.target);
+      if (next === undefined) continue;
+      if (state.get(next) === 'open') {
+        problems.push({ path: `steps[${index}].${edge.field}`, reason: `"${edge.target}" leads back to an earlier step; journeys must not loop` });
+      } else if (!state.has(next)) visit(next);
+    }
+    state.set(index, 'done');
+  };
+  if (steps.length > 0) visit(0);
+  return problems;
+}
+
+const liquid = new Liquid();
+
+/** Every text of every template must parse as Liquid, so a typo fails at load, not at send time. */
+function templateProblems(templates: CampaignDefinition['templates']): DefinitionProblem[] {
+  const problems: DefinitionProblem[] = [];
+  for (const [name, template] of Object.entries(templates)) {
+    for (const [field, text] of Object.entries(template)) {
+      if (typeof text !== 'string' || field === 'channel') continue;
+      try {
+        liquid.parse(text);
+      } catch (err) {
+        problems.push({ path: `templates.${name}.${field}`, reason: `is not a valid Liquid template: ${(err as Error).message.split(',')[0]}` });
+      }
+    }
+  }
   return problems;
 }
 

@@ -1,4 +1,5 @@
 import {
+  CancellationScope,
   condition,
   getExternalWorkflowHandle,
   proxyActivities,
@@ -86,74 +87,78 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
   ]);
   const exited = () => exitReason !== undefined;
 
-  let index = 0;
-  while (index !== END && !exited()) {
-    const step = campaign.steps[index]!;
-    path.push(step.id);
-    switch (step.type) {
-      case 'message': {
-        show(step.id, 'running');
-        const template = campaign.templates[step.template]!;
-        const outcome = await delivery(`${step.id}: ${step.channel} "${step.template}"`).deliverMessage({
-          pseudonym,
-          deliveryKey: deliveryKey(campaign, pseudonym, entry, step.id),
-          campaignId: campaign.id,
-          campaignVersion: campaign.version,
-          category: campaign.category,
-          stepId: step.id,
-          channel: step.channel,
-          template,
-          context: { entry: entryEvent.properties, traits: history.traits, variables: step.variables },
-        });
-        if (outcome.status === 'delivered') delivered += 1;
-        index = step.next;
-        break;
+  let final: JourneyStatus = 'exited';
+  try {
+    let index = 0;
+    while (index !== END && !exited()) {
+      const step = campaign.steps[index]!;
+      path.push(step.id);
+      switch (step.type) {
+        case 'message': {
+          show(step.id, 'running');
+          const template = campaign.templates[step.template]!;
+          const outcome = await delivery(`${step.id}: ${step.channel} "${step.template}"`).deliverMessage({
+            pseudonym,
+            deliveryKey: deliveryKey(campaign, pseudonym, entry, step.id),
+            campaignId: campaign.id,
+            campaignVersion: campaign.version,
+            category: campaign.category,
+            stepId: step.id,
+            channel: step.channel,
+            template,
+            context: { entry: entryEvent.properties, traits: history.traits, variables: step.variables },
+          });
+          if (outcome.status === 'delivered') delivered += 1;
+          index = step.next;
+          break;
+        }
+        case 'wait':
+          show(step.id, 'waiting');
+          await condition(exited, step.durationMs, { summary: `${step.id}: wait ${step.duration}` });
+          index = step.next;
+          break;
+        case 'wait_until': {
+          show(step.id, 'waiting');
+          const zone = effectiveZone(typeof history.traits.timezone === 'string' ? history.traits.timezone : undefined, step.fallbackTimezone);
+          const now = new Date(Date.now());
+          const from = step.nextDay ? new Date(startOfNextLocalDay(now, zone).getTime() - 1) : now;
+          const until = nextLocalTime(from, { at: step.at, timezone: zone, fallbackTimezone: step.fallbackTimezone, ...(step.weekdays && { weekdays: step.weekdays }) });
+          await condition(exited, Math.max(until.getTime() - now.getTime(), 1), { summary: `${step.id}: until ${step.at} ${zone} (${until.toISOString()})` });
+          index = step.next;
+          break;
+        }
+        case 'wait_for_event': {
+          show(step.id, 'waiting');
+          const matches = awaitedBy(step, entryEvent);
+          const find = () => heard.findIndex((event, i) => i >= consumed && matches(event));
+          const found = await condition(() => exited() || find() >= 0, step.timeoutMs, { summary: `${step.id}: "${step.event}" within ${step.timeout}` });
+          const at = find();
+          if (at >= 0) consumed = at + 1;
+          if (exited()) break;
+          index = found && at >= 0 ? step.onEvent : step.onTimeout;
+          break;
+        }
+        case 'branch':
+          index = evaluateCondition(history, step.condition, Date.now()) ? step.then : step.else;
+          break;
+        case 'split': {
+          const variant = assignVariant(step.variants, splitBucket(pseudonym, campaign.id, step.id));
+          path.push(`${step.id}=${variant.name}`);
+          index = variant.next;
+          break;
+        }
+        case 'exit':
+          exitReason = `exit step "${step.id}"`;
+          break;
       }
-      case 'wait':
-        show(step.id, 'waiting');
-        await condition(exited, step.durationMs, { summary: `${step.id}: wait ${step.duration}` });
-        index = step.next;
-        break;
-      case 'wait_until': {
-        show(step.id, 'waiting');
-        const zone = effectiveZone(typeof history.traits.timezone === 'string' ? history.traits.timezone : undefined, step.fallbackTimezone);
-        const now = new Date(Date.now());
-        const from = step.nextDay ? new Date(startOfNextLocalDay(now, zone).getTime() - 1) : now;
-        const until = nextLocalTime(from, { at: step.at, timezone: zone, fallbackTimezone: step.fallbackTimezone, ...(step.weekdays && { weekdays: step.weekdays }) });
-        await condition(exited, Math.max(until.getTime() - now.getTime(), 1), { summary: `${step.id}: until ${step.at} ${zone} (${until.toISOString()})` });
-        index = step.next;
-        break;
-      }
-      case 'wait_for_event': {
-        show(step.id, 'waiting');
-        const matches = awaitedBy(step, entryEvent);
-        const find = () => heard.findIndex((event, i) => i >= consumed && matches(event));
-        const found = await condition(() => exited() || find() >= 0, step.timeoutMs, { summary: `${step.id}: "${step.event}" within ${step.timeout}` });
-        const at = find();
-        if (at >= 0) consumed = at + 1;
-        if (exited()) break;
-        index = found && at >= 0 ? step.onEvent : step.onTimeout;
-        break;
-      }
-      case 'branch':
-        index = evaluateCondition(history, step.condition, Date.now()) ? step.then : step.else;
-        break;
-      case 'split': {
-        const variant = assignVariant(step.variants, splitBucket(pseudonym, campaign.id, step.id));
-        path.push(`${step.id}=${variant.name}`);
-        index = variant.next;
-        break;
-      }
-      case 'exit':
-        exitReason = `exit step "${step.id}"`;
-        break;
     }
+    final = exited() ? 'exited' : 'completed';
+    show('end', final);
+    return { status: final, ...(exitReason && { reason: exitReason }), converted, delivered, path };
+  } finally {
+    // Also when the journey is cancelled or fails: the user workflow must free the campaign for re-entry.
+    await CancellationScope.nonCancellable(() => tellUserWorkflow(pseudonym, campaign, entry, final));
   }
-
-  const final: JourneyStatus = exited() ? 'exited' : 'completed';
-  show('end', final);
-  await tellUserWorkflow(pseudonym, campaign, entry, final);
-  return { status: final, ...(exitReason && { reason: exitReason }), converted, delivered, path };
 }
 
 /** The user workflow frees the campaign for re-entry when it hears this; a user workflow that is gone has nothing to free. */

@@ -60,46 +60,54 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
   const eventsPerRun = input.eventsPerRun ?? EVENTS_PER_RUN;
   const shouldRollOver = () => handledThisRun >= eventsPerRun || workflowInfo().continueAsNewSuggested;
 
+  /** Starts the journeys of every absence rule due at `at`, on a freshly loaded catalog (a campaign may have changed or gone). */
+  const fireDeadlines = async (at: number) => {
+    const due = nextDeadline(state);
+    if (due === undefined || due > at) return;
+    catalog = await loadCatalog();
+    const fired = planForDeadlines(state, catalog.campaigns, at, idFor);
+    // The state is written before any await, so signal handlers that run meanwhile change the latest state.
+    state = fired.state;
+    for (const start of fired.start) await startJourney(pseudonym, start, state);
+  };
+
   for (;;) {
     const deadline = nextDeadline(state);
     const wake = () => pending.length > 0 || shouldRollOver();
     if (deadline === undefined) await condition(wake);
     else await condition(wake, Math.max(deadline - Date.now(), 1), { summary: 'next absence deadline' });
 
-    if (nextDeadline(state) !== undefined && nextDeadline(state)! <= Date.now()) {
-      const fired = planForDeadlines(state, catalog.campaigns, Date.now(), idFor);
-      state = fired.state;
-      for (const start of fired.start) await startJourney(pseudonym, start, state);
-    }
     // Drain everything that has arrived, even past the per-run budget: those signals are in this run's
     // history already, and carrying a burst into the next run's input would only copy it there too.
     while (pending.length > 0) {
       const signal = pending.shift()!;
+      // A deadline that passed before this event was received fires first: an event late in the queue cannot disarm it.
+      await fireDeadlines(Math.min(Date.parse(signal.event.receivedAt), Date.now()));
       if (catalog.revision < 0 || (signal.catalogRevision ?? -1) > catalog.revision) catalog = await loadCatalog();
-      state = await handleEvent(pseudonym, state, catalog, signal);
+      await handleEvent(signal);
       handledThisRun += 1;
     }
+    await fireDeadlines(Date.now());
     if (shouldRollOver()) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof userWorkflow>({ ...input, state, pending, catalog });
     }
   }
-}
 
-async function handleEvent(pseudonym: string, before: UserState, catalog: CampaignCatalog, signal: EventSignal): Promise<UserState> {
-  const applied = applyEvent(before, signal.event);
-  if (applied.duplicate) return before;
-  const plan = planForEvent(applied.state, catalog.campaigns, signal.event, Date.now(), (campaignId, entry) =>
-    journeyWorkflowId(campaignId, pseudonym, entry),
-  );
-  for (const workflowId of plan.forwardTo) {
-    // A journey that has just ended cannot take the signal; its end reaches us as journeyEnded.
-    await getExternalWorkflowHandle(workflowId)
-      .signal(journeyEventSignal, signal)
-      .catch(() => undefined);
+  async function handleEvent(signal: EventSignal): Promise<void> {
+    const applied = applyEvent(state, signal.event);
+    if (applied.duplicate) return;
+    const plan = planForEvent(applied.state, catalog.campaigns, signal.event, Date.now(), idFor);
+    // Written before the awaits below: a journeyEnded or traits signal handled meanwhile must not be overwritten.
+    state = plan.state;
+    for (const workflowId of plan.forwardTo) {
+      // A journey that has just ended cannot take the signal; its end reaches us as journeyEnded.
+      await getExternalWorkflowHandle(workflowId)
+        .signal(journeyEventSignal, signal)
+        .catch(() => undefined);
+    }
+    for (const start of plan.start) await startJourney(pseudonym, start, state);
   }
-  for (const start of plan.start) await startJourney(pseudonym, start, plan.state);
-  return plan.state;
 }
 
 /** Starts a journey once: if its ID is already taken (a replayed or restarted user workflow), that journey stands. */

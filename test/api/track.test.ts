@@ -90,6 +90,7 @@ describe('POST /v1/track', () => {
     [{ userId: 'u', event: 'x', properties: [1, 2] }, 'properties', /object/],
     [{ userId: 'u', event: 'x', timestamp: 'yesterday' }, 'timestamp', /ISO 8601/],
     [{ userId: 'u', event: 'x', messageId: '' }, 'messageId', /must not be empty/],
+    [{ userId: 'u', event: 'x', timestamp: '2999-01-01T00:00:00Z' }, 'timestamp', /more than 24 hours in the future/],
   ])('answers 400 naming the field for %j', async (payload, path, reason) => {
     const response = await http({ method: 'POST', url: '/v1/track', payload });
     expect(response.statusCode).toBe(400);

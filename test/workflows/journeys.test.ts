@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Campaign } from '../../src/domain/campaign';
@@ -282,5 +283,45 @@ describe('races and versions', () => {
     expect(paths.buyer).toEqual(['bought', 'buyer']);
     const variants = new Set(Object.entries(paths).filter(([user]) => user !== 'buyer').map(([, path]) => path[2]));
     expect(variants).toEqual(new Set(['ab=a', 'ab=b']));
+  });
+
+  const stoppable = {
+    id: 'stoppable',
+    name: 'Stoppable',
+    entry: { event: 'Start' },
+    exitOn: [{ event: 'Stop' }],
+    templates: { hello: { channel: 'in_app', title: 'Hello', body: '.' } },
+    steps: [{ id: 'pause', type: 'wait', duration: '1h' }, { id: 'hello', type: 'message', template: 'hello' }],
+  };
+
+  it('frees the campaign when a journey exits on an event it was forwarded, so the user can enter again', async () => {
+    const catalog = { current: { revision: 1, campaigns: [compile(stoppable)] } };
+    const { activities } = fakeActivities(catalog);
+    await withWorker(env, activities, async (queue) => {
+      await send(queue, 'p-again', await eventAt(env, 'Start'));
+      const first = await started(journeyWorkflowId('stoppable', 'p-again', 1));
+      await send(queue, 'p-again', await eventAt(env, 'Stop'));
+      await expect(first.result()).resolves.toMatchObject({ status: 'exited' });
+      await waitFor(async () => Object.keys((await env.client.workflow.getHandle(userWorkflowId('p-again')).query(stateQuery)).state.running).length === 0);
+      await send(queue, 'p-again', await eventAt(env, 'Start'));
+      await started(journeyWorkflowId('stoppable', 'p-again', 2));
+    });
+  });
+
+  it('frees the campaign when a journey fails', async () => {
+    const catalog = { current: { revision: 1, campaigns: [compile({ ...stoppable, steps: [{ id: 'hello', type: 'message', template: 'hello' }] })] } };
+    const { activities } = fakeActivities(catalog);
+    const failing = {
+      ...activities,
+      async deliverMessage() {
+        throw ApplicationFailure.nonRetryable('template does not render', 'TemplateError');
+      },
+    };
+    await withWorker(env, failing, async (queue) => {
+      await send(queue, 'p-failed', await eventAt(env, 'Start'));
+      const journey = await started(journeyWorkflowId('stoppable', 'p-failed', 1));
+      await expect(journey.result()).rejects.toThrow();
+      await waitFor(async () => Object.keys((await env.client.workflow.getHandle(userWorkflowId('p-failed')).query(stateQuery)).state.running).length === 0);
+    });
   });
 });
