@@ -77,9 +77,9 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
     if (deadline === undefined) await condition(wake);
     else await condition(wake, Math.max(deadline - Date.now(), 1), { summary: 'next absence deadline' });
 
-    // Drain everything that has arrived, even past the per-run budget: those signals are in this run's
-    // history already, and carrying a burst into the next run's input would only copy it there too.
-    while (pending.length > 0) {
+    // At most the run's budget: under a steady stream the queue may never empty, and the run must still end.
+    // What is left goes into the next run's input.
+    while (pending.length > 0 && !shouldRollOver()) {
       const signal = pending.shift()!;
       // A deadline that passed before this event was received fires first: an event late in the queue cannot disarm it.
       await fireDeadlines(Math.min(Date.parse(signal.event.receivedAt), Date.now()));

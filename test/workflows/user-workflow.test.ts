@@ -73,25 +73,4 @@ describe('userWorkflow', () => {
     });
     expect(deliveries).toHaveLength(1);
   });
-
-  it('continues as new with its state and catalog, losing no event', async () => {
-    const { activities, catalogLoads } = fakeActivities(catalog);
-    const total = 130;
-    await withWorker(env, activities, async (queue) => {
-      const first = await send(queue, 'p-many', await eventAt(env, 'Session Started'), 25);
-      for (let i = 1; i < total; i++) await send(queue, 'p-many', await eventAt(env, i % 2 ? 'Page Viewed' : 'Session Started'), 25);
-      const handle = env.client.workflow.getHandle(userWorkflowId('p-many'));
-      const view = await totalEvents(handle, total);
-      expect(view.state.events['Session Started']?.count).toBe(65);
-      expect(view.state.events['Page Viewed']?.count).toBe(65);
-      // Each run handled at most 25 events, so no run's history grows with the user's total.
-      const current = await handle.describe();
-      expect(current.runId).not.toBe(first.signaledRunId);
-      const history = await env.client.workflow.getHandle(userWorkflowId('p-many'), first.signaledRunId).fetchHistory();
-      expect(history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
-      expect(history.events?.length ?? 0).toBeLessThan(200);
-    });
-    // The catalog travels across continue-as-new: one load for 130 events in 6 runs.
-    expect(catalogLoads()).toBe(1);
-  });
 });
