@@ -54,18 +54,18 @@ export type ApplyResult = { duplicate: true; state: UserState } | { duplicate: f
 /** Folds one event into the state; an already seen messageId leaves the state as it was. */
 export function applyEvent(state: UserState, event: TrackedEvent): ApplyResult {
   if (state.recentMessageIds.includes(event.messageId)) return { duplicate: true, state };
-  const previous = state.events[event.event];
-  const lastAt = previous && previous.lastAt > event.timestamp ? previous.lastAt : event.timestamp;
   const recentMessageIds = [...state.recentMessageIds, event.messageId].slice(-RECENT_MESSAGE_IDS);
   return {
     duplicate: false,
-    state: {
-      ...state,
-      totalEvents: state.totalEvents + 1,
-      events: { ...state.events, [event.event]: { count: (previous?.count ?? 0) + 1, lastAt } },
-      recentMessageIds,
-    },
+    state: { ...state, totalEvents: state.totalEvents + 1, events: countEvent(state.events, event), recentMessageIds },
   };
+}
+
+/** Per event name, one more occurrence; `lastAt` keeps the latest timestamp even when events arrive out of order. */
+export function countEvent(events: UserState['events'], event: TrackedEvent): UserState['events'] {
+  const previous = events[event.event];
+  const lastAt = previous && previous.lastAt > event.timestamp ? previous.lastAt : event.timestamp;
+  return { ...events, [event.event]: { count: (previous?.count ?? 0) + 1, lastAt } };
 }
 
 /** Merges traits from identify; `null` removes a trait. */

@@ -8,9 +8,10 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { deliveryKey, END, type Campaign, type CampaignStep } from '../domain/campaign';
-import { evaluateCondition, matchesAllFilters, readPath, type HistoryView } from '../domain/conditions';
+import { evaluateCondition, matchesAllFilters, readPath } from '../domain/conditions';
 import type { TrackedEvent } from '../domain/events';
 import { assignVariant, splitBucket } from '../domain/split';
+import { countEvent } from '../domain/user-state';
 import { effectiveZone, nextLocalTime, startOfNextLocalDay } from '../domain/time';
 import { deliveryActivityOptions } from './activity-policies';
 import {
@@ -27,12 +28,6 @@ import { beckonCampaign, beckonCampaignVersion, beckonJourneyStatus, beckonStep,
 /** Activities whose calls carry a summary, so the Web UI timeline reads like the campaign. */
 function delivery(summary: string) {
   return proxyActivities<Activities>({ ...deliveryActivityOptions, summary });
-}
-
-function fold(history: HistoryView, event: TrackedEvent): HistoryView {
-  const previous = history.events[event.event];
-  const lastAt = previous && previous.lastAt > event.timestamp ? previous.lastAt : event.timestamp;
-  return { ...history, events: { ...history.events, [event.event]: { count: (previous?.count ?? 0) + 1, lastAt } } };
 }
 
 function awaitedBy(step: Extract<CampaignStep, { type: 'wait_for_event' }>, entryEvent: TrackedEvent) {
@@ -62,7 +57,7 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
 
   setHandler(journeyEventSignal, ({ event }) => {
     heard.push(event);
-    history = fold(history, event);
+    history = { ...history, events: countEvent(history.events, event) };
     const exit = campaign.exitOn.find((rule) => rule.event === event.event && matchesAllFilters(event.properties, rule.filters));
     if (exit) exitReason ??= `exit event "${event.event}"`;
     const goal = campaign.goal;

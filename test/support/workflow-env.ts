@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { activityInfo } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
@@ -10,7 +11,7 @@ import { compileCampaign } from '../../src/domain/campaign-compile';
 import { validateCampaign } from '../../src/domain/campaign-loader';
 import type { TrackedEvent } from '../../src/domain/events';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
-import type { CampaignCatalog, EventSignal } from '../../src/workflows/messages';
+import { eventSignal, userWorkflowId, type CampaignCatalog, type EventSignal } from '../../src/workflows/messages';
 import { testServerPath, workflowBundle } from './env';
 
 /**
@@ -99,4 +100,34 @@ export async function waitFor(predicate: () => Promise<boolean> | boolean, timeo
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Signals an event to the user's workflow, starting it if needed, as the API does. */
+export function sendEvent(env: TestWorkflowEnvironment, taskQueue: string, pseudonym: string, signal: EventSignal) {
+  return env.client.workflow.signalWithStart('userWorkflow', {
+    workflowId: userWorkflowId(pseudonym),
+    taskQueue,
+    args: [{ version: 1, pseudonym }],
+    signal: eventSignal,
+    signalArgs: [signal],
+  });
+}
+
+export async function workflowExists(env: TestWorkflowEnvironment, workflowId: string): Promise<boolean> {
+  return env.client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      },
+    );
+}
+
+/** The handle of a workflow once it exists (a child starts a moment after the signal that causes it). */
+export async function startedWorkflow(env: TestWorkflowEnvironment, workflowId: string) {
+  await waitFor(() => workflowExists(env, workflowId));
+  return env.client.workflow.getHandle(workflowId);
 }

@@ -1,9 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Campaign } from '../../src/domain/campaign';
 import {
-  eventSignal,
   journeyQuery,
   journeyWorkflowId,
   stateQuery,
@@ -11,10 +9,24 @@ import {
   userWorkflowId,
   type EventSignal,
 } from '../../src/workflows/messages';
-import { compile, eventAt, fakeActivities, seedCampaigns, timeSkippingPerTest, waitFor, withWorker } from '../support/workflow-env';
+import {
+  compile,
+  eventAt,
+  fakeActivities,
+  seedCampaigns,
+  sendEvent,
+  startedWorkflow,
+  timeSkippingPerTest,
+  waitFor,
+  withWorker,
+  workflowExists,
+} from '../support/workflow-env';
 
 const HOUR = 3_600_000;
 const currentEnv = timeSkippingPerTest();
+const send = (queue: string, pseudonym: string, signal: EventSignal) => sendEvent(env, queue, pseudonym, signal);
+const exists = (workflowId: string) => workflowExists(env, workflowId);
+const started = (workflowId: string) => startedWorkflow(env, workflowId);
 let env: TestWorkflowEnvironment;
 beforeEach(() => {
   env = currentEnv();
@@ -22,16 +34,6 @@ beforeEach(() => {
 const seeds = { current: { revision: 1, campaigns: seedCampaigns() } };
 
 
-
-function send(taskQueue: string, pseudonym: string, signal: EventSignal) {
-  return env.client.workflow.signalWithStart('userWorkflow', {
-    workflowId: userWorkflowId(pseudonym),
-    taskQueue,
-    args: [{ version: 1, pseudonym }],
-    signal: eventSignal,
-    signalArgs: [signal],
-  });
-}
 
 function identify(taskQueue: string, pseudonym: string, traits: Record<string, unknown>) {
   return env.client.workflow.signalWithStart('userWorkflow', {
@@ -41,24 +43,6 @@ function identify(taskQueue: string, pseudonym: string, traits: Record<string, u
     signal: traitsSignal,
     signalArgs: [{ version: 1, traits }],
   });
-}
-
-async function exists(workflowId: string): Promise<boolean> {
-  return env.client.workflow
-    .getHandle(workflowId)
-    .describe()
-    .then(
-      () => true,
-      (err: unknown) => {
-        if (err instanceof WorkflowNotFoundError) return false;
-        throw err;
-      },
-    );
-}
-
-async function started(workflowId: string) {
-  await waitFor(() => exists(workflowId));
-  return env.client.workflow.getHandle(workflowId);
 }
 
 /** Waits until the user workflow has folded `count` events, so the next step of the test sees their effect. */

@@ -1,10 +1,12 @@
-import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { eventSignal, journeyWorkflowId, stateQuery, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
+import { journeyWorkflowId, stateQuery, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
 import type { userWorkflow } from '../../src/workflows/user';
-import { eventAt, fakeActivities, seedCampaigns, timeSkippingPerTest, waitFor, withWorker } from '../support/workflow-env';
+import { eventAt, fakeActivities, seedCampaigns, sendEvent, startedWorkflow, timeSkippingPerTest, waitFor, withWorker } from '../support/workflow-env';
 
 const currentEnv = timeSkippingPerTest();
+const send = (queue: string, pseudonym: string, signal: EventSignal) => sendEvent(env, queue, pseudonym, signal);
+const started = (workflowId: string) => startedWorkflow(env, workflowId);
 let env: TestWorkflowEnvironment;
 beforeEach(() => {
   env = currentEnv();
@@ -12,31 +14,6 @@ beforeEach(() => {
 const catalog = { current: { revision: 1, campaigns: seedCampaigns() } };
 
 
-
-function send(taskQueue: string, pseudonym: string, signal: EventSignal, eventsPerRun?: number) {
-  return env.client.workflow.signalWithStart('userWorkflow', {
-    workflowId: userWorkflowId(pseudonym),
-    taskQueue,
-    args: [{ version: 1, pseudonym, ...(eventsPerRun ? { eventsPerRun } : {}) }],
-    signal: eventSignal,
-    signalArgs: [signal],
-  });
-}
-
-/** The handle of a workflow once it exists (a child starts a moment after the signal that causes it). */
-async function started(workflowId: string) {
-  const handle = env.client.workflow.getHandle(workflowId);
-  await waitFor(() =>
-    handle.describe().then(
-      () => true,
-      (err: unknown) => {
-        if (err instanceof WorkflowNotFoundError) return false;
-        throw err;
-      },
-    ),
-  );
-  return handle;
-}
 
 async function totalEvents(handle: WorkflowHandle<typeof userWorkflow>, expected: number) {
   await waitFor(async () => (await handle.query(stateQuery)).state.totalEvents === expected, 120_000);
