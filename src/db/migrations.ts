@@ -65,4 +65,50 @@ export const migrations: readonly Migration[] = [
       INSERT INTO campaign_catalog (singleton, revision) VALUES (true, 0);
     `,
   },
+  {
+    id: 3,
+    name: 'profiles: traits, contact points, push tokens and consent',
+    sql: `
+      ALTER TABLE users
+        ADD COLUMN traits     jsonb NOT NULL DEFAULT '{}'::jsonb,
+        ADD COLUMN email      text,
+        ADD COLUMN phone      text,
+        ADD COLUMN timezone   text,
+        ADD COLUMN locale     text,
+        ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
+
+      -- A device token belongs to one user at a time; a re-registered device moves to its new owner.
+      CREATE TABLE push_tokens (
+        token        text PRIMARY KEY,
+        pseudonym    text NOT NULL REFERENCES users (pseudonym) ON DELETE CASCADE,
+        platform     text,
+        created_at   timestamptz NOT NULL DEFAULT now(),
+        last_seen_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX push_tokens_by_user ON push_tokens (pseudonym);
+
+      -- The current choice per user, channel and category ('*' stands for the whole channel).
+      CREATE TABLE consents (
+        pseudonym  text NOT NULL REFERENCES users (pseudonym) ON DELETE CASCADE,
+        channel    text NOT NULL,
+        category   text NOT NULL DEFAULT '*',
+        granted    boolean NOT NULL,
+        source     text NOT NULL,
+        changed_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (pseudonym, channel, category)
+      );
+
+      -- Every change, kept: who or what changed it (source) and when.
+      CREATE TABLE consent_changes (
+        id         bigserial PRIMARY KEY,
+        pseudonym  text NOT NULL REFERENCES users (pseudonym) ON DELETE CASCADE,
+        channel    text NOT NULL,
+        category   text NOT NULL,
+        granted    boolean NOT NULL,
+        source     text NOT NULL,
+        changed_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX consent_changes_by_user ON consent_changes (pseudonym, id);
+    `,
+  },
 ];
