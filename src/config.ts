@@ -10,6 +10,10 @@ const port = z.coerce
 export const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1').describe('Interface the HTTP API binds to (0.0.0.0 in containers).'),
   PORT: port.default(3000).describe('Port of the HTTP API.'),
+  PUBLIC_URL: z
+    .url({ message: 'must be an absolute URL, e.g. https://beckon.example.com' })
+    .optional()
+    .describe('Base URL of the API as recipients reach it, for links in messages (unsubscribe, open, click); defaults to http://HOST:PORT.'),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
@@ -73,6 +77,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** Temporal address the worker and API connect to when none is configured. */
 export function temporalAddress(config: Config): string {
   return config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_DEV_PORT}`;
+}
+
+/** Base URL for links in messages, without a trailing slash. */
+export function publicUrl(config: Config): string {
+  return (config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/+$/, '');
 }
 
 /** The value a process needs but may not default, with the reason; used by `npm run api` and `npm run worker`. */
