@@ -21,7 +21,7 @@ export interface RunningApi {
 /** Builds the API over its dependencies and starts listening. */
 export async function startApi(options: { config: Config; pool: Pool; temporal: Client; pseudonymKey: string }): Promise<RunningApi> {
   const { config } = options;
-  const app = buildApp(
+  const app = await buildApp(
     {
       pool: options.pool,
       temporal: options.temporal,
@@ -29,7 +29,7 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
       pseudonymize: createPseudonymizer(options.pseudonymKey),
       catalogRevision: cachedRevision(() => createCampaignRepository(options.pool).revision()),
     },
-    { logLevel: config.LOG_LEVEL },
+    { logLevel: config.LOG_LEVEL, ingestRateLimit: config.INGEST_RATE_LIMIT },
   );
   await app.listen({ host: config.HOST, port: config.PORT });
   const address = app.server.address();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { Pool } from 'pg';
 import { ensureTemporalCli } from '../scripts/tools/temporal-cli';
 import { startApi } from './api';
 import { describePublish, publishCampaignFolder } from './campaigns/publish';
@@ -9,6 +10,7 @@ import { loadConfig, type Config } from './config';
 import { startEmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
+import { createSourceRepository, sourceIdOf } from './db/sources';
 import { runMain } from './process';
 import { connectClient } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
@@ -22,6 +24,21 @@ function devPseudonymKey(dataDir: string): string {
   const file = join(dataDir, 'pseudonym.key');
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
   return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * The dev source's write key, kept under DATA_DIR (Postgres keeps only its hash) so it can be
+ * printed at every start; made again if the database no longer knows it.
+ */
+async function devWriteKey(pool: Pool, dataDir: string): Promise<string> {
+  const sources = createSourceRepository(pool);
+  const file = join(dataDir, 'dev-write-key');
+  const known = existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+  if (known && (await sources.authenticate(known))) return known;
+  const reuse = known && !(await sources.list()).some((source) => source.id === sourceIdOf(known));
+  const { writeKey } = await sources.create('dev', reuse ? known : undefined);
+  writeFileSync(file, writeKey, { mode: 0o600 });
+  return writeKey;
 }
 
 async function startTemporal(config: Config, dataDir: string): Promise<{ address: string; uiUrl?: string; server?: DevServer }> {
@@ -120,7 +137,9 @@ async function main(): Promise<void> {
     say(`API            ${api.url}   (health: ${api.url}/healthz)`);
     if (temporal.uiUrl) say(`Temporal Web UI ${temporal.uiUrl}`);
     say(`Temporal       ${temporal.address}, namespace "${config.TEMPORAL_NAMESPACE}", task queue "${config.TEMPORAL_TASK_QUEUE}"`);
-    say(`try: curl -s -X POST ${api.url}/v1/track -H 'content-type: application/json' -d '{"userId":"ada","event":"Signed Up"}'`);
+    const writeKey = await devWriteKey(pool, dataDir);
+    say(`dev source write key: ${writeKey}`);
+    say(`try: curl -s -u '${writeKey}:' -X POST ${api.url}/v1/track -H 'content-type: application/json' -d '{"userId":"ada","event":"Signed Up"}'`);
     say(`then: curl -s ${api.url}/v1/users/ada/inbox`);
     say('Ctrl-C stops everything');
   } catch (err) {

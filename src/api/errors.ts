@@ -25,6 +25,31 @@ export class ValidationError extends Error {
   }
 }
 
+/** No credentials, or credentials that name no live source or token; answered with 401. */
+export class UnauthorizedError extends Error {
+  readonly statusCode = 401;
+  constructor(
+    message: string,
+    /** The scheme the client should use, sent as `WWW-Authenticate`. */
+    readonly challenge: string,
+  ) {
+    super(message);
+    this.name = 'UnauthorizedError';
+  }
+}
+
+/** A write key sent more requests than its limit allows; answered with 429 and when to try again. */
+export class RateLimitedError extends Error {
+  readonly statusCode = 429;
+  constructor(
+    readonly limit: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`more than ${limit} requests a second with this write key; retry after ${retryAfterSeconds} s`);
+    this.name = 'RateLimitedError';
+  }
+}
+
 /** A dependency (Temporal, Postgres) is down; nothing was written, so the client may retry after `retryAfterSeconds`. */
 export class ServiceUnavailableError extends Error {
   readonly statusCode = 503;
@@ -60,6 +85,14 @@ export function isUnavailable(err: unknown): boolean {
 export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof ValidationError) {
     void reply.status(400).send({ error: 'invalid_request', message: error.message, problems: error.problems });
+    return;
+  }
+  if (error instanceof UnauthorizedError) {
+    void reply.status(401).header('WWW-Authenticate', error.challenge).send({ error: 'unauthorized', message: error.message });
+    return;
+  }
+  if (error instanceof RateLimitedError) {
+    void reply.status(429).header('Retry-After', String(error.retryAfterSeconds)).send({ error: 'rate_limited', message: error.message });
     return;
   }
   if (error instanceof ServiceUnavailableError || isUnavailable(error)) {

@@ -6,6 +6,7 @@ import { freePort } from '../support/ports';
 import { request } from '../support/http';
 import { cleanEnv, isAlive, runEntryPoint, type RunningProcess } from '../support/processes';
 import { uniqueUserId } from '../support/env';
+import { basicAuth } from '../support/api';
 
 /**
  * `npm start` as a newcomer runs it: embedded Postgres, a dev Temporal server with its Web UI, the
@@ -41,8 +42,16 @@ describe('npm start', () => {
     expect(beckon.output()).toContain(`API            ${api}`);
     expect(beckon.output()).toContain(`Temporal Web UI http://127.0.0.1:${ports.ui}`);
 
+    const writeKey = /dev source write key: (\S+)/.exec(beckon.output())?.[1];
+    expect(writeKey).toMatch(/^src_[\w-]+\.[\w-]+$/);
+    expect(beckon.output()).toContain(`curl -s -u '${writeKey}:' -X POST ${api}/v1/track`);
     const userId = uniqueUserId('newcomer');
-    const tracked = await request(api, { method: 'POST', url: '/v1/track', payload: { userId, event: 'Signed Up' } });
+    const tracked = await request(api, {
+      method: 'POST',
+      url: '/v1/track',
+      payload: { userId, event: 'Signed Up' },
+      headers: { authorization: basicAuth(writeKey!) },
+    });
     expect(tracked.statusCode).toBe(200);
 
     const deadline = Date.now() + 60_000;

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
-import { testDatabaseUrl, testTemporalAddress, uniqueUserId } from '../support/env';
+import { createSourceRepository } from '../../src/db/sources';
+import { basicAuth } from '../support/api';
+import { testDatabaseUrl, testPool, testTemporalAddress, uniqueUserId } from '../support/env';
 import { request } from '../support/http';
 import { freePort } from '../support/ports';
 import { cleanEnv, runEntryPoint, type RunningProcess } from '../support/processes';
@@ -45,7 +47,15 @@ describe('worker and API as separate processes', () => {
     const health = await request(apiUrl, { method: 'GET', url: '/healthz' });
     expect(health.json()).toEqual({ status: 'ok', postgres: 'ok', temporal: 'ok' });
 
-    expect((await request(apiUrl, { method: 'POST', url: '/v1/track', payload: { userId, event: 'Signed Up' } })).statusCode).toBe(200);
+    const pool = testPool();
+    const { writeKey } = await createSourceRepository(pool).create('e2e processes').finally(() => pool.end());
+    const tracked = await request(apiUrl, {
+      method: 'POST',
+      url: '/v1/track',
+      payload: { userId, event: 'Signed Up' },
+      headers: { authorization: basicAuth(writeKey) },
+    });
+    expect(tracked.statusCode).toBe(200);
     const deadline = Date.now() + 60_000;
     let messages: unknown[] = [];
     while (messages.length === 0 && Date.now() < deadline) {
