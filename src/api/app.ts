@@ -1,3 +1,4 @@
+import { createGunzip, createInflate } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ApiDeps } from './deps';
 import { errorHandler } from './errors';
@@ -19,6 +20,18 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}` });
+  });
+  // RudderStack's clients gzip their batches; the size limits apply to the inflated body.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const encoding = request.headers['content-encoding']?.toLowerCase();
+    if (encoding !== 'gzip' && encoding !== 'deflate') return payload;
+    const inflated = payload.pipe(encoding === 'gzip' ? createGunzip() : createInflate()) as unknown as typeof payload & {
+      receivedEncodedLength: number;
+    };
+    // Fastify checks Content-Length against the bytes on the wire, which this counts.
+    inflated.receivedEncodedLength = 0;
+    payload.on('data', (chunk: Buffer) => (inflated.receivedEncodedLength += chunk.length));
+    return inflated;
   });
   healthRoutes(app, deps);
   await app.register(async (scope) => ingestRoutes(scope, deps, { rateLimitPerSecond: options.ingestRateLimit ?? 500 }));

@@ -104,6 +104,10 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
       .send({ error: 'unavailable', message: 'A service Beckon depends on is unavailable; nothing was recorded. Retry later.' });
     return;
   }
+  if (/^Z_(DATA|BUF)_ERROR$/.test(String((error as { code?: unknown }).code))) {
+    void reply.status(400).send({ error: 'invalid_request', message: `the body is not valid ${request.headers['content-encoding']} data: ${error.message}` });
+    return;
+  }
   const statusCode = (error as FastifyError).statusCode;
   if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
     void reply.status(statusCode).send({ error: 'bad_request', message: error.message });

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { createSourceRepository } from '../../src/db/sources';
 import { anonymousKey } from '../../src/api/ingest';
 import { stateQuery, userWorkflowId } from '../../src/workflows/messages';
@@ -73,6 +74,28 @@ describe('POST /v1/track', () => {
     expect(notJson.json().message).toMatch(/JSON/i);
     const huge = await post('/v1/track', { userId: 'u', event: 'x', properties: { blob: 'x'.repeat(40_000) } });
     expect(huge.statusCode).toBe(413);
+  });
+});
+
+describe('compressed bodies', () => {
+  it('reads a gzipped body and answers 400 to one that does not inflate', async () => {
+    const userId = uniqueUserId('gzip');
+    const body = gzipSync(JSON.stringify({ batch: [{ type: 'track', userId, event: 'Zipped' }] }));
+    const zipped = await fetch(`${api.url}/v1/batch`, {
+      method: 'POST',
+      headers: { authorization: basicAuth(api.writeKey), 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body,
+    });
+    expect(zipped.status).toBe(200);
+    await eventually(() => stateOf(userId), (v) => v.state.events.Zipped?.count === 1);
+
+    const broken = await fetch(`${api.url}/v1/batch`, {
+      method: 'POST',
+      headers: { authorization: basicAuth(api.writeKey), 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: Buffer.from('this is not gzip'),
+    });
+    expect(broken.status).toBe(400);
+    expect(((await broken.json()) as { message: string }).message).toMatch(/not valid gzip data/);
   });
 });
 

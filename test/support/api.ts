@@ -36,7 +36,9 @@ export interface TestApi {
  * The API on a real socket over the test Postgres and Temporal, with a fresh source, and (unless
  * `worker: false`) a worker on its own task queue so the workflows it starts run.
  */
-export async function startTestApi(options: AppOptions & { worker?: boolean; deps?: Partial<ApiDeps> } = {}): Promise<TestApi> {
+export async function startTestApi(
+  options: AppOptions & { worker?: boolean; deps?: Partial<ApiDeps>; onResponse?: (method: string, url: string, status: number) => void } = {},
+): Promise<TestApi> {
   const pool = testPool();
   const temporal = await connectClient({ address: testTemporalAddress(), namespace: 'default', waitMs: 10_000 });
   const taskQueue = `api-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
@@ -55,6 +57,8 @@ export async function startTestApi(options: AppOptions & { worker?: boolean; dep
     ...options.deps,
   };
   const app = await buildApp(deps, { logLevel: 'silent', ...options });
+  const observe = options.onResponse;
+  if (observe) app.addHook('onResponse', async (request, reply) => observe(request.method, request.url, reply.statusCode));
   const { source, writeKey } = await createSourceRepository(pool).create(`test ${taskQueue}`);
   const raw = await serve(app);
   const http = (req: HttpRequest) => raw({ ...req, headers: { authorization: basicAuth(writeKey), ...req.headers } });

@@ -31,6 +31,9 @@ export async function ingestRoutes(app: FastifyInstance, deps: ApiDeps, options:
   const authenticate = requireSource(createSourceRepository(deps.pool));
   const ingest = createIngestion(deps);
 
+  // Clients label their JSON loosely (RudderStack's gzipped batches carry a form content type): read every body here as JSON.
+  app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+
   await app.register(rateLimit, {
     global: false,
     keyGenerator: (request) => request.source?.id ?? request.ip,
