@@ -6,6 +6,7 @@ import { cachedRevision } from '../../src/api/catalog-revision';
 import type { ApiDeps } from '../../src/api/deps';
 import { loadConfig } from '../../src/config';
 import { createCampaignRepository } from '../../src/db/campaigns';
+import { createPool } from '../../src/db/pool';
 import { createSourceRepository } from '../../src/db/sources';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
 import { connectClient } from '../../src/temporal/connection';
@@ -37,14 +38,22 @@ export interface TestApi {
  * `worker: false`) a worker on its own task queue so the workflows it starts run.
  */
 export async function startTestApi(
-  options: AppOptions & { worker?: boolean; deps?: Partial<ApiDeps>; onResponse?: (method: string, url: string, status: number) => void } = {},
+  options: AppOptions & {
+    worker?: boolean;
+    deps?: Partial<ApiDeps>;
+    onResponse?: (method: string, url: string, status: number) => void;
+    /** Another Postgres or Temporal than the test run's shared ones. */
+    databaseUrl?: string;
+    temporalAddress?: string;
+  } = {},
 ): Promise<TestApi> {
-  const pool = testPool();
-  const temporal = await connectClient({ address: testTemporalAddress(), namespace: 'default', waitMs: 10_000 });
+  const pool = options.databaseUrl ? createPool(options.databaseUrl, 4) : testPool();
+  const temporalAddress = options.temporalAddress ?? testTemporalAddress();
+  const temporal = await connectClient({ address: temporalAddress, namespace: 'default', waitMs: 30_000 });
   const taskQueue = `api-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
   let worker: BeckonWorker | undefined;
   if (options.worker !== false) {
-    const config = { ...loadConfig({}), TEMPORAL_ADDRESS: testTemporalAddress(), TEMPORAL_TASK_QUEUE: taskQueue };
+    const config = { ...loadConfig({}), TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue };
     worker = await startWorker({ config, pool, workflowBundle: workflowBundle() });
   }
   const pseudonymize = createPseudonymizer(TEST_PSEUDONYM_KEY);
