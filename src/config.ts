@@ -46,6 +46,11 @@ export const configSchema = z.object({
     .default(500)
     .describe('Ingestion requests (a batch counts as one) a write key may make per second on each API process; more get 429.'),
 
+  CODEC_UI_ORIGIN: z
+    .url({ message: 'must be the Web UI origin, e.g. http://localhost:8233' })
+    .optional()
+    .describe('Origin of the Temporal Web UI allowed to decrypt payloads through the API\'s /codec/decode; unset disables it (`npm start` sets it for its dev UI).'),
+
   CAMPAIGNS_DIR: z
     .string()
     .min(1)

@@ -12,6 +12,7 @@ import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { createSourceRepository, sourceIdOf } from './db/sources';
 import { runMain } from './process';
+import { payloadCodecFor } from './temporal/codec';
 import { connectClient } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { ensureSearchAttributes } from './temporal/search-attributes';
@@ -50,6 +51,7 @@ async function startTemporal(config: Config, dataDir: string): Promise<{ address
     uiPort: config.TEMPORAL_UI_PORT,
     dbFile: join(dataDir, 'temporal.sqlite'),
     namespace: config.TEMPORAL_NAMESPACE,
+    codecEndpoint: `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}/codec`,
     // The dev server's own warnings (retries while it starts and stops) would drown Beckon's output.
     log: (line) => {
       if (!/level=(WARN|INFO|DEBUG)/.test(line)) console.log(`[temporal] ${line}`);
@@ -107,6 +109,7 @@ async function main(): Promise<void> {
     say(`migrations: ${report.applied.length} applied, ${report.alreadyApplied} already in place`);
     say(`campaigns from ${config.CAMPAIGNS_DIR}/: ${describePublish(await publishCampaignFolder(pool, config.CAMPAIGNS_DIR))}`);
 
+    const pseudonymKey = config.PSEUDONYM_KEY ?? devPseudonymKey(dataDir);
     const temporal = await startTemporal(config, dataDir);
     if (temporal.server) {
       const server = temporal.server;
@@ -117,19 +120,21 @@ async function main(): Promise<void> {
         void stopAll('Temporal dev server exited').then(() => process.exit(1));
       });
     }
-    const client = await connectClient({ address: temporal.address, namespace: config.TEMPORAL_NAMESPACE, waitMs: 60_000 });
+    const payloadCodec = payloadCodecFor(pseudonymKey);
+    const client = await connectClient({ address: temporal.address, namespace: config.TEMPORAL_NAMESPACE, waitMs: 60_000, payloadCodec });
     cleanups.push(() => client.connection.close());
     const registered = await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
     if (registered.length > 0) say(`registered search attributes: ${registered.join(', ')}`);
 
-    const effective: Config = { ...config, TEMPORAL_ADDRESS: temporal.address };
-    const worker = await startWorker({ config: effective, pool });
+    // The dev Web UI decrypts payloads through the API's codec endpoint.
+    const effective: Config = { ...config, TEMPORAL_ADDRESS: temporal.address, CODEC_UI_ORIGIN: config.CODEC_UI_ORIGIN ?? temporal.uiUrl };
+    const worker = await startWorker({ config: effective, pool, payloadCodec });
     cleanups.push(() => worker.shutdown());
     const api = await startApi({
       config: effective,
       pool,
       temporal: client,
-      pseudonymKey: config.PSEUDONYM_KEY ?? devPseudonymKey(dataDir),
+      pseudonymKey,
     });
     cleanups.push(() => api.app.close());
 

@@ -1,7 +1,9 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { PayloadCodec } from '@temporalio/common';
 import type { ApiDeps } from './deps';
 import { errorHandler } from './errors';
+import { codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
 import { inboxRoutes } from './routes/inbox';
 import { ingestRoutes } from './routes/ingest';
@@ -11,6 +13,8 @@ export interface AppOptions {
   logLevel?: string;
   /** Requests a write key may make per second on this process (INGEST_RATE_LIMIT). */
   ingestRateLimit?: number;
+  /** Serves /codec/decode to this Web UI origin (CODEC_UI_ORIGIN). */
+  codec?: { codec: PayloadCodec; uiOrigin: string };
 }
 
 /** The HTTP API with every route, ready to `listen`. */
@@ -36,5 +40,6 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
   healthRoutes(app, deps);
   await app.register(async (scope) => ingestRoutes(scope, deps, { rateLimitPerSecond: options.ingestRateLimit ?? 500 }));
   inboxRoutes(app, deps);
+  if (options.codec) codecRoutes(app, options.codec.codec, options.codec.uiOrigin);
   return app;
 }

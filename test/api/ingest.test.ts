@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { Client } from '@temporalio/client';
 import { createSourceRepository } from '../../src/db/sources';
 import { anonymousKey } from '../../src/api/ingest';
 import { stateQuery, userWorkflowId } from '../../src/workflows/messages';
@@ -186,6 +187,13 @@ describe('identify', () => {
     expect(tokens.rows).toEqual([{ token: `tok-${userId}`, platform: 'ios' }]);
     const view = await eventually(() => stateOf(userId), (v) => v.state.traits.plan === 'pro');
     expect(view.state.traits).toMatchObject({ plan: 'pro', timezone: 'Europe/Berlin', locale: 'de-DE' });
+    // Traits travel to Temporal encrypted: its stored history holds none of them in clear.
+    const raw = new Client({ connection: api.temporal.connection, namespace: 'default' });
+    const stored = JSON.stringify(await raw.workflow.getHandle(userWorkflowId(api.pseudonymize(userId))).fetchHistory());
+    for (const secret of ['Grace@Example.com', 'Grace', 'Europe/Berlin']) {
+      expect(stored).not.toContain(secret);
+      expect(stored).not.toContain(Buffer.from(JSON.stringify(secret)).toString('base64').slice(0, 8));
+    }
 
     // A later identify merges: a null trait removes it, an absent one stays.
     await post('/v1/identify', { userId, traits: { plan: 'team', firstName: null } });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
+import { payloadCodecFor } from '../../src/temporal/codec';
 import { createSourceRepository } from '../../src/db/sources';
 import { basicAuth } from '../support/api';
 import { testDatabaseUrl, testPool, testTemporalAddress, uniqueUserId } from '../support/env';
@@ -65,7 +66,10 @@ describe('worker and API as separate processes', () => {
     expect(messages).toHaveLength(1);
 
     const pseudonym = createPseudonymizer(pseudonymKey)(userId);
-    const client = new Client({ connection: await Connection.connect({ address: testTemporalAddress() }) });
+    const client = new Client({
+      connection: await Connection.connect({ address: testTemporalAddress() }),
+      dataConverter: { payloadCodecs: [payloadCodecFor(pseudonymKey)] },
+    });
     try {
       const journey = await client.workflow.getHandle(`journey:welcome:${pseudonym}:1`).describe();
       expect(journey.status.name).toBe('COMPLETED');

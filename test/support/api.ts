@@ -9,6 +9,7 @@ import { createCampaignRepository } from '../../src/db/campaigns';
 import { createPool } from '../../src/db/pool';
 import { createSourceRepository } from '../../src/db/sources';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
+import { payloadCodecFor } from '../../src/temporal/codec';
 import { connectClient } from '../../src/temporal/connection';
 import { startWorker, type BeckonWorker } from '../../src/worker';
 import { testPool, testTemporalAddress, workflowBundle } from './env';
@@ -49,12 +50,13 @@ export async function startTestApi(
 ): Promise<TestApi> {
   const pool = options.databaseUrl ? createPool(options.databaseUrl, 4) : testPool();
   const temporalAddress = options.temporalAddress ?? testTemporalAddress();
-  const temporal = await connectClient({ address: temporalAddress, namespace: 'default', waitMs: 30_000 });
+  const payloadCodec = payloadCodecFor(TEST_PSEUDONYM_KEY);
+  const temporal = await connectClient({ address: temporalAddress, namespace: 'default', waitMs: 30_000, payloadCodec });
   const taskQueue = `api-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
   let worker: BeckonWorker | undefined;
   if (options.worker !== false) {
     const config = { ...loadConfig({}), TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue };
-    worker = await startWorker({ config, pool, workflowBundle: workflowBundle() });
+    worker = await startWorker({ config, pool, workflowBundle: workflowBundle(), payloadCodec });
   }
   const pseudonymize = createPseudonymizer(TEST_PSEUDONYM_KEY);
   const deps: ApiDeps = {
