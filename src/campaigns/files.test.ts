@@ -14,6 +14,7 @@ describe('the shipped campaigns', () => {
       frequencyCap: { perDay: 2, exemptCategories: ['transactional'] },
       quietHours: { start: '21:00', end: '08:00', fallbackTimezone: 'UTC' },
       duringQuietHours: 'defer',
+      consent: { optIn: [] },
     });
     const nudge = campaigns.find((c) => c.definition.id === 'advanced-features-nudge')!.definition;
     expect(nudge.entry.absence).toEqual({ events: ['Used Advanced Feature', 'Opened App', 'Created Project'], within: '72h' });
