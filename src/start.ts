@@ -106,13 +106,14 @@ async function main(): Promise<void> {
     if (registered.length > 0) say(`registered search attributes: ${registered.join(', ')}`);
 
     const effective: Config = { ...config, TEMPORAL_ADDRESS: temporal.address };
-    const worker = await startWorker({ config: effective, pool });
+    const pseudonymKey = config.PSEUDONYM_KEY ?? devPseudonymKey(dataDir);
+    const worker = await startWorker({ config: effective, pool, pseudonymKey });
     cleanups.push(() => worker.shutdown());
     const api = await startApi({
       config: effective,
       pool,
       temporal: client,
-      pseudonymKey: config.PSEUDONYM_KEY ?? devPseudonymKey(dataDir),
+      pseudonymKey,
     });
     cleanups.push(() => api.app.close());
 

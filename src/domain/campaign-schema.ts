@@ -183,7 +183,16 @@ export const deliveryPolicySchema = z.object({
       exemptCategories: z.array(z.string().min(1)).default(['transactional']),
     })
     .strict(),
-  quietHours: z.object({ start: clockTime, end: clockTime, fallbackTimezone: timeZone.default('UTC') }).strict().optional(),
+  quietHours: z
+    .object({
+      start: clockTime,
+      end: clockTime,
+      fallbackTimezone: timeZone.default('UTC'),
+      /** Channels that would reach the user at once; an in-app message waits in the inbox anyway. */
+      channels: z.array(z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` })).default(['push', 'email', 'webhook']),
+    })
+    .strict()
+    .optional(),
   /** A message due inside quiet hours waits for their end, or is skipped. */
   duringQuietHours: z.enum(['defer', 'skip']).default('defer'),
   /** Channels that need the user's recorded yes before anything is sent; every other channel is opt-out. */

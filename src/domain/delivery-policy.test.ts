@@ -114,7 +114,7 @@ describe('capDay and deliveryZone', () => {
   it('uses the user zone when valid, else the policy fallback, else UTC', () => {
     expect(deliveryZone('Asia/Tokyo', policy)).toBe('Asia/Tokyo');
     expect(deliveryZone('Mars/Olympus', policy)).toBe('UTC');
-    expect(deliveryZone(null, { ...policy, quietHours: { start: '21:00', end: '08:00', fallbackTimezone: 'Europe/Paris' } })).toBe('Europe/Paris');
+    expect(deliveryZone(null, { ...policy, quietHours: { ...policy.quietHours!, fallbackTimezone: 'Europe/Paris' } })).toBe('Europe/Paris');
     expect(deliveryZone(undefined, undefined)).toBe('UTC');
   });
 });
@@ -149,6 +149,14 @@ describe('decideSend', () => {
     const night = new Date('2026-01-15T22:00:00Z');
     expect(decideSend({ ...base, now: night, counts: { today: 2, campaignToday: 0 } })).toEqual({ action: 'defer', until: new Date('2026-01-16T08:00:00Z') });
     expect(decideSend({ ...base, now: night, campaign: { duringQuietHours: 'skip' } })).toMatchObject({ action: 'skip', reason: 'quiet_hours' });
+  });
+
+  it('quiet hours hold the channels the policy names; an in-app message goes to the inbox at night', () => {
+    const night = new Date('2026-01-15T22:00:00Z');
+    expect(decideSend({ ...base, now: night, channel: 'in_app' })).toMatchObject({ action: 'send' });
+    expect(decideSend({ ...base, now: night, channel: 'push' })).toMatchObject({ action: 'defer' });
+    const emailOnly = { ...policy, quietHours: { ...policy.quietHours!, channels: ['email' as const] } };
+    expect(decideSend({ ...base, now: night, channel: 'push', policy: emailOnly })).toMatchObject({ action: 'send' });
   });
 
   it('the campaign overrides the policy on quiet hours, and the caps skip with a reason', () => {

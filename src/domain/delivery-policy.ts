@@ -114,7 +114,8 @@ export function decideSend(facts: SendFacts): SendDecision {
   }
   if (!facts.hasAddress) return { action: 'skip', reason: 'no_address', detail: `no ${facts.channel === 'push' ? 'device token' : `${facts.channel} address`}` };
   const behaviour = facts.campaign.duringQuietHours ?? policy?.duringQuietHours ?? 'defer';
-  const quiet = decideQuietHours(facts.now, policy?.quietHours, facts.zone, behaviour);
+  const quietHours = policy?.quietHours?.channels.includes(facts.channel) ? policy.quietHours : undefined;
+  const quiet = decideQuietHours(facts.now, quietHours, facts.zone, behaviour);
   if (quiet.action === 'defer') return { action: 'defer', until: quiet.until };
   if (quiet.action === 'skip') return { action: 'skip', reason: 'quiet_hours', detail: `inside quiet hours in ${facts.zone}` };
   const caps = decideCaps(facts.category, {

@@ -39,7 +39,7 @@ export function templateVariableProblems(definition: CampaignDefinition, engine:
   for (const [name, template] of Object.entries(definition.templates)) {
     const users = definition.steps.filter((step) => step.type === 'message' && step.template === name);
     for (const { field, text } of templateTexts(template)) {
-      let segments: (string | number)[][];
+      let segments: unknown[][];
       try {
         segments = engine.globalVariableSegmentsSync(engine.parse(text));
       } catch {

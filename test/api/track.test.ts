@@ -26,7 +26,7 @@ beforeAll(async () => {
   catalogRevision = cachedRevision(() => createCampaignRepository(pool).revision());
   temporal = await connectClient({ address: testTemporalAddress(), namespace: 'default', waitMs: 10_000 });
   const config = { ...loadConfig({}), TEMPORAL_ADDRESS: testTemporalAddress(), TEMPORAL_TASK_QUEUE: taskQueue };
-  worker = await startWorker({ config, pool, workflowBundle: workflowBundle() });
+  worker = await startWorker({ config, pool, pseudonymKey: 'track-test-link-key'.padEnd(40, 'k'), workflowBundle: workflowBundle() });
   app = buildApp({ pool, temporal, taskQueue, pseudonymize, catalogRevision }, { logLevel: 'silent' });
   http = await serve(app);
 });
