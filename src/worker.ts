@@ -4,9 +4,11 @@ import { createActivities } from './activities';
 import type { ChannelSender } from './activities/channels/channel';
 import { createEmailSender, createSmtpTransport } from './activities/channels/email';
 import { createInAppSender } from './activities/channels/in-app';
+import { createFirebaseMessaging, createPushSender } from './activities/channels/push';
 import { createWebhookSender } from './activities/channels/webhook';
 import type { FaultPoint } from './activities/send';
 import { loadConfig, publicUrl, requireSetting, temporalAddress, type Config } from './config';
+import { removePushToken } from './db/profiles';
 import type { Channel } from './domain/campaign-schema';
 import { createLinkSigner, deriveLinkKey } from './privacy/signed-links';
 import { migrate } from './db/migrate';
@@ -34,6 +36,9 @@ export function channelSenders(config: Config, pool: Pool, pseudonymKey: string,
       pool: config.SMTP_POOL,
     });
     senders.email = createEmailSender({ transport, from: config.EMAIL_FROM, links: createLinkSigner(deriveLinkKey(pseudonymKey)), publicUrl: publicUrl(config) });
+  }
+  if (config.FIREBASE_SERVICE_ACCOUNT) {
+    senders.push = createPushSender({ messaging: createFirebaseMessaging(config.FIREBASE_SERVICE_ACCOUNT), removeToken: (token) => removePushToken(pool, token) });
   }
   if (config.WEBHOOK_SECRET) senders.webhook = createWebhookSender({ secret: config.WEBHOOK_SECRET, timeoutMs: config.WEBHOOK_TIMEOUT_MS });
   return { ...senders, ...extra };
