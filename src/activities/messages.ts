@@ -52,8 +52,7 @@ export function createMessageActivities(deps: MessageActivityDeps) {
     fault: deps.fault ?? (() => {}),
   });
   return {
-    async deliverMessage(input: DeliverMessageInput): Promise<DeliveryOutcome> {
-      return deliver(input);
-    },
+    // An arrow, so tests and wiring can take it off the object.
+    deliverMessage: (input: DeliverMessageInput): Promise<DeliveryOutcome> => deliver(input),
   };
 }

@@ -68,7 +68,7 @@ export function createPushSender(deps: PushSenderDeps): ChannelSender {
       }
       for (const token of dead) await deps.removeToken(token);
       if (sent.length > 0) return { providerId: sent.join(' ') };
-      if (unsure) throw unsure;
+      if (unsure) throw unsure instanceof Error ? unsure : new Error(String(unsure));
       if (answered.length > 0) {
         const retryable = answered.some((text) => TRANSIENT.has(text.split(':')[0]!));
         throw new SendRejected(retryable ? 'fcm_unavailable' : 'fcm_rejected', answered.join('; '), retryable);
