@@ -55,7 +55,7 @@ export function createPushSender(deps: PushSenderDeps): ChannelSender {
       const sent: string[] = [];
       const dead: string[] = [];
       const answered: string[] = [];
-      let unsure: unknown;
+      let unsure: Error | undefined;
       for (const [i, result] of results.entries()) {
         const { token } = message.contact.pushTokens[i]!;
         if (result.status === 'fulfilled') sent.push(result.value);
@@ -63,12 +63,12 @@ export function createPushSender(deps: PushSenderDeps): ChannelSender {
           const err = result.reason as { code?: string; message?: string };
           if (isDeadToken(err)) dead.push(token);
           else if (err.code?.startsWith('messaging/')) answered.push(`${err.code}: ${err.message}`);
-          else unsure ??= result.reason; // No answer from FCM (network): it may have delivered.
+          else unsure ??= result.reason instanceof Error ? result.reason : new Error(JSON.stringify(result.reason)); // No answer from FCM (network): it may have delivered.
         }
       }
       for (const token of dead) await deps.removeToken(token);
       if (sent.length > 0) return { providerId: sent.join(' ') };
-      if (unsure) throw unsure instanceof Error ? unsure : new Error(String(unsure));
+      if (unsure) throw unsure;
       if (answered.length > 0) {
         const retryable = answered.some((text) => TRANSIENT.has(text.split(':')[0]!));
         throw new SendRejected(retryable ? 'fcm_unavailable' : 'fcm_rejected', answered.join('; '), retryable);
