@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ApiDeps } from './deps';
 import { errorHandler } from './errors';
+import { devRoutes } from './routes/dev';
 import { healthRoutes } from './routes/health';
 import { inboxRoutes } from './routes/inbox';
 import { trackRoutes } from './routes/track';
@@ -18,5 +19,6 @@ export function buildApp(deps: ApiDeps, options: { logLevel?: string } = {}): Fa
   healthRoutes(app, deps);
   trackRoutes(app, deps);
   inboxRoutes(app, deps);
+  if (deps.devSinks) devRoutes(app, deps);
   return app;
 }
