@@ -49,7 +49,8 @@ describe('npm start dev sinks', () => {
   });
 
   afterAll(async () => {
-    await beckon?.stop('SIGKILL');
+    // Ctrl-C, so the Temporal server and the process behind tsx stop too (SIGKILL only reaches tsx).
+    await beckon?.stop('SIGINT', 60_000);
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(campaignsDir, { recursive: true, force: true });
   });
