@@ -13,8 +13,8 @@ function delivery(summary: string) {
 
 /**
  * Sends one message step. A message deferred by quiet hours is asked for again, with the same
- * delivery key, when they end (a durable timer that an exit still interrupts); a send that failed
- * for good (a rejected address, a template that cannot render) is returned, so the journey goes on.
+ * delivery key, when they end (a durable timer that an exit still interrupts); a send the provider
+ * refused for good (a rejected address, a template the user's data cannot fill) is returned, so the journey goes on.
  */
 export async function runMessageStep(input: DeliverMessageInput, summary: string, exited: () => boolean): Promise<MessageStepResult> {
   for (;;) {
@@ -23,7 +23,8 @@ export async function runMessageStep(input: DeliverMessageInput, summary: string
       outcome = await delivery(summary).deliverMessage(input);
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.nonRetryable) {
+      // The provider refused this message for good: noted, and the journey goes on. Anything else fails the journey, visibly.
+      if (cause instanceof ApplicationFailure && cause.type === 'DeliveryFailed') {
         return { status: 'failed', reason: cause.type ?? 'failed', detail: cause.message };
       }
       throw err;
