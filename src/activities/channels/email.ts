@@ -55,6 +55,11 @@ export function trackHtml(html: string, link: (purpose: 'open' | 'click', url?: 
   return /<\/body>/i.test(clicked) ? clicked.replace(/<\/body>/i, `${pixel}</body>`) : `${clicked}${pixel}`;
 }
 
+/** The text with every occurrence of the address, in any case, replaced. */
+function redact(text: string, address: string): string {
+  return text.split(new RegExp(address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi')).join('<recipient>');
+}
+
 /** SMTP errors that prove the message did not leave: the server answered, or the session failed before DATA. */
 const BEFORE_DATA = new Set(['CONN', 'API', 'EHLO', 'HELO', 'LHLO', 'STARTTLS', 'AUTH', 'AUTH PLAIN', 'AUTH LOGIN', 'MAIL FROM', 'RCPT TO']);
 
@@ -104,7 +109,10 @@ export function createEmailSender(deps: EmailSenderDeps): ChannelSender {
         });
         return { providerId: info.response };
       } catch (err) {
-        throw classify(err as Error & { responseCode?: number; command?: string }) ?? err;
+        // Failure messages reach Temporal's history: the server's reply often quotes the address, which must not.
+        const error = err as Error & { responseCode?: number; command?: string };
+        error.message = redact(error.message, message.contact.email!);
+        throw classify(error) ?? error;
       }
     },
   };
