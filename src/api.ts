@@ -20,7 +20,7 @@ export interface RunningApi {
 }
 
 /** Builds the API over its dependencies and starts listening. */
-export async function startApi(options: { config: Config; pool: Pool; temporal: Client; pseudonymKey: string }): Promise<RunningApi> {
+export async function startApi(options: { config: Config; pool: Pool; temporal: Client; pseudonymKey: string; devSinks?: boolean }): Promise<RunningApi> {
   const codecOrigin = options.config.CODEC_UI_ORIGIN;
   const { config } = options;
   const app = await buildApp(
@@ -30,6 +30,7 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       pseudonymize: createPseudonymizer(options.pseudonymKey),
       catalogRevision: cachedRevision(() => createCampaignRepository(options.pool).revision()),
+      ...(options.devSinks && { devSinks: true }),
     },
     {
       logLevel: config.LOG_LEVEL,

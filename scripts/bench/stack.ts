@@ -68,7 +68,7 @@ export async function startBenchStack(overrides: Partial<Config> = {}): Promise<
     const temporal = await connectClient({ address, namespace: config.TEMPORAL_NAMESPACE, waitMs: 60_000, payloadCodec });
     stops.push(() => temporal.connection.close());
     await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE);
-    const worker = await startWorker({ config, pool, payloadCodec });
+    const worker = await startWorker({ config, pool, pseudonymKey, payloadCodec });
     stops.push(() => worker.shutdown());
     const api = await startApi({ config, pool, temporal, pseudonymKey });
     stops.push(() => api.app.close());

@@ -5,6 +5,7 @@ import type { ApiDeps } from './deps';
 import { errorHandler } from './errors';
 import { registerOpenApi } from './openapi';
 import { codecRoutes } from './routes/codec';
+import { devRoutes } from './routes/dev';
 import { healthRoutes } from './routes/health';
 import { inboxRoutes } from './routes/inbox';
 import { ingestRoutes } from './routes/ingest';
@@ -43,5 +44,6 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
   await app.register(async (scope) => ingestRoutes(scope, deps, { rateLimitPerSecond: options.ingestRateLimit ?? 500 }));
   inboxRoutes(app, deps);
   if (options.codec) codecRoutes(app, options.codec.codec, options.codec.uiOrigin);
+  if (deps.devSinks) devRoutes(app, deps);
   return app;
 }

@@ -9,4 +9,6 @@ export interface ApiDeps {
   pseudonymize: (userId: string) => string;
   /** The campaign catalog revision, cached: stamped on each event so user workflows reload campaigns only when they change. */
   catalogRevision: () => Promise<number>;
+  /** True under `npm start` with its dev sinks: serves GET /v1/dev/mail and /v1/dev/push. */
+  devSinks?: boolean;
 }
