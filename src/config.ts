@@ -51,6 +51,13 @@ export const configSchema = z.object({
     .default(500)
     .describe('Ingestion requests (a batch counts as one) a write key may make per second on each API process; more get 429.'),
 
+  INGEST_DEDUP_DAYS: z.coerce
+    .number({ error: 'must be a number of days' })
+    .int('must be a whole number of days')
+    .min(1, 'must be at least 1 day')
+    .default(7)
+    .describe('How long a messageId is remembered: a retry within it counts once; older ones are pruned hourly.'),
+
   CODEC_UI_ORIGIN: z
     .url({ message: 'must be the Web UI origin, e.g. http://localhost:8233' })
     .optional()
