@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { createCampaignStatusActivities } from './campaign-status';
 import { createCatalogActivities } from './catalog';
 import { createMessageActivities } from './messages';
 
@@ -10,6 +11,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createCatalogActivities(deps),
+    ...createCampaignStatusActivities(deps),
     ...createMessageActivities(deps),
   };
 }

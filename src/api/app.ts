@@ -3,6 +3,7 @@ import type { ApiDeps } from './deps';
 import { errorHandler } from './errors';
 import { healthRoutes } from './routes/health';
 import { inboxRoutes } from './routes/inbox';
+import { opsRoutes } from './routes/ops';
 import { trackRoutes } from './routes/track';
 
 /** Segment's limit on one event; larger bodies get 413 before any parsing. */
@@ -18,5 +19,6 @@ export function buildApp(deps: ApiDeps, options: { logLevel?: string } = {}): Fa
   healthRoutes(app, deps);
   trackRoutes(app, deps);
   inboxRoutes(app, deps);
+  void app.register(opsRoutes(deps), { prefix: '/v1/ops' });
   return app;
 }

@@ -23,6 +23,7 @@ import {
   type JourneyStatus,
   type JourneyWorkflowInput,
 } from './messages';
+import { createPauseGate } from './pause';
 import { beckonCampaign, beckonCampaignVersion, beckonJourneyStatus, beckonStep, beckonUser } from './search-attributes';
 
 /** Activities whose calls carry a summary, so the Web UI timeline reads like the campaign. */
@@ -81,6 +82,7 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
     { key: beckonCampaignVersion, value: campaign.version },
   ]);
   const exited = () => exitReason !== undefined;
+  const holdWhilePaused = createPauseGate(campaign.id, (stepId) => show(stepId, 'paused'));
 
   let final: JourneyStatus = 'exited';
   try {
@@ -90,6 +92,8 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
       path.push(step.id);
       switch (step.type) {
         case 'message': {
+          await holdWhilePaused(step.id, exited);
+          if (exited()) break;
           show(step.id, 'running');
           const template = campaign.templates[step.template]!;
           const outcome = await delivery(`${step.id}: ${step.channel} "${step.template}"`).deliverMessage({

@@ -56,7 +56,17 @@ export interface JourneyWorkflowInput {
   history: HistoryView;
 }
 
-export type JourneyStatus = 'running' | 'waiting' | 'completed' | 'exited';
+/** `paused`: held before a message step while its campaign is paused. */
+export type JourneyStatus = 'running' | 'waiting' | 'paused' | 'completed' | 'exited';
+
+/** A campaign's lifecycle status as Postgres holds it; `unknown` for a campaign that was never published there. */
+export type CampaignStatus = 'active' | 'paused' | 'archived' | 'unknown';
+
+/** Sent to a campaign's held journeys when it resumes, so they re-check at once instead of at the next poll. */
+export interface ResumeSignal {
+  version: 1;
+  campaignId: string;
+}
 
 export interface JourneyResult {
   status: 'completed' | 'exited';
@@ -91,6 +101,7 @@ export const stateQuery = defineQuery<UserStateView>('state');
 /** An event forwarded by the user workflow to a running journey that listens to it. */
 export const journeyEventSignal = defineSignal<[EventSignal]>('journeyEvent');
 export const journeyQuery = defineQuery<JourneyView>('journey');
+export const resumeSignal = defineSignal<[ResumeSignal]>('resume');
 
 export function userWorkflowId(pseudonym: string): string {
   return `user:${pseudonym}`;
