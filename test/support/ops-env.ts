@@ -23,7 +23,7 @@ export interface OpsEnv {
   pseudonymize: (userId: string) => string;
   /** One token per scope, and the header that carries it. */
   tokens: { read: string; operate: string; admin: string };
-  as(scope: keyof OpsEnv['tokens']): Record<string, string>;
+  as: (scope: keyof OpsEnv['tokens']) => Record<string, string>;
 }
 
 /** The API with ops routes and a worker of its own queue, on the shared test Postgres and Temporal; torn down after the file. */
