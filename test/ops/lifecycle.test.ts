@@ -92,7 +92,7 @@ describe('pause and resume with journeys in flight', () => {
     expect(resumed.json()).toMatchObject({ campaignId: id, outcome: 'changed', status: 'active', jobId: expect.any(String) });
     for (const [i, userId] of users.entries()) {
       const view = await settle(id, userId, (v) => v.status === 'completed');
-      expect(view.path).toEqual(['pause-here', 'hello']);
+      expect(view!.path).toEqual(['pause-here', 'hello']);
       expect(await inbox(userId)).toEqual([expect.objectContaining({ campaignId: id, title: `Hello ${i}` })]);
     }
     const batch = await eventually(async () => (await ops('GET', `/batches/${resumed.json().jobId}`)).json(), (b) => b.state === 'completed');
