@@ -33,7 +33,7 @@ export function table(rows: Record<string, unknown>[], columns: string[]): strin
 
 function formatCell(value: unknown): string {
   if (value === undefined || value === null) return '-';
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** "[#####.....] 512/1000" */
