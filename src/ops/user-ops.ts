@@ -36,7 +36,24 @@ export interface JourneySummary {
 }
 
 const EventType = temporal.api.enums.v1.EventType;
-const RESET_GOOD_TASKS = new Set([EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED]);
+/** Events that mark where a journey went wrong; the last good workflow task is the last one completed before the first of them. */
+const FAILURE_EVENTS = new Set([
+  EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+  EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+]);
+
+/** The last workflow task completed before the first failure: resetting there re-runs the step that failed. */
+export function lastGoodWorkflowTask(events: readonly temporal.api.history.v1.IHistoryEvent[]): temporal.api.history.v1.IHistoryEvent | undefined {
+  const failedAt = events.findIndex((event) => FAILURE_EVENTS.has(event.eventType ?? 0));
+  const before = failedAt < 0 ? events : events.slice(0, failedAt);
+  const good = [...before].reverse().find((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+  return good?.eventId ? good : undefined;
+}
 
 /** Per-user operations: a user's journeys, the user workflow's state, cancelling or resetting one journey. */
 export function createUserOps(deps: { temporal: Client }) {
@@ -96,8 +113,8 @@ export function createUserOps(deps: { temporal: Client }) {
     },
 
     /**
-     * Resets a failed or timed-out journey to its last completed workflow task: a new run replays up
-     * to there and retries from that point (signals received since are re-applied).
+     * Resets a failed or timed-out journey to the last workflow task completed before it went wrong:
+     * a new run replays up to there and retries the failed step (signals received since are re-applied).
      */
     async resetJourney(workflowId: string, reason = 'reset by ops'): Promise<{ workflowId: string; runId: string; resetToEventId: number }> {
       const handle = workflow.getHandle(workflowId);
@@ -106,16 +123,16 @@ export function createUserOps(deps: { temporal: Client }) {
         throw new WorkflowStateError(`journey ${workflowId} is ${description.status.name.toLowerCase()}; only a failed, timed-out or terminated journey is reset`);
       }
       const history = await handle.fetchHistory();
-      const lastGood = [...(history.events ?? [])].reverse().find((event) => RESET_GOOD_TASKS.has(event.eventType ?? 0));
-      if (!lastGood?.eventId) throw new WorkflowStateError(`journey ${workflowId} never completed a workflow task; start it again instead`);
-      const reset = await deps.temporal.workflowService.resetWorkflowExecution({
+      const lastGood = lastGoodWorkflowTask(history.events ?? [])?.eventId;
+      if (!lastGood) throw new WorkflowStateError(`journey ${workflowId} never completed a workflow task before it failed; there is no good point to reset to`);
+      const reset: temporal.api.workflowservice.v1.IResetWorkflowExecutionResponse = await deps.temporal.workflowService.resetWorkflowExecution({
         namespace: deps.temporal.options.namespace,
         workflowExecution: { workflowId, runId: description.runId },
-        workflowTaskFinishEventId: lastGood.eventId,
+        workflowTaskFinishEventId: lastGood,
         reason,
         requestId: randomUUID(),
       });
-      return { workflowId, runId: reset.runId ?? '', resetToEventId: Number(lastGood.eventId) };
+      return { workflowId, runId: reset.runId ?? '', resetToEventId: Number(lastGood) };
     },
   };
 }
