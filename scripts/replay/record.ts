@@ -12,7 +12,7 @@ import { createPool } from '../../src/db/pool';
 import type { TrackedEvent } from '../../src/domain/events';
 import { historyToRecord, type RecordedHistory } from '../../src/temporal/replay';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
-import { eventSignal, journeyQuery, journeyWorkflowId, resumeSignal, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
+import { eventSignal, journeyQuery, journeyWorkflowId, rerunSignal, resumeSignal, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
 import { ensureTestServer } from '../tools/test-server';
 
 /**
@@ -81,6 +81,11 @@ async function main(): Promise<void> {
       const welcome = await journey('welcome', 'rec-welcome');
       await welcome.result();
       await record(welcome, 'welcome: in-app message, completed');
+      // Re-run by ops: a once-only campaign entered a second time.
+      await client.workflow.getHandle(userWorkflowId('rec-welcome')).signal(rerunSignal, { version: 1, campaignId: 'welcome', requestId: 'rec-rerun-1' });
+      const rerun = await journey('welcome', 'rec-welcome', 2);
+      await rerun.result();
+      await record(client.workflow.getHandle(userWorkflowId('rec-welcome')), 'user: re-run by ops started a second journey of a once-only campaign');
 
       // pricing-no-purchase: a purchase within 48h exits; no purchase -> the offer after 48h.
       for (const p of ['rec-pricing-buys', 'rec-pricing-offer', 'rec-pricing-cancel', 'rec-pricing-paused']) {

@@ -37,3 +37,13 @@ export const createTokenBody = z.object({
   name: text(100),
   scopes: z.array(z.enum(ADMIN_SCOPES, { error: `must be one of ${ADMIN_SCOPES.join(', ')}` }), { error: 'must be a list of scopes' }).min(1, 'must name at least one scope'),
 });
+
+/** Who to re-run a campaign for: a list of user IDs or a visibility query over user workflows, not both. */
+export const rerunBody = z
+  .object({
+    userIds: z.array(text(256), { error: 'must be a list of user IDs' }).min(1, 'must name at least one user').max(1000, 'must name at most 1000 users (use query for more)').optional(),
+    query: text(2000).optional(),
+    dryRun: z.boolean({ error: 'must be true or false' }).default(false),
+    reason: text(500).optional(),
+  })
+  .refine((body) => (body.userIds === undefined) !== (body.query === undefined), { message: 'give either userIds or query, not both', path: ['userIds'] });

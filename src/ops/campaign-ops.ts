@@ -15,7 +15,7 @@ export class LifecycleConflictError extends Error {
   constructor(
     readonly campaignId: string,
     readonly status: StoredStatus,
-    readonly operation: Transition,
+    readonly operation: Transition | 'rerun',
     allowedFrom: StoredStatus[],
   ) {
     super(`campaign "${campaignId}" is ${status}; ${operation} applies to ${allowedFrom.join(' or ')} campaigns`);

@@ -36,6 +36,16 @@ export interface UserWorkflowInput {
   catalog?: CampaignCatalog;
   /** Events one run handles before continuing as new; defaults to EVENTS_PER_RUN. */
   eventsPerRun?: number;
+  /** Re-runs asked for by ops and not yet handled when the previous run ended. */
+  reruns?: RerunSignal[];
+}
+
+/** Ops re-run a campaign for this user: a journey starts now, without an entry event (see src/domain/rerun.ts). */
+export interface RerunSignal {
+  version: 1;
+  campaignId: string;
+  /** The same request reaching the workflow twice starts one journey. */
+  requestId: string;
 }
 
 /** The active campaigns at one revision, as the `loadCatalog` activity returns them. */
@@ -102,6 +112,7 @@ export const stateQuery = defineQuery<UserStateView>('state');
 export const journeyEventSignal = defineSignal<[EventSignal]>('journeyEvent');
 export const journeyQuery = defineQuery<JourneyView>('journey');
 export const resumeSignal = defineSignal<[ResumeSignal]>('resume');
+export const rerunSignal = defineSignal<[RerunSignal]>('rerun');
 
 export function userWorkflowId(pseudonym: string): string {
   return `user:${pseudonym}`;

@@ -12,6 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { nextDeadline, planForDeadlines, planForEvent, type JourneyStart } from '../domain/entry';
+import { planRerun } from '../domain/rerun';
 import { applyEvent, applyTraits, journeyEnded, upgradeUserState, type UserState } from '../domain/user-state';
 import { catalogActivityOptions } from './activity-policies';
 import { journeyWorkflow } from './journey';
@@ -20,10 +21,12 @@ import {
   journeyEndedSignal,
   journeyEventSignal,
   journeyWorkflowId,
+  rerunSignal,
   stateQuery,
   traitsSignal,
   type CampaignCatalog,
   type EventSignal,
+  type RerunSignal,
   type UserWorkflowInput,
 } from './messages';
 
@@ -42,6 +45,7 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
   let state: UserState = upgradeUserState(input.state);
   let catalog: CampaignCatalog = input.catalog ?? { revision: -1, campaigns: [] };
   const pending: EventSignal[] = [...(input.pending ?? [])];
+  const reruns: RerunSignal[] = [...(input.reruns ?? [])];
   let handledThisRun = 0;
 
   setHandler(eventSignal, (signal) => {
@@ -53,6 +57,9 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
   });
   setHandler(journeyEndedSignal, ({ campaignId, entry }) => {
     state = journeyEnded(state, campaignId, entry);
+  });
+  setHandler(rerunSignal, (signal) => {
+    reruns.push(signal);
   });
   setHandler(stateQuery, () => ({ pseudonym, state, catalogRevision: catalog.revision, pending: pending.length }));
 
@@ -73,7 +80,7 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
 
   for (;;) {
     const deadline = nextDeadline(state);
-    const wake = () => pending.length > 0 || shouldRollOver();
+    const wake = () => pending.length > 0 || reruns.length > 0 || shouldRollOver();
     if (deadline === undefined) await condition(wake);
     else await condition(wake, Math.max(deadline - Date.now(), 1), { summary: 'next absence deadline' });
 
@@ -88,9 +95,21 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
       handledThisRun += 1;
     }
     await fireDeadlines(Date.now());
+    if (reruns.length > 0) await handleReruns();
     if (shouldRollOver()) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof userWorkflow>({ ...input, state, pending, catalog });
+      await continueAsNew<typeof userWorkflow>({ ...input, state, pending, catalog, ...(reruns.length > 0 && { reruns }) });
+    }
+  }
+
+  /** Re-runs from ops, on a freshly loaded catalog (the campaign must be active now). */
+  async function handleReruns(): Promise<void> {
+    catalog = await loadCatalog();
+    while (reruns.length > 0) {
+      const { campaignId, requestId } = reruns.shift()!;
+      const plan = planRerun(state, catalog.campaigns.find((c) => c.id === campaignId), requestId, Date.now(), idFor);
+      state = plan.state;
+      if ('start' in plan) await startJourney(pseudonym, plan.start, state);
     }
   }
 

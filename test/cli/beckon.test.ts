@@ -136,4 +136,18 @@ describe('beckon CLI, as a process against the API', () => {
     expect(cancelled.stderr).toMatch(/cancel \[#+\] 1\/1 \(completed\)/);
     expect(cancelled.stdout).toContain(`${id}: 1 journeys cancelled`);
   });
+
+  it('campaigns replay: --dry-run prints who would be re-run, and a wrong target is a usage error', async () => {
+    const id = `cli-rerun-${suffix}`;
+    const event = `CLI Rerun ${suffix}`;
+    await beckon(['campaigns', 'publish', file(`${id}.yaml`, campaign(id, event))]);
+    const userId = uniqueUserId('cli-rerun');
+    await beckon(['events', 'send', userId, event]);
+    await eventually(async () => (await beckon(['--json', 'users', 'show', userId], { token: env().tokens.read })).json().state?.totalEvents, (n) => n === 1);
+    const dry = await beckon(['campaigns', 'replay', id, '--users', `${userId},${uniqueUserId('ghost')}`, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`would re-run ${id} for 1 users:\n  ${userId}  ${env().pseudonymize(userId)}`);
+    expect(dry.stdout).toMatch(/no running user workflow \(nothing to do\): ghost-/);
+    expect((await beckon(['campaigns', 'replay', id, '--users', userId, '--query', "BeckonUser = 'x'"])).code).toBe(2);
+  });
 });

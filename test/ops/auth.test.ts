@@ -18,6 +18,7 @@ const ROUTES: { method: string; url: string; scope: 'read' | 'operate' | 'admin'
   { method: 'POST', url: `/v1/ops/campaigns/${C}/pause`, scope: 'operate' },
   { method: 'POST', url: `/v1/ops/campaigns/${C}/resume`, scope: 'operate' },
   { method: 'POST', url: `/v1/ops/campaigns/${C}/cancel`, scope: 'operate' },
+  { method: 'POST', url: `/v1/ops/campaigns/${C}/rerun`, scope: 'operate', payload: { userIds: ['u'], dryRun: true } },
   { method: 'POST', url: `/v1/ops/campaigns/${C}/archive`, scope: 'operate' },
   { method: 'GET', url: '/v1/ops/users/u', scope: 'read' },
   { method: 'GET', url: '/v1/ops/users/u/journeys', scope: 'read' },

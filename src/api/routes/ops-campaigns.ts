@@ -1,16 +1,17 @@
 import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
 import { CampaignDefinitionError } from '../../domain/campaign-loader';
 import type { CampaignOps } from '../../ops/campaign-ops';
+import type { RerunOps } from '../../ops/rerun-ops';
 import type { AdminScope } from '../../privacy/admin-token';
 import { ValidationError } from '../errors';
-import { campaignParams, campaignTextBody, listCampaignsQuery, reasonBody } from '../ops-schemas';
+import { campaignParams, campaignTextBody, listCampaignsQuery, reasonBody, rerunBody } from '../ops-schemas';
 import { parse } from '../validate';
 
 /** Campaign definitions are larger than events. */
 const DEFINITION_BODY_LIMIT = 512 * 1024;
 
-/** `/v1/ops/campaigns...`: list, show, validate, publish, pause, resume, cancel, archive. */
-export function opsCampaignRoutes(app: FastifyInstance, ops: CampaignOps, guard: (needed: AdminScope) => RouteShorthandOptions): void {
+/** `/v1/ops/campaigns...`: list, show, validate, publish, pause, resume, cancel, rerun, archive. */
+export function opsCampaignRoutes(app: FastifyInstance, ops: CampaignOps, reruns: RerunOps, guard: (needed: AdminScope) => RouteShorthandOptions): void {
   const read = guard('read');
   const operate = guard('operate');
 
@@ -52,6 +53,14 @@ export function opsCampaignRoutes(app: FastifyInstance, ops: CampaignOps, guard:
     const { campaignId } = parse(campaignParams, request.params, 'params');
     const { reason } = parse(reasonBody, request.body ?? {});
     return reply.status(202).send(await ops.cancel(campaignId, reason));
+  });
+
+  app.post('/campaigns/:campaignId/rerun', operate, async (request, reply) => {
+    const { campaignId } = parse(campaignParams, request.params, 'params');
+    const body = parse(rerunBody, request.body);
+    const target = body.userIds ? { userIds: body.userIds } : { query: body.query! };
+    const result = await reruns.rerun(campaignId, target, { dryRun: body.dryRun, ...(body.reason && { reason: body.reason }) });
+    return reply.status(result.jobId ? 202 : 200).send(result);
   });
 
   app.post('/campaigns/:campaignId/archive', operate, async (request) => ops.archive(parse(campaignParams, request.params, 'params').campaignId));

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createAdminTokenRepository } from '../../db/admin-tokens';
 import { createCampaignOps } from '../../ops/campaign-ops';
+import { createRerunOps } from '../../ops/rerun-ops';
 import { createUserOps } from '../../ops/user-ops';
 import type { AdminScope } from '../../privacy/admin-token';
 import { requireScope } from '../auth/admin';
@@ -34,7 +35,7 @@ export function opsRoutes(deps: ApiDeps) {
     app.setErrorHandler(opsErrorHandler);
     const tokens = createAdminTokenRepository(deps.pool);
     const guard = (scope: AdminScope) => ({ preHandler: requireScope(tokens, scope) });
-    opsCampaignRoutes(app, createCampaignOps(deps), guard);
+    opsCampaignRoutes(app, createCampaignOps(deps), createRerunOps(deps), guard);
     opsUserRoutes(app, deps, createUserOps(deps), guard);
     opsAdminRoutes(app, deps, tokens, guard);
   };

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CampaignSummary } from '../../db/campaign-lifecycle';
 import type { ValidateResult } from '../../ops/campaign-ops';
+import type { RerunResult } from '../../ops/rerun-ops';
 import { followBatch } from '../batch-progress';
 import type { CliContext } from '../context';
 import { CliError, EXIT } from '../exit-codes';
@@ -17,7 +18,7 @@ function readDefinition(file: string): string {
   }
 }
 
-/** `beckon campaigns ...`: list, show, validate, publish, pause, resume, cancel, archive (and replay, in rerun.ts). */
+/** `beckon campaigns ...`: list, show, validate, publish, pause, resume, cancel, replay (re-run for users), archive. */
 export function campaignCommands(program: Command, ctx: CliContext): Command {
   const campaigns = program.command('campaigns').description('campaign lifecycle');
 
@@ -96,6 +97,28 @@ export function campaignCommands(program: Command, ctx: CliContext): Command {
       ctx.out().progress(`${id}: entries paused; cancelling journeys matching: ${body.query}`);
       const batch = options.wait ? await followBatch(ctx, body.jobId) : undefined;
       ctx.out().result({ ...body, ...(batch && { batch }) }, () => (batch ? `${id}: ${batch.done} journeys cancelled` : `${id}: cancel batch ${body.jobId} started`));
+    });
+
+  campaigns
+    .command('replay <campaignId>')
+    .description('re-run the campaign for some users (entry and re-entry rules waived); --dry-run prints who would be affected')
+    .option('--users <userIds>', 'comma-separated user IDs')
+    .option('--query <query>', "visibility query over user workflows, e.g. \"BeckonUser = 'abc'\" or \"StartTime > '2026-01-01T00:00:00Z'\"")
+    .option('--dry-run', 'print who would be affected and change nothing')
+    .option('--no-wait', 'return once the signal batch has started')
+    .action(async (id: string, options: { users?: string; query?: string; dryRun?: boolean; wait: boolean }) => {
+      if (Boolean(options.users) === Boolean(options.query)) throw new CliError('give either --users a,b,c or --query "<visibility query>"', EXIT.usage);
+      const target = options.users ? { userIds: options.users.split(',').map((u) => u.trim()).filter(Boolean) } : { query: options.query };
+      const body = await ctx.api().post<RerunResult>(path(id, '/rerun'), { ...target, dryRun: Boolean(options.dryRun) });
+      const batch = body.jobId && options.wait ? await followBatch(ctx, body.jobId) : undefined;
+      ctx.out().result({ ...body, ...(batch && { batch }) }, () =>
+        [
+          `${body.dryRun ? 'would re-run' : 're-running'} ${id} for ${body.count} users${body.count > body.users.length ? ` (first ${body.users.length} listed)` : ''}:`,
+          ...body.users.map((u) => `  ${u.userId ?? '(unknown user ID)'}  ${u.pseudonym}`),
+          ...(body.notFound.length ? [`no running user workflow (nothing to do): ${body.notFound.join(', ')}`] : []),
+          ...(batch ? [`${batch.done} user workflows signalled; those with a journey of ${id} still running are skipped`] : []),
+        ].join('\n'),
+      );
     });
 
   campaigns
