@@ -17,7 +17,7 @@ const bundle = (file: string) => bundleWorkflowCode({ workflowsPath: require.res
 describe('replay of recorded histories', () => {
   it('covers every journey shape of the shipped campaigns and the user workflow', () => {
     const shapes = recorded.map((h) => h.shape);
-    for (const expected of [/^welcome:/, /purchase within 48h exits/, /the offer/, /paused across the due timer/, /cancelled/, /engagement during the 4h wait exits/, /email next day/, /absence armed, then disarmed/, /continued as new/]) {
+    for (const expected of [/^welcome:/, /purchase within 48h exits/, /the offer/, /paused across the due timer/, /cancelled/, /engagement during the 4h wait exits/, /email next day/, /absence armed, then disarmed/, /continued as new/, /re-run by ops/]) {
       expect(shapes).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
     }
   });
