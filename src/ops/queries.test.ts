@@ -1,4 +1,4 @@
-import { campaignJourneysQuery, userJourneysQuery, userWorkflowsQuery } from './queries';
+import { campaignJourneysQuery, userJourneysQuery, userWorkflowsMatching, userWorkflowsQuery } from './queries';
 
 describe('visibility queries', () => {
   it('select the running journeys of a campaign, optionally at one status and step', () => {
@@ -18,5 +18,12 @@ describe('visibility queries', () => {
   it('refuse anything that could break out of the quotes', () => {
     expect(() => campaignJourneysQuery("x' OR 1=1 OR 'a")).toThrow(/campaign id/);
     expect(() => userJourneysQuery("p' OR ''='")).toThrow(/pseudonym/);
+  });
+
+  it('keep an ops query inside the user-workflow selection', () => {
+    expect(userWorkflowsMatching("BeckonUser = 'a' OR (StartTime > '2026-01-01')")).toBe(`WorkflowType = 'userWorkflow' AND (BeckonUser = 'a' OR (StartTime > '2026-01-01'))`);
+    expect(userWorkflowsMatching("BeckonUser = ')'")).toContain("BeckonUser = ')'");
+    expect(() => userWorkflowsMatching("BeckonUser = 'a') OR (WorkflowType = 'journeyWorkflow'")).toThrow(/balance/);
+    expect(() => userWorkflowsMatching("BeckonUser = 'a")).toThrow(/balance/);
   });
 });

@@ -28,3 +28,21 @@ export function userWorkflowsQuery(pseudonyms: readonly string[]): string {
   const ids = pseudonyms.map((p) => `'user:${checked(p, PSEUDONYM, 'pseudonym')}'`);
   return `WorkflowType = 'userWorkflow' AND WorkflowId IN (${ids.join(', ')})`;
 }
+
+/**
+ * Narrows an ops-supplied visibility query to running user workflows. Its parentheses must balance
+ * outside quotes, so it cannot close ours and widen the selection to other workflows.
+ */
+export function userWorkflowsMatching(query: string): string {
+  let depth = 0;
+  let quote: string | undefined;
+  for (const char of query) {
+    if (quote) {
+      if (char === quote) quote = undefined;
+    } else if (char === "'" || char === '"' || char === '`') quote = char;
+    else if (char === '(') depth += 1;
+    else if (char === ')' && --depth < 0) break;
+  }
+  if (depth !== 0 || quote) throw new Error('the query\'s parentheses or quotes do not balance');
+  return `WorkflowType = 'userWorkflow' AND (${query})`;
+}

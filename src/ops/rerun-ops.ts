@@ -6,7 +6,7 @@ import { createCampaignLifecycleRepository } from '../db/campaign-lifecycle';
 import { startBatch } from '../temporal/batch';
 import { rerunSignal, type RerunSignal } from '../workflows/messages';
 import { CampaignNotFoundError, LifecycleConflictError } from './campaign-ops';
-import { userWorkflowsQuery } from './queries';
+import { userWorkflowsMatching, userWorkflowsQuery } from './queries';
 
 export type RerunTarget = { userIds: string[] } | { query: string };
 
@@ -51,7 +51,7 @@ export function createRerunOps(deps: { pool: Pool; temporal: Client; pseudonymiz
       if (status === 'unknown') throw new CampaignNotFoundError(campaignId);
       if (status !== 'active') throw new LifecycleConflictError(campaignId, status, 'rerun', ['active']);
       const listed = 'userIds' in target ? new Map(target.userIds.map((userId) => [deps.pseudonymize(userId), userId])) : undefined;
-      const selection = listed ? userWorkflowsQuery([...listed.keys()]) : `WorkflowType = 'userWorkflow' AND (${(target as { query: string }).query})`;
+      const selection = listed ? userWorkflowsQuery([...listed.keys()]) : narrowed((target as { query: string }).query);
       const query = `${selection} AND ExecutionStatus = 'Running'`;
       const { pseudonyms, count } = await matching(query);
       const known = await deps.pool.query<{ pseudonym: string; user_id: string }>('SELECT pseudonym, user_id FROM users WHERE pseudonym = ANY($1)', [pseudonyms]);
@@ -82,4 +82,12 @@ function isInvalidArgument(err: unknown): boolean {
     current = current.cause as typeof current;
   }
   return false;
+}
+
+function narrowed(query: string): string {
+  try {
+    return userWorkflowsMatching(query);
+  } catch (err) {
+    throw new ValidationError([{ path: 'query', reason: (err as Error).message }]);
+  }
 }

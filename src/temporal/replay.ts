@@ -48,10 +48,10 @@ export function readRecordedHistories(dir: string): (RecordedHistory & { decoded
     });
 }
 
-/** Replays each history against the given workflow code (a bundle or a workflows path); one outcome per history. */
+/** Replays each history against the given workflow code (a bundle or a workflows path), with the data converter that wrote it; one outcome per history. */
 export async function replay(
   histories: { workflowId: string; history: History; shape?: string }[],
-  code: Pick<ReplayWorkerOptions, 'workflowBundle' | 'workflowsPath'>,
+  code: Pick<ReplayWorkerOptions, 'workflowBundle' | 'workflowsPath' | 'dataConverter'>,
 ): Promise<ReplayOutcome[]> {
   // Two runs of one workflow (continue-as-new) share an ID: their shapes are taken in order.
   const shapes = new Map<string, (string | undefined)[]>();

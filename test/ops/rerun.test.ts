@@ -47,6 +47,9 @@ describe('re-run a campaign for a set of users', () => {
     const badQuery = await env().http({ method: 'POST', url: `/v1/ops/campaigns/${id}/rerun`, headers: ops, payload: { query: 'NoSuchAttribute = 1', dryRun: true } });
     expect(badQuery.statusCode).toBe(400);
     expect(badQuery.json().problems[0].path).toBe('query');
+    const escaping = await env().http({ method: 'POST', url: `/v1/ops/campaigns/${id}/rerun`, headers: ops, payload: { query: "BeckonUser = 'a') OR (WorkflowType = 'journeyWorkflow'", dryRun: true } });
+    expect(escaping.statusCode).toBe(400);
+    expect(escaping.json().problems).toEqual([{ path: 'query', reason: "the query's parentheses or quotes do not balance" }]);
     await env().http({ method: 'POST', url: `/v1/ops/campaigns/${id}/pause`, headers: ops });
     const paused = await env().http({ method: 'POST', url: `/v1/ops/campaigns/${id}/rerun`, headers: ops, payload: { userIds: ['x'] } });
     expect(paused.statusCode).toBe(409);
