@@ -5,6 +5,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { ensureTemporalCli } from '../scripts/tools/temporal-cli';
 import { startApi } from './api';
+import { devAdminToken } from './api/auth/dev-admin-token';
 import { describePublish, publishCampaignFolder } from './campaigns/publish';
 import { loadConfig, type Config } from './config';
 import { startEmbeddedPostgres } from './db/embedded';
@@ -152,6 +153,7 @@ async function main(): Promise<void> {
     say(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     say(`API            ${api.url}   (health: ${api.url}/healthz)`);
     if (temporal.uiUrl) say(`Temporal Web UI ${temporal.uiUrl}`);
+    say(`admin token    ${await devAdminToken(pool, dataDir)}   (for /v1/ops and the CLI: export BECKON_TOKEN=...)`);
     say(`Temporal       ${temporal.address}, namespace "${config.TEMPORAL_NAMESPACE}", task queue "${config.TEMPORAL_TASK_QUEUE}"`);
     const writeKey = await devWriteKey(pool, dataDir);
     say(`dev source write key: ${writeKey}`);

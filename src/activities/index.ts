@@ -1,3 +1,4 @@
+import { createCampaignStatusActivities } from './campaign-status';
 import { createCatalogActivities } from './catalog';
 import { createMessageActivities, type MessageActivityDeps } from './messages';
 
@@ -8,6 +9,7 @@ export type ActivityDeps = MessageActivityDeps;
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createCatalogActivities(deps),
+    ...createCampaignStatusActivities(deps),
     ...createMessageActivities(deps),
   };
 }

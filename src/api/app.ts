@@ -9,6 +9,7 @@ import { devRoutes } from './routes/dev';
 import { healthRoutes } from './routes/health';
 import { inboxRoutes } from './routes/inbox';
 import { ingestRoutes } from './routes/ingest';
+import { opsRoutes } from './routes/ops';
 import { MESSAGE_LIMIT_BYTES } from './segment/schemas';
 
 export interface AppOptions {
@@ -45,5 +46,6 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
   inboxRoutes(app, deps);
   if (options.codec) codecRoutes(app, options.codec.codec, options.codec.uiOrigin);
   if (deps.devSinks) devRoutes(app, deps);
+  await app.register(opsRoutes(deps), { prefix: '/v1/ops' });
   return app;
 }

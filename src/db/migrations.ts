@@ -188,4 +188,20 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 7,
+    name: 'admin tokens for the ops API and CLI',
+    sql: `
+      -- Only a hash of each token is kept; the token itself is shown once, when it is made.
+      CREATE TABLE admin_tokens (
+        id           text PRIMARY KEY,
+        name         text NOT NULL,
+        token_hash   text NOT NULL,
+        scopes       text[] NOT NULL CHECK (scopes <@ ARRAY['read', 'operate', 'admin']::text[] AND cardinality(scopes) > 0),
+        created_at   timestamptz NOT NULL DEFAULT now(),
+        last_used_at timestamptz,
+        revoked_at   timestamptz
+      );
+    `,
+  },
 ];

@@ -31,6 +31,8 @@ export interface DevServerOptions {
 export function startDevServer(options: DevServerOptions): DevServer {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--namespace', options.namespace];
   args.push('--log-level', 'warn', ...searchAttributeFlags());
+  // The server's default of one batch at a time per namespace would make a resume wait behind a long cancel.
+  args.push('--dynamic-config-value', 'frontend.MaxConcurrentBatchOperationPerNamespace=10');
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
   if (options.codecEndpoint && options.uiPort !== undefined) args.push('--ui-codec-endpoint', options.codecEndpoint);

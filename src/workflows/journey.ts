@@ -21,6 +21,7 @@ import {
   type JourneyStatus,
   type JourneyWorkflowInput,
 } from './messages';
+import { createPauseGate } from './pause';
 import { beckonCampaign, beckonCampaignVersion, beckonJourneyStatus, beckonStep, beckonUser } from './search-attributes';
 
 function awaitedBy(step: Extract<CampaignStep, { type: 'wait_for_event' }>, entryEvent: TrackedEvent) {
@@ -74,6 +75,7 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
     { key: beckonCampaignVersion, value: campaign.version },
   ]);
   const exited = () => exitReason !== undefined;
+  const holdWhilePaused = createPauseGate(campaign.id, (stepId) => show(stepId, 'paused'));
 
   let final: JourneyStatus = 'exited';
   try {
@@ -83,6 +85,8 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
       path.push(step.id);
       switch (step.type) {
         case 'message': {
+          await holdWhilePaused(step.id, exited);
+          if (exited()) break;
           show(step.id, 'running');
           const template = campaign.templates[step.template]!;
           const outcome = await runMessageStep({

@@ -56,6 +56,16 @@ export interface UserWorkflowInput {
   catalog?: CampaignCatalog;
   /** Events one run handles before continuing as new; defaults to EVENTS_PER_RUN. */
   eventsPerRun?: number;
+  /** Re-runs asked for by ops and not yet handled when the previous run ended. */
+  reruns?: RerunSignal[];
+}
+
+/** Ops re-run a campaign for this user: a journey starts now, without an entry event (see src/domain/rerun.ts). */
+export interface RerunSignal {
+  version: 1;
+  campaignId: string;
+  /** The same request reaching the workflow twice starts one journey. */
+  requestId: string;
 }
 
 /** The active campaigns at one revision, as the `loadCatalog` activity returns them. */
@@ -76,7 +86,17 @@ export interface JourneyWorkflowInput {
   history: HistoryView;
 }
 
-export type JourneyStatus = 'running' | 'waiting' | 'completed' | 'exited';
+/** `paused`: held before a message step while its campaign is paused. */
+export type JourneyStatus = 'running' | 'waiting' | 'paused' | 'completed' | 'exited';
+
+/** A campaign's lifecycle status as Postgres holds it; `unknown` for a campaign that was never published there. */
+export type CampaignStatus = 'active' | 'paused' | 'archived' | 'unknown';
+
+/** Sent to a campaign's held journeys when it resumes, so they re-check at once instead of at the next poll. */
+export interface ResumeSignal {
+  version: 1;
+  campaignId: string;
+}
 
 export interface JourneyResult {
   status: 'completed' | 'exited';
@@ -114,6 +134,8 @@ export const stateQuery = defineQuery<UserStateView>('state');
 /** An event forwarded by the user workflow to a running journey that listens to it. */
 export const journeyEventSignal = defineSignal<[EventSignal]>('journeyEvent');
 export const journeyQuery = defineQuery<JourneyView>('journey');
+export const resumeSignal = defineSignal<[ResumeSignal]>('resume');
+export const rerunSignal = defineSignal<[RerunSignal]>('rerun');
 
 export function userWorkflowId(pseudonym: string): string {
   return `user:${pseudonym}`;

@@ -12,6 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { nextDeadline, planForDeadlines, planForEvent, type JourneyStart } from '../domain/entry';
+import { planRerun } from '../domain/rerun';
 import { applyEvent, applyTraits, journeyEnded, mergeUserStates, upgradeUserState, type UserState } from '../domain/user-state';
 import { catalogActivityOptions } from './activity-policies';
 import { journeyWorkflow } from './journey';
@@ -23,10 +24,12 @@ import {
   journeyEventSignal,
   journeyWorkflowId,
   mergeSignal,
+  rerunSignal,
   stateQuery,
   traitsSignal,
   type CampaignCatalog,
   type EventSignal,
+  type RerunSignal,
   type UserWorkflowInput,
   userWorkflowId,
 } from './messages';
@@ -46,6 +49,7 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
   let state: UserState = upgradeUserState(input.state);
   let catalog: CampaignCatalog = input.catalog ?? { revision: -1, campaigns: [] };
   const pending: EventSignal[] = [...(input.pending ?? [])];
+  const reruns: RerunSignal[] = [...(input.reruns ?? [])];
   let handledThisRun = 0;
 
   setHandler(eventSignal, (signal) => {
@@ -71,6 +75,9 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
     state = mergeUserStates(state, upgradeUserState(theirs));
     pending.push(...theirPending);
   });
+  setHandler(rerunSignal, (signal) => {
+    reruns.push(signal);
+  });
   setHandler(stateQuery, () => ({ pseudonym, state, catalogRevision: catalog.revision, pending: pending.length }));
 
   const idFor = (campaignId: string, entry: number) => journeyWorkflowId(campaignId, pseudonym, entry);
@@ -90,7 +97,7 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
 
   for (;;) {
     const deadline = nextDeadline(state);
-    const wake = () => pending.length > 0 || absorbing.length > 0 || handOverTo !== undefined || shouldRollOver();
+    const wake = () => pending.length > 0 || reruns.length > 0 || absorbing.length > 0 || handOverTo !== undefined || shouldRollOver();
     if (deadline === undefined) await condition(wake);
     else await condition(wake, Math.max(deadline - Date.now(), 1), { summary: 'next absence deadline' });
 
@@ -114,9 +121,21 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
       handledThisRun += 1;
     }
     await fireDeadlines(Date.now());
+    if (reruns.length > 0) await handleReruns();
     if (shouldRollOver() && absorbing.length === 0 && handOverTo === undefined) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof userWorkflow>({ ...input, state, pending, catalog });
+      await continueAsNew<typeof userWorkflow>({ ...input, state, pending, catalog, ...(reruns.length > 0 && { reruns }) });
+    }
+  }
+
+  /** Re-runs from ops, on a freshly loaded catalog (the campaign must be active now). */
+  async function handleReruns(): Promise<void> {
+    catalog = await loadCatalog();
+    while (reruns.length > 0) {
+      const { campaignId, requestId } = reruns.shift()!;
+      const plan = planRerun(state, catalog.campaigns.find((c) => c.id === campaignId), requestId, Date.now(), idFor);
+      state = plan.state;
+      if ('start' in plan) await startJourney(pseudonym, plan.start, state);
     }
   }
 

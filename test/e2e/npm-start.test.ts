@@ -42,6 +42,11 @@ describe('npm start', () => {
     const api = `http://127.0.0.1:${ports.api}`;
     expect(beckon.output()).toContain(`API            ${api}`);
     expect(beckon.output()).toContain(`Temporal Web UI http://127.0.0.1:${ports.ui}`);
+    // The dev admin token it prints opens the ops API.
+    const token = beckon.output().match(/admin token +(bk_admin_\S+)/)?.[1];
+    const campaigns = await request(api, { method: 'GET', url: '/v1/ops/campaigns', headers: { authorization: `Bearer ${token}` } });
+    expect(campaigns.statusCode).toBe(200);
+    expect(campaigns.json().campaigns.map((c: { id: string }) => c.id)).toContain('welcome');
 
     const writeKey = /dev source write key: (\S+)/.exec(beckon.output())?.[1];
     expect(writeKey).toMatch(/^src_[\w-]+\.[\w-]+$/);

@@ -65,6 +65,10 @@ export function fakeActivities(catalog: { current: CampaignCatalog }, options: {
       catalogLoads += 1;
       return catalog.current;
     },
+    // No campaign is paused in these tests; the pause gate is tested against Postgres in test/ops.
+    async campaignStatus() {
+      return 'active';
+    },
     async deliverMessage(input): Promise<DeliveryOutcome> {
       const at = new Date(activityInfo().currentAttemptScheduledTimestampMs);
       if (options.deliveryDelayMs) await new Promise((resolve) => setTimeout(resolve, options.deliveryDelayMs));

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import type { JourneySummary } from '../../ops/user-ops';
+import type { UserStateView } from '../../workflows/messages';
+import type { CliContext } from '../context';
+import { CliError, EXIT } from '../exit-codes';
+import { table } from '../output';
+
+const userPath = (userId: string) => `/v1/ops/users/${encodeURIComponent(userId)}`;
+
+/** `beckon users ...` and `beckon journeys reset`: one user's state and journeys. */
+export function userCommands(program: Command, ctx: CliContext): void {
+  const users = program.command('users').description("one user's state and journeys (by user ID; Beckon pseudonymises it)");
+
+  users
+    .command('show <userId>')
+    .description("the user workflow's state: counters, traits, running journeys, armed absence rules")
+    .action(async (userId: string) => {
+      const body = await ctx.api().get<UserStateView & { userId: string }>(userPath(userId));
+      ctx.out().result(body, () =>
+        [
+          `user ${userId} (pseudonym ${body.pseudonym}), catalog revision ${body.catalogRevision}, ${body.pending} events pending`,
+          `events: ${Object.entries(body.state.events).map(([name, e]) => `${name} x${e.count}`).join(', ') || '(none)'}`,
+          `running journeys: ${Object.entries(body.state.running).flatMap(([id, js]) => js.map((j) => `${id}#${j.entry}`)).join(', ') || '(none)'}`,
+          `armed absence rules: ${Object.entries(body.state.armed).map(([id, a]) => `${id} until ${a.deadline}`).join(', ') || '(none)'}`,
+        ].join('\n'),
+      );
+    });
+
+  users
+    .command('journeys <userId>')
+    .description("the user's journeys, newest first")
+    .action(async (userId: string) => {
+      const body = await ctx.api().get<{ journeys: JourneySummary[] }>(`${userPath(userId)}/journeys`);
+      ctx.out().result(body, () => table(body.journeys as unknown as Record<string, unknown>[], ['workflowId', 'executionStatus', 'journeyStatus', 'step', 'campaignVersion', 'startTime']));
+    });
+
+  users
+    .command('cancel <userId> <campaignId> <entry>')
+    .description('cancel one running journey (the user can enter the campaign again as its re-entry rule allows)')
+    .option('--reason <text>', 'recorded on the cancelled workflow', 'cancelled with beckon CLI')
+    .action(async (userId: string, campaignId: string, entry: string, options: { reason: string }) => {
+      if (!/^\d+$/.test(entry)) throw new CliError(`entry must be a number (the n-th entry, as \`beckon users journeys ${userId}\` shows), not "${entry}"`, EXIT.usage);
+      const body = await ctx.api().post<{ workflowId: string }>(`${userPath(userId)}/journeys/${encodeURIComponent(campaignId)}/${entry}/cancel`, { reason: options.reason });
+      ctx.out().result(body, () => `cancellation requested: ${body.workflowId}`);
+    });
+
+  program
+    .command('journeys')
+    .description('one journey by workflow ID')
+    .command('reset <workflowId>')
+    .description('reset a failed journey to its last completed workflow task, so it retries from there')
+    .option('--reason <text>', 'recorded on the reset', 'reset with beckon CLI')
+    .action(async (workflowId: string, options: { reason: string }) => {
+      const body = await ctx.api().post<{ runId: string; resetToEventId: number }>(`/v1/ops/journeys/${encodeURIComponent(workflowId)}/reset`, { reason: options.reason });
+      ctx.out().result(body, () => `${workflowId}: reset to event ${body.resetToEventId}; new run ${body.runId}`);
+    });
+}

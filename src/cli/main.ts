@@ -1,0 +1,56 @@
+import { Command, CommanderError } from 'commander';
+import { createApiClient, type ApiClient } from './api-client';
+import { campaignCommands } from './commands/campaigns';
+import { miscCommands } from './commands/misc';
+import { userCommands } from './commands/users';
+import type { CliContext } from './context';
+import { CliError, EXIT } from './exit-codes';
+import { createOutput, type Output } from './output';
+
+/** Builds the `beckon` program; `run` parses argv and returns the exit code (tests and bin/beckon share it). */
+export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: Command; ctx: CliContext } {
+  const program = new Command('beckon')
+    .description('Operate Beckon: campaigns, users, events. Talks to the Beckon API (BECKON_URL) with an admin token (BECKON_TOKEN).')
+    .option('--json', 'print results as JSON on stdout, no progress lines')
+    .option('--url <url>', 'Beckon API base URL (default: BECKON_URL or http://127.0.0.1:3000)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  let api: ApiClient | undefined;
+  let out: Output | undefined;
+  const ctx: CliContext = {
+    api: () =>
+      (api ??= createApiClient({
+        url: (program.opts<{ url?: string }>().url ?? env.BECKON_URL ?? 'http://127.0.0.1:3000').trim(),
+        ...(env.BECKON_TOKEN && { token: env.BECKON_TOKEN.trim() }),
+        ...(env.BECKON_WRITE_KEY && { writeKey: env.BECKON_WRITE_KEY.trim() }),
+      })),
+    out: () => (out ??= createOutput(Boolean(program.opts<{ json?: boolean }>().json))),
+  };
+  campaignCommands(program, ctx);
+  userCommands(program, ctx);
+  miscCommands(program, ctx);
+  return { program, ctx };
+}
+
+export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { program, ctx } = buildProgram(env);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here too, with code 0.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof CliError) {
+      ctx.out().error(err.message);
+      return err.exitCode;
+    }
+    ctx.out().error(`unexpected error: ${(err as Error).stack ?? String(err)}`);
+    return EXIT.failed;
+  }
+}
+
+if (require.main === module) {
+  void run(process.argv.slice(2)).then((code) => process.exit(code));
+}

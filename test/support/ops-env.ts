@@ -1,0 +1,81 @@
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import type { Pool } from 'pg';
+import { buildApp } from '../../src/api/app';
+import { cachedRevision } from '../../src/api/catalog-revision';
+import { loadConfig } from '../../src/config';
+import { createAdminTokenRepository } from '../../src/db/admin-tokens';
+import { parseCampaignText } from '../../src/campaigns/files';
+import { createCampaignRepository, type PublishResult } from '../../src/db/campaigns';
+import { createPseudonymizer } from '../../src/privacy/pseudonym';
+import { connectClient } from '../../src/temporal/connection';
+import { startWorker, type BeckonWorker } from '../../src/worker';
+import { serve, type HttpRequest, type HttpResponse } from './http';
+import { testPool, testTemporalAddress, workflowBundle } from './env';
+
+export interface OpsEnv {
+  pool: Pool;
+  temporal: Client;
+  taskQueue: string;
+  app: FastifyInstance;
+  url: string;
+  http: (req: HttpRequest) => Promise<HttpResponse>;
+  pseudonymize: (userId: string) => string;
+  /** One token per scope, and the header that carries it. */
+  tokens: { read: string; operate: string; admin: string };
+  as: (scope: keyof OpsEnv['tokens']) => Record<string, string>;
+}
+
+/** The API with ops routes and a worker of its own queue, on the shared test Postgres and Temporal; torn down after the file. */
+export function opsEnvPerFile(label: string, options: { worker?: boolean } = {}): () => OpsEnv {
+  let env: OpsEnv | undefined;
+  let worker: BeckonWorker | undefined;
+  beforeAll(async () => {
+    const pool = testPool();
+    const taskQueue = `${label}-${Date.now().toString(36)}`;
+    const temporal = await connectClient({ address: testTemporalAddress(), namespace: 'default', waitMs: 10_000 });
+    if (options.worker !== false) {
+      const config = { ...loadConfig({}), TEMPORAL_ADDRESS: testTemporalAddress(), TEMPORAL_TASK_QUEUE: taskQueue };
+      worker = await startWorker({ config, pool, pseudonymKey: 'ops-test-key-'.padEnd(40, 'x'), workflowBundle: workflowBundle() });
+    }
+    const pseudonymize = createPseudonymizer('ops-test-key-'.padEnd(40, 'x'));
+    const catalogRevision = cachedRevision(() => createCampaignRepository(pool).revision(), 0);
+    const app = await buildApp({ pool, temporal, taskQueue, pseudonymize, catalogRevision }, { logLevel: 'silent' });
+    const http = await serve(app);
+    const address = app.server.address();
+    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const repo = createAdminTokenRepository(pool);
+    const tokens = {
+      read: (await repo.create(`${label} read`, ['read'])).token,
+      operate: (await repo.create(`${label} operate`, ['operate'])).token,
+      admin: (await repo.create(`${label} admin`, ['admin'])).token,
+    };
+    env = { pool, temporal, taskQueue, app, url, http, pseudonymize, tokens, as: (scope) => ({ authorization: `Bearer ${tokens[scope]}` }) };
+  });
+  afterAll(async () => {
+    await env?.app.close();
+    await worker?.shutdown();
+    await env?.temporal.connection.close();
+    await env?.pool.end();
+  });
+  return () => {
+    if (!env) throw new Error('the ops environment exists only inside a test');
+    return env;
+  };
+}
+
+/** Polls `read` until `done`; fails with the last value seen. */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`not done in time; last value: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Publishes a campaign from YAML text, as a file in campaigns/ would be. */
+export async function publishCampaign(pool: Pool, yaml: string): Promise<PublishResult> {
+  return createCampaignRepository(pool).publish(parseCampaignText(yaml, 'test'), 'test');
+}
