@@ -4,6 +4,10 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
+import { loadConfig } from '../../src/config';
+import { createDevPushSender } from '../../src/dev/push-log';
+import { startSmtpSink } from '../../src/dev/smtp-sink';
+import { channelSenders } from '../../src/worker';
 import { publishCampaignFolder } from '../../src/campaigns/publish';
 import { createCampaignLifecycleRepository } from '../../src/db/campaign-lifecycle';
 import { startEmbeddedPostgres } from '../../src/db/embedded';
@@ -30,13 +34,19 @@ async function main(): Promise<void> {
   const pool = createPool(postgres.url, 4);
   const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: await ensureTestServer({ log: say }) } } });
   const recorded: RecordedHistory[] = [];
+  let stopSink: (() => Promise<void>) | undefined;
   try {
     await ensureSearchAttributes(env.client, 'default');
     await migrate(pool);
     await publishCampaignFolder(pool, resolve(__dirname, '..', '..', 'campaigns'));
     const lifecycle = createCampaignLifecycleRepository(pool);
     const taskQueue = 'replay-record';
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../src/workflows'), activities: createActivities({ pool, senders: {} }) });
+    // Every channel goes where npm start's would: email to a local SMTP sink, push to the log.
+    const sink = await startSmtpSink({ pool });
+    stopSink = () => sink.stop();
+    const mailConfig = { ...loadConfig({}), SMTP_HOST: '127.0.0.1', SMTP_PORT: sink.port, SMTP_SECURE: false, SMTP_REQUIRE_TLS: false };
+    const senders = channelSenders(mailConfig, pool, 'replay-record-key-'.padEnd(40, 'r'), { push: createDevPushSender({ pool, log: () => undefined }) });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: require.resolve('../../src/workflows'), activities: createActivities({ pool, senders }) });
     const { client } = env;
     let messages = 0;
 
@@ -149,6 +159,7 @@ async function main(): Promise<void> {
       await record(client.workflow.getHandle(userWorkflowId('rec-can')), 'user: a run started by continue-as-new');
     });
   } finally {
+    await stopSink?.();
     await env.teardown();
     await pool.end();
     await postgres.stop();

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
+import { createInAppSender } from '../../src/activities/channels/in-app';
 import { parseCampaignText } from '../../src/campaigns/files';
 import { compileCampaign } from '../../src/domain/campaign-compile';
 import type { TrackedEvent } from '../../src/domain/events';
@@ -21,7 +22,7 @@ describe('reset a failed journey', () => {
     const text = `id: ${id}\nname: Reset test\nentry: { event: Reset Test }\ntemplates: { t: { channel: in_app, title: T, body: B } }\nsteps:\n  - { id: short, type: wait, duration: 1 second }\n  - { id: t, type: message, template: t }\n`;
     await publishCampaign(env().pool, text);
     const campaign = compileCampaign(parseCampaignText(text, 'test'), 1);
-    const real = createActivities({ pool: env().pool, senders: {} });
+    const real = createActivities({ pool: env().pool, senders: { in_app: createInAppSender({ pool: env().pool }) } });
     let refusals = 0;
     const activities = {
       ...real,
