@@ -6,6 +6,7 @@ import { cachedRevision } from '../../src/api/catalog-revision';
 import { createCampaignRepository } from '../../src/db/campaigns';
 import { loadConfig } from '../../src/config';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
+import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
 import { connectClient } from '../../src/temporal/connection';
 import { stateQuery, userWorkflowId } from '../../src/workflows/messages';
 import { startWorker, type BeckonWorker } from '../../src/worker';
@@ -13,6 +14,7 @@ import { serve, type HttpRequest, type HttpResponse } from '../support/http';
 import { testPool, testTemporalAddress, uniqueUserId, workflowBundle } from '../support/env';
 
 const pseudonymize = createPseudonymizer('test-key-'.padEnd(40, 'x'));
+const linkSigner = createLinkSigner(deriveLinkKey('test-key-'.padEnd(40, 'x')));
 let catalogRevision: () => Promise<number>;
 const taskQueue = `api-test-${Date.now().toString(36)}`;
 let pool: Pool;
@@ -27,7 +29,7 @@ beforeAll(async () => {
   temporal = await connectClient({ address: testTemporalAddress(), namespace: 'default', waitMs: 10_000 });
   const config = { ...loadConfig({}), TEMPORAL_ADDRESS: testTemporalAddress(), TEMPORAL_TASK_QUEUE: taskQueue };
   worker = await startWorker({ config, pool, workflowBundle: workflowBundle() });
-  app = buildApp({ pool, temporal, taskQueue, pseudonymize, catalogRevision }, { logLevel: 'silent' });
+  app = buildApp({ pool, temporal, taskQueue, pseudonymize, catalogRevision, linkSigner }, { logLevel: 'silent' });
   http = await serve(app);
 });
 
@@ -109,7 +111,7 @@ describe('POST /v1/track', () => {
 
   it('answers 503 with Retry-After when Temporal cannot be reached', async () => {
     const deadTemporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1s' }) });
-    const offline = buildApp({ pool, temporal: deadTemporal, taskQueue, pseudonymize, catalogRevision }, { logLevel: 'silent' });
+    const offline = buildApp({ pool, temporal: deadTemporal, taskQueue, pseudonymize, catalogRevision, linkSigner }, { logLevel: 'silent' });
     try {
       const response = await (await serve(offline))({ method: 'POST', url: '/v1/track', payload: { userId: 'u', event: 'x' } });
       expect(response.statusCode).toBe(503);
