@@ -3,13 +3,14 @@ import type { ApiDeps } from './deps';
 import { errorHandler } from './errors';
 import { healthRoutes } from './routes/health';
 import { inboxRoutes } from './routes/inbox';
+import { inboxStreamRoutes, type InboxStreamOptions } from './routes/inbox-stream';
 import { trackRoutes } from './routes/track';
 
 /** Segment's limit on one event; larger bodies get 413 before any parsing. */
 const BODY_LIMIT_BYTES = 32 * 1024;
 
 /** The HTTP API with every route, ready to `listen` or `inject`. */
-export function buildApp(deps: ApiDeps, options: { logLevel?: string } = {}): FastifyInstance {
+export function buildApp(deps: ApiDeps, options: { logLevel?: string; inboxStream?: InboxStreamOptions } = {}): FastifyInstance {
   const app = Fastify({ logger: { level: options.logLevel ?? 'info' }, bodyLimit: BODY_LIMIT_BYTES });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
@@ -18,5 +19,6 @@ export function buildApp(deps: ApiDeps, options: { logLevel?: string } = {}): Fa
   healthRoutes(app, deps);
   trackRoutes(app, deps);
   inboxRoutes(app, deps);
+  inboxStreamRoutes(app, deps, options.inboxStream);
   return app;
 }

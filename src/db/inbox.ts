@@ -147,13 +147,16 @@ export function createInboxRepository(pool: Pool) {
       return row ? { message: toMessage(row), deliveryKey: row.delivery_key } : undefined;
     },
 
-    /** Oldest first: messages after `afterId`, plus any listed in `alsoIds` (committed late, below the cursor). */
-    async since(pseudonym: string, afterId: string, alsoIds: readonly string[] = []): Promise<InboxMessage[]> {
+    /**
+     * Oldest first: messages above `afterId` or named in `alsoIds` (committed late, below the cursor),
+     * leaving out `exceptIds` (already streamed).
+     */
+    async since(pseudonym: string, afterId: string, options: { alsoIds?: readonly string[]; exceptIds?: readonly string[] } = {}): Promise<InboxMessage[]> {
       const result = await pool.query<InboxRow>(
         `SELECT ${COLUMNS} FROM inbox_messages
-         WHERE pseudonym = $1 AND (id > $2 OR id = ANY($3::bigint[])) AND dismissed_at IS NULL
+         WHERE pseudonym = $1 AND (id > $2 OR id = ANY($3::bigint[])) AND id <> ALL($4::bigint[]) AND dismissed_at IS NULL
          ORDER BY id`,
-        [pseudonym, afterId, alsoIds],
+        [pseudonym, afterId, options.alsoIds ?? [], options.exceptIds ?? []],
       );
       return result.rows.map(toMessage);
     },
