@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ApiDeps } from './deps';
 import { errorHandler } from './errors';
+import { consentRoutes } from './routes/consent';
 import { healthRoutes } from './routes/health';
 import { inboxRoutes } from './routes/inbox';
 import { inboxStreamRoutes, type InboxStreamOptions } from './routes/inbox-stream';
@@ -20,5 +21,6 @@ export function buildApp(deps: ApiDeps, options: { logLevel?: string; inboxStrea
   trackRoutes(app, deps);
   inboxRoutes(app, deps);
   inboxStreamRoutes(app, deps, options.inboxStream);
+  consentRoutes(app, deps);
   return app;
 }
