@@ -31,13 +31,22 @@ export function createEngagementReporter(deps: ApiDeps, log: FastifyBaseLogger) 
   };
 
   return {
-    /** Records the engagement and hands it to the user workflow; Temporal being down is not an error here. */
-    async report(engagement: Engagement, expectedPseudonym?: string): Promise<ReportOutcome> {
+    /**
+     * Records the engagement and hands it to the user workflow; Temporal being down is not an error here.
+     * With `background`, answers once it is recorded: a reader following a link does not wait on Temporal.
+     */
+    async report(engagement: Engagement, expectedPseudonym?: string, options: { background?: boolean } = {}): Promise<ReportOutcome> {
       const ref = parseDeliveryKey(engagement.deliveryKey);
       const event = engagementEvent(engagement, new Date());
       if (!ref || !event || (expectedPseudonym !== undefined && ref.pseudonym !== expectedPseudonym)) return 'unknown_delivery';
-      const { alreadySignalled } = await events.record(ref, engagement.deliveryKey, engagement.channel, event);
-      if (alreadySignalled) return 'signalled';
+      const recorded = await events.record(ref, engagement.deliveryKey, engagement.channel, event);
+      if (recorded.signalled) return 'signalled';
+      // A repeat while the first report is still signalling (or waiting for a retry) leaves the signal to that one.
+      if (!recorded.inserted) return 'pending';
+      if (options.background) {
+        void signal(ref.pseudonym, event);
+        return 'pending';
+      }
       return (await signal(ref.pseudonym, event)) ? 'signalled' : 'pending';
     },
 

@@ -13,17 +13,18 @@ export interface PendingEngagement {
  */
 export function createEngagementRepository(pool: Pool) {
   return {
-    /** Keeps the event once; `alreadySignalled` says a previous report already reached the workflow. */
-    async record(ref: DeliveryRef, deliveryKey: string, channel: string, event: TrackedEvent): Promise<{ alreadySignalled: boolean }> {
-      const result = await pool.query<{ signalled: boolean }>(
+    /** Keeps the event once; `inserted` is true only for the first report of it, `signalled` once a workflow has it. */
+    async record(ref: DeliveryRef, deliveryKey: string, channel: string, event: TrackedEvent): Promise<{ inserted: boolean; signalled: boolean }> {
+      const result = await pool.query<{ inserted: boolean; signalled: boolean }>(
         `INSERT INTO engagement_events
            (message_id, pseudonym, event, delivery_key, campaign_id, campaign_version, step_id, channel, payload, occurred_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (message_id) DO UPDATE SET message_id = EXCLUDED.message_id
-         RETURNING signalled_at IS NOT NULL AS signalled`,
+         RETURNING (xmax = 0) AS inserted, signalled_at IS NOT NULL AS signalled`,
         [event.messageId, ref.pseudonym, event.event, deliveryKey, ref.campaignId, ref.campaignVersion, ref.stepId, channel, event, event.timestamp],
       );
-      return { alreadySignalled: result.rows[0]?.signalled ?? false };
+      const row = result.rows[0];
+      return { inserted: row?.inserted ?? false, signalled: row?.signalled ?? false };
     },
 
     async markSignalled(messageId: string): Promise<void> {

@@ -39,11 +39,11 @@ export function inboxRoutes(app: FastifyInstance, deps: ApiDeps): void {
     if (!marked) return reply.status(404).send({ error: 'not_found', message: `user ${userId} has no inbox message ${messageId}` });
     if (name === 'read' || name === 'click') {
       // Opened before clicked: statistics count a click's open too (the messageId keeps it to one).
-      await engagement.report({ kind: 'opened', deliveryKey: marked.deliveryKey, channel: 'in_app' }, pseudonym);
+      await engagement.report({ kind: 'opened', deliveryKey: marked.deliveryKey, channel: 'in_app' }, pseudonym, { background: true });
     }
     if (name === 'click') {
       const target = url ?? marked.message.actionUrl ?? undefined;
-      await engagement.report({ kind: 'clicked', deliveryKey: marked.deliveryKey, channel: 'in_app', url: target }, pseudonym);
+      await engagement.report({ kind: 'clicked', deliveryKey: marked.deliveryKey, channel: 'in_app', url: target }, pseudonym, { background: true });
     }
     return reply.status(200).send({ userId, message: marked.message });
   };
