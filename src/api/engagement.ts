@@ -18,6 +18,7 @@ const RETRY_BATCH = 200;
  */
 export function createEngagementReporter(deps: ApiDeps, log: FastifyBaseLogger) {
   const events = createEngagementRepository(deps.pool);
+  const inFlight = new Set<Promise<boolean>>();
 
   const signal = async (pseudonym: string, event: NonNullable<ReturnType<typeof engagementEvent>>): Promise<boolean> => {
     try {
@@ -44,10 +45,17 @@ export function createEngagementReporter(deps: ApiDeps, log: FastifyBaseLogger) 
       // A repeat while the first report is still signalling (or waiting for a retry) leaves the signal to that one.
       if (!recorded.inserted) return 'pending';
       if (options.background) {
-        void signal(ref.pseudonym, event);
+        const attempt = signal(ref.pseudonym, event);
+        inFlight.add(attempt);
+        void attempt.finally(() => inFlight.delete(attempt));
         return 'pending';
       }
       return (await signal(ref.pseudonym, event)) ? 'signalled' : 'pending';
+    },
+
+    /** Waits for the signals still running in the background (each bounded by the Temporal deadline); for shutdown. */
+    async settle(): Promise<void> {
+      await Promise.all([...inFlight]);
     },
 
     /** Signals the reports that earlier attempts could not; safe to run from every replica (workflows drop duplicate messageIds). */

@@ -10,6 +10,7 @@ import { parse } from '../validate';
 export function inboxRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const inbox = createInboxRepository(deps.pool);
   const engagement = createEngagementReporter(deps, app.log);
+  app.addHook('onClose', () => engagement.settle());
 
   app.get('/v1/users/:userId/inbox', async (request) => {
     const { userId } = parse(userParams, request.params, 'params');

@@ -30,7 +30,10 @@ export function linkRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.addHook('onReady', async () => {
     stopRetries = scheduleEngagementRetries(reporter, RETRY_INTERVAL_MS, app.log);
   });
-  app.addHook('onClose', async () => stopRetries?.());
+  app.addHook('onClose', async () => {
+    await stopRetries?.();
+    await reporter.settle();
+  });
 
   const check = (token: string, purpose: LinkPurpose): Checked => {
     const verified = deps.linkSigner.verify(token, purpose);
