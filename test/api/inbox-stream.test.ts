@@ -116,6 +116,14 @@ describe('GET /v1/users/:userId/inbox/stream', () => {
     }
   });
 
+  it('ends open streams when the API stops, so that stopping never hangs on them', async () => {
+    const app = buildApp(api.deps, { logLevel: 'silent', inboxStream: { feed: { mode: 'poll', pollIntervalMs: 100 } } });
+    const reader = await stream(await app.listen({ host: '127.0.0.1', port: 0 }), uniqueUserId('stop'));
+    await reader.next();
+    await app.close();
+    await expect(reader.next()).rejects.toThrow('the stream ended');
+  });
+
   it('answers 400 naming the header when Last-Event-ID is not a message id', async () => {
     const response = await api.appHttp({ method: 'GET', url: '/v1/users/u/inbox/stream', headers: { 'last-event-id': 'yesterday' } });
     expect(response.statusCode).toBe(400);

@@ -37,8 +37,11 @@ export function inboxStreamRoutes(app: FastifyInstance, deps: ApiDeps, options: 
     return feed;
   };
 
-  app.addHook('onClose', async () => {
+  // Before the server closes: it waits for open connections, and a stream would otherwise hold it open for good.
+  app.addHook('preClose', async () => {
     for (const end of [...open]) end();
+  });
+  app.addHook('onClose', async () => {
     if (feed) await (await feed.catch(() => undefined))?.close();
   });
 
