@@ -43,8 +43,8 @@ export async function startInboxFeed(pool: Pool, options: InboxFeedOptions = {})
   const subscribers: Subscribers = new Map();
   const log = options.log ?? { info: () => {}, warn: () => {} };
   const mode = options.mode ?? 'auto';
-  const stopListening = mode === 'poll' ? undefined : await listen(pool, subscribers, log, mode === 'auto' ? (options.probeTimeoutMs ?? 3_000) : undefined);
-  if (mode === 'listen' && !stopListening) throw new Error('Postgres notifications are not delivered on this database');
+  const stopListening = mode === 'poll' ? undefined : await listen(pool, subscribers, log, options.probeTimeoutMs ?? 3_000, mode === 'listen');
+  if (mode === 'listen' && !stopListening) throw new Error('Postgres notifications do not reach a listener on this database');
   if (mode === 'auto' && !stopListening) log.info('inbox streams: Postgres notifications do not reach a listener here (embedded PGlite?); polling instead');
   const stopPolling = stopListening ? undefined : poll(pool, subscribers, options.pollIntervalMs ?? 1_000, log);
 
@@ -68,13 +68,15 @@ export async function startInboxFeed(pool: Pool, options: InboxFeedOptions = {})
 
 /**
  * LISTENs on a connection of its own, reconnecting when it drops (streams then catch up from their cursor).
- * With `probeTimeoutMs`, first checks that a notification comes back, and answers undefined when it does not.
+ * First checks that a probe notification comes back, and answers undefined when it does not (or, unless
+ * `required`, when LISTEN fails).
  */
 async function listen(
   pool: Pool,
   subscribers: Subscribers,
   log: NonNullable<InboxFeedOptions['log']>,
-  probeTimeoutMs: number | undefined,
+  probeTimeoutMs: number,
+  required: boolean,
 ): Promise<(() => Promise<void>) | undefined> {
   let stopped = false;
   let client: Client | undefined;
@@ -128,20 +130,23 @@ async function listen(
   try {
     await connect(0);
   } catch (err) {
-    if (probeTimeoutMs === undefined) throw err;
+    if (required) throw err;
     log.warn(`inbox streams: LISTEN failed (${(err as Error).message})`);
     return undefined;
   }
-  if (probeTimeoutMs !== undefined) {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), probeTimeoutMs)));
-    await pool.query('SELECT pg_notify($1, $2)', [CHANNEL, probe]);
-    const outcome = await Promise.race([probed.then(() => 'arrived' as const), timedOut]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), probeTimeoutMs)));
+  const outcome = await pool
+    .query('SELECT pg_notify($1, $2)', [CHANNEL, probe])
+    .then(() => Promise.race([probed.then(() => 'arrived' as const), timedOut]))
+    .finally(() => clearTimeout(timer))
+    .catch(async (err: unknown) => {
       await stop();
-      return undefined;
-    }
+      throw err;
+    });
+  if (outcome === 'timeout') {
+    await stop();
+    return undefined;
   }
   return stop;
 }

@@ -2,6 +2,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { buildApp } from '../../src/api/app';
 import { createEngagementReporter } from '../../src/api/engagement';
 import { createConsentRepository } from '../../src/db/consent';
+import { createEngagementRepository } from '../../src/db/engagement';
 import { createUserRepository } from '../../src/db/users';
 import { deliveryKey } from '../../src/domain/campaign';
 import { MESSAGE_CLICKED, MESSAGE_OPENED } from '../../src/domain/engagement';
@@ -124,6 +125,27 @@ describe('open pixel and click redirect', () => {
     expect(retried.signalled).toBeGreaterThanOrEqual(1);
     const view = await api.userState(pseudonym, (v) => v.state.events[MESSAGE_CLICKED] !== undefined);
     expect(view.state.events[MESSAGE_CLICKED]?.count).toBe(1);
+  });
+});
+
+describe('engagement statistics', () => {
+  it('counts each engagement once per delivery, opens and clicks apart, by campaign version and step', async () => {
+    const campaignId = `stats-${Date.now().toString(36)}`;
+    for (const label of ['a', 'b']) {
+      const userId = uniqueUserId(`stats-${label}`);
+      const pseudonym = api.deps.pseudonymize(userId);
+      const key = deliveryKey({ id: campaignId, version: 1 }, pseudonym, 1, 'mail');
+      const open = api.deps.linkSigner.sign({ purpose: 'open', deliveryKey: key, pseudonym, channel: 'email' });
+      const click = api.deps.linkSigner.sign({ purpose: 'click', deliveryKey: key, pseudonym, channel: 'email', url: 'https://example.com/x' });
+      for (let i = 0; i < 2; i++) {
+        expect((await api.http({ method: 'GET', url: `/v1/e/o/${open}` })).statusCode).toBe(200);
+        if (label === 'a') expect((await fetch(`${api.baseUrl}/v1/e/c/${click}`, { redirect: 'manual' })).status).toBe(302);
+      }
+    }
+    expect(await createEngagementRepository(api.deps.pool).counts(campaignId)).toEqual([
+      { campaignVersion: 1, stepId: 'mail', event: MESSAGE_CLICKED, count: 1 },
+      { campaignVersion: 1, stepId: 'mail', event: MESSAGE_OPENED, count: 2 },
+    ]);
   });
 });
 
