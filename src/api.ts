@@ -11,6 +11,7 @@ import { createPool } from './db/pool';
 import { createPseudonymizer } from './privacy/pseudonym';
 import { createLinkSigner, deriveLinkKey } from './privacy/signed-links';
 import { runMain } from './process';
+import { payloadCodecFor } from './temporal/codec';
 import { connectClient } from './temporal/connection';
 import { ensureSearchAttributes } from './temporal/search-attributes';
 
@@ -21,8 +22,9 @@ export interface RunningApi {
 
 /** Builds the API over its dependencies and starts listening. */
 export async function startApi(options: { config: Config; pool: Pool; temporal: Client; pseudonymKey: string }): Promise<RunningApi> {
+  const codecOrigin = options.config.CODEC_UI_ORIGIN;
   const { config } = options;
-  const app = buildApp(
+  const app = await buildApp(
     {
       pool: options.pool,
       temporal: options.temporal,
@@ -31,7 +33,11 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
       catalogRevision: cachedRevision(() => createCampaignRepository(options.pool).revision()),
       linkSigner: createLinkSigner(deriveLinkKey(options.pseudonymKey)),
     },
-    { logLevel: config.LOG_LEVEL },
+    {
+      logLevel: config.LOG_LEVEL,
+      ingestRateLimit: config.INGEST_RATE_LIMIT,
+      codec: codecOrigin ? { codec: payloadCodecFor(options.pseudonymKey), uiOrigin: codecOrigin.replace(/\/+$/, '') } : undefined,
+    },
   );
   await app.listen({ host: config.HOST, port: config.PORT });
   const address = app.server.address();
@@ -47,7 +53,12 @@ async function main(): Promise<void> {
   const pool = createPool(databaseUrl, config.DATABASE_POOL_MAX, (err) => console.error('postgres:', err.message));
   await migrate(pool);
   console.log(`campaigns: ${describePublish(await publishCampaignFolder(pool, config.CAMPAIGNS_DIR))}`);
-  const temporal = await connectClient({ address: temporalAddress(config), namespace: config.TEMPORAL_NAMESPACE, waitMs: 30_000 });
+  const temporal = await connectClient({
+    address: temporalAddress(config),
+    namespace: config.TEMPORAL_NAMESPACE,
+    waitMs: 30_000,
+    payloadCodec: payloadCodecFor(pseudonymKey),
+  });
   await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE).then(
     (added) => added.length > 0 && console.log(`registered search attributes: ${added.join(', ')}`),
     // Temporal Cloud and locked-down clusters refuse this call; there an operator registers them once (README).

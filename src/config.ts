@@ -39,6 +39,18 @@ export const configSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10).describe('Most Postgres connections one process opens.'),
   EMBEDDED_PG_PORT: port.default(54329).describe('Port of the embedded Postgres socket that `npm start` opens when DATABASE_URL is unset.'),
 
+  INGEST_RATE_LIMIT: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .default(500)
+    .describe('Ingestion requests (a batch counts as one) a write key may make per second on each API process; more get 429.'),
+
+  CODEC_UI_ORIGIN: z
+    .url({ message: 'must be the Web UI origin, e.g. http://localhost:8233' })
+    .optional()
+    .describe('Origin of the Temporal Web UI allowed to decrypt payloads through the API\'s /codec/decode; unset disables it (`npm start` sets it for its dev UI).'),
+
   CAMPAIGNS_DIR: z
     .string()
     .min(1)

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { Pool } from 'pg';
 import { ensureTemporalCli } from '../scripts/tools/temporal-cli';
 import { startApi } from './api';
 import { describePublish, publishCampaignFolder } from './campaigns/publish';
@@ -9,7 +10,9 @@ import { loadConfig, type Config } from './config';
 import { startEmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
+import { createSourceRepository, sourceIdOf } from './db/sources';
 import { runMain } from './process';
+import { payloadCodecFor } from './temporal/codec';
 import { connectClient } from './temporal/connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { ensureSearchAttributes } from './temporal/search-attributes';
@@ -24,6 +27,21 @@ function devPseudonymKey(dataDir: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/**
+ * The dev source's write key, kept under DATA_DIR (Postgres keeps only its hash) so it can be
+ * printed at every start; made again if the database no longer knows it.
+ */
+async function devWriteKey(pool: Pool, dataDir: string): Promise<string> {
+  const sources = createSourceRepository(pool);
+  const file = join(dataDir, 'dev-write-key');
+  const known = existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+  if (known && (await sources.authenticate(known))) return known;
+  const reuse = known && !(await sources.list()).some((source) => source.id === sourceIdOf(known));
+  const { writeKey } = await sources.create('dev', reuse ? known : undefined);
+  writeFileSync(file, writeKey, { mode: 0o600 });
+  return writeKey;
+}
+
 async function startTemporal(config: Config, dataDir: string): Promise<{ address: string; uiUrl?: string; server?: DevServer }> {
   if (config.TEMPORAL_ADDRESS) return { address: config.TEMPORAL_ADDRESS };
   const cliPath = await ensureTemporalCli({ log: say });
@@ -33,6 +51,7 @@ async function startTemporal(config: Config, dataDir: string): Promise<{ address
     uiPort: config.TEMPORAL_UI_PORT,
     dbFile: join(dataDir, 'temporal.sqlite'),
     namespace: config.TEMPORAL_NAMESPACE,
+    codecEndpoint: `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}/codec`,
     // The dev server's own warnings (retries while it starts and stops) would drown Beckon's output.
     log: (line) => {
       if (!/level=(WARN|INFO|DEBUG)/.test(line)) console.log(`[temporal] ${line}`);
@@ -90,6 +109,7 @@ async function main(): Promise<void> {
     say(`migrations: ${report.applied.length} applied, ${report.alreadyApplied} already in place`);
     say(`campaigns from ${config.CAMPAIGNS_DIR}/: ${describePublish(await publishCampaignFolder(pool, config.CAMPAIGNS_DIR))}`);
 
+    const pseudonymKey = config.PSEUDONYM_KEY ?? devPseudonymKey(dataDir);
     const temporal = await startTemporal(config, dataDir);
     if (temporal.server) {
       const server = temporal.server;
@@ -100,19 +120,21 @@ async function main(): Promise<void> {
         void stopAll('Temporal dev server exited').then(() => process.exit(1));
       });
     }
-    const client = await connectClient({ address: temporal.address, namespace: config.TEMPORAL_NAMESPACE, waitMs: 60_000 });
+    const payloadCodec = payloadCodecFor(pseudonymKey);
+    const client = await connectClient({ address: temporal.address, namespace: config.TEMPORAL_NAMESPACE, waitMs: 60_000, payloadCodec });
     cleanups.push(() => client.connection.close());
     const registered = await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
     if (registered.length > 0) say(`registered search attributes: ${registered.join(', ')}`);
 
-    const effective: Config = { ...config, TEMPORAL_ADDRESS: temporal.address };
-    const worker = await startWorker({ config: effective, pool });
+    // The dev Web UI decrypts payloads through the API's codec endpoint.
+    const effective: Config = { ...config, TEMPORAL_ADDRESS: temporal.address, CODEC_UI_ORIGIN: config.CODEC_UI_ORIGIN ?? temporal.uiUrl };
+    const worker = await startWorker({ config: effective, pool, payloadCodec });
     cleanups.push(() => worker.shutdown());
     const api = await startApi({
       config: effective,
       pool,
       temporal: client,
-      pseudonymKey: config.PSEUDONYM_KEY ?? devPseudonymKey(dataDir),
+      pseudonymKey,
     });
     cleanups.push(() => api.app.close());
 
@@ -120,7 +142,9 @@ async function main(): Promise<void> {
     say(`API            ${api.url}   (health: ${api.url}/healthz)`);
     if (temporal.uiUrl) say(`Temporal Web UI ${temporal.uiUrl}`);
     say(`Temporal       ${temporal.address}, namespace "${config.TEMPORAL_NAMESPACE}", task queue "${config.TEMPORAL_TASK_QUEUE}"`);
-    say(`try: curl -s -X POST ${api.url}/v1/track -H 'content-type: application/json' -d '{"userId":"ada","event":"Signed Up"}'`);
+    const writeKey = await devWriteKey(pool, dataDir);
+    say(`dev source write key: ${writeKey}`);
+    say(`try: curl -s -u '${writeKey}:' -X POST ${api.url}/v1/track -H 'content-type: application/json' -d '{"userId":"ada","event":"Signed Up"}'`);
     say(`then: curl -s ${api.url}/v1/users/ada/inbox`);
     say('Ctrl-C stops everything');
   } catch (err) {

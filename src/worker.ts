@@ -1,3 +1,4 @@
+import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities } from './activities';
@@ -5,6 +6,7 @@ import { loadConfig, requireSetting, temporalAddress, type Config } from './conf
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { runMain } from './process';
+import { payloadCodecFor } from './temporal/codec';
 
 export interface BeckonWorker {
   worker: Worker;
@@ -19,6 +21,8 @@ export async function startWorker(options: {
   pool: Pool;
   /** A prebuilt workflow bundle (tests build it once); by default the workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Must match the clients' codec: it decrypts what they sent and encrypts what workflows write. */
+  payloadCodec?: PayloadCodec;
 }): Promise<BeckonWorker> {
   const { config, pool } = options;
   const connection = await NativeConnection.connect({ address: temporalAddress(config) });
@@ -28,6 +32,7 @@ export async function startWorker(options: {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities({ pool }),
+    ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
   });
   const running = worker.run().finally(() => connection.close());
   return {
@@ -44,9 +49,10 @@ export async function startWorker(options: {
 async function main(): Promise<void> {
   const config = loadConfig();
   const databaseUrl = requireSetting(config, 'DATABASE_URL', 'the worker alone needs a Postgres; `npm start` runs an embedded one');
+  const pseudonymKey = requireSetting(config, 'PSEUDONYM_KEY', 'the worker decrypts payloads with a key derived from it; share it with the API');
   const pool = createPool(databaseUrl, config.DATABASE_POOL_MAX, (err) => console.error('postgres:', err.message));
   await migrate(pool);
-  const beckon = await startWorker({ config, pool });
+  const beckon = await startWorker({ config, pool, payloadCodec: payloadCodecFor(pseudonymKey) });
   console.log(`worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" on ${temporalAddress(config)}`);
   const stop = async () => {
     await beckon.shutdown();

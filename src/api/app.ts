@@ -1,34 +1,60 @@
+import { createGunzip, createInflate } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { PayloadCodec } from '@temporalio/common';
 import type { ApiDeps } from './deps';
 import { errorHandler } from './errors';
+import { codecRoutes } from './routes/codec';
 import { consentRoutes } from './routes/consent';
 import { healthRoutes } from './routes/health';
 import { inboxRoutes } from './routes/inbox';
 import { inboxStreamRoutes, type InboxStreamOptions } from './routes/inbox-stream';
+import { ingestRoutes } from './routes/ingest';
 import { linkRoutes } from './routes/links';
-import { trackRoutes } from './routes/track';
+import { MESSAGE_LIMIT_BYTES } from './segment/schemas';
 
-/** Segment's limit on one event; larger bodies get 413 before any parsing. */
-const BODY_LIMIT_BYTES = 32 * 1024;
+export interface AppOptions {
+  logLevel?: string;
+  /** Requests a write key may make per second on this process (INGEST_RATE_LIMIT). */
+  ingestRateLimit?: number;
+  /** Serves /codec/decode to this Web UI origin (CODEC_UI_ORIGIN). */
+  codec?: { codec: PayloadCodec; uiOrigin: string };
+  /** Heartbeat and change feed of the live inbox streams (tests shorten them). */
+  inboxStream?: InboxStreamOptions;
+}
+
 /** Signed link tokens travel in the path and carry a whole click URL; Fastify's default (100) would answer them 404. */
 const MAX_PARAM_LENGTH = 8192;
 
-/** The HTTP API with every route, ready to `listen` or `inject`. */
-export function buildApp(deps: ApiDeps, options: { logLevel?: string; inboxStream?: InboxStreamOptions } = {}): FastifyInstance {
+/** The HTTP API with every route, ready to `listen`. */
+export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise<FastifyInstance> {
+  // Segment's limit on one event is the default body limit; /v1/batch raises its own.
   const app = Fastify({
     logger: { level: options.logLevel ?? 'info' },
-    bodyLimit: BODY_LIMIT_BYTES,
+    bodyLimit: MESSAGE_LIMIT_BYTES,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}` });
   });
+  // RudderStack's clients gzip their batches; the size limits apply to the inflated body.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const encoding = request.headers['content-encoding']?.toLowerCase();
+    if (encoding !== 'gzip' && encoding !== 'deflate') return payload;
+    const inflated = payload.pipe(encoding === 'gzip' ? createGunzip() : createInflate()) as unknown as typeof payload & {
+      receivedEncodedLength: number;
+    };
+    // Fastify checks Content-Length against the bytes on the wire, which this counts.
+    inflated.receivedEncodedLength = 0;
+    payload.on('data', (chunk: Buffer) => (inflated.receivedEncodedLength += chunk.length));
+    return inflated;
+  });
   healthRoutes(app, deps);
-  trackRoutes(app, deps);
+  await app.register(async (scope) => ingestRoutes(scope, deps, { rateLimitPerSecond: options.ingestRateLimit ?? 500 }));
   inboxRoutes(app, deps);
   inboxStreamRoutes(app, deps, options.inboxStream);
   consentRoutes(app, deps);
   linkRoutes(app, deps);
+  if (options.codec) codecRoutes(app, options.codec.codec, options.codec.uiOrigin);
   return app;
 }

@@ -25,6 +25,31 @@ export class ValidationError extends Error {
   }
 }
 
+/** No credentials, or credentials that name no live source or token; answered with 401. */
+export class UnauthorizedError extends Error {
+  readonly statusCode = 401;
+  constructor(
+    message: string,
+    /** The scheme the client should use, sent as `WWW-Authenticate`. */
+    readonly challenge: string,
+  ) {
+    super(message);
+    this.name = 'UnauthorizedError';
+  }
+}
+
+/** A write key sent more requests than its limit allows; answered with 429 and when to try again. */
+export class RateLimitedError extends Error {
+  readonly statusCode = 429;
+  constructor(
+    readonly limit: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`more than ${limit} requests a second with this write key; retry after ${retryAfterSeconds} s`);
+    this.name = 'RateLimitedError';
+  }
+}
+
 /** A dependency (Temporal, Postgres) is down; nothing was written, so the client may retry after `retryAfterSeconds`. */
 export class ServiceUnavailableError extends Error {
   readonly statusCode = 503;
@@ -62,6 +87,14 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     void reply.status(400).send({ error: 'invalid_request', message: error.message, problems: error.problems });
     return;
   }
+  if (error instanceof UnauthorizedError) {
+    void reply.status(401).header('WWW-Authenticate', error.challenge).send({ error: 'unauthorized', message: error.message });
+    return;
+  }
+  if (error instanceof RateLimitedError) {
+    void reply.status(429).header('Retry-After', String(error.retryAfterSeconds)).send({ error: 'rate_limited', message: error.message });
+    return;
+  }
   if (error instanceof ServiceUnavailableError || isUnavailable(error)) {
     const retryAfter = error instanceof ServiceUnavailableError ? error.retryAfterSeconds : 5;
     request.log.warn({ err: error }, 'dependency unavailable');
@@ -69,6 +102,10 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
       .status(503)
       .header('Retry-After', String(retryAfter))
       .send({ error: 'unavailable', message: 'A service Beckon depends on is unavailable; nothing was recorded. Retry later.' });
+    return;
+  }
+  if (/^Z_(DATA|BUF)_ERROR$/.test(String((error as { code?: unknown }).code))) {
+    void reply.status(400).send({ error: 'invalid_request', message: `the body is not valid ${request.headers['content-encoding']} data: ${error.message}` });
     return;
   }
   const statusCode = (error as FastifyError).statusCode;

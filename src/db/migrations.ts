@@ -112,6 +112,40 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
+    id: 4,
+    name: 'sources with hashed write keys, the ingestion ledger and anonymous aliases',
+    sql: `
+      -- A source is one app sending events; its write key is kept only as a SHA-256 hash.
+      CREATE TABLE sources (
+        id         text PRIMARY KEY,
+        name       text NOT NULL,
+        key_hash   bytea NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        revoked_at timestamptz
+      );
+
+      -- One row per messageId a source sent: a retry of an accepted message is answered, not re-sent.
+      CREATE TABLE ingested_messages (
+        source_id   text NOT NULL REFERENCES sources (id),
+        message_id  text NOT NULL,
+        pseudonym   text NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        accepted_at timestamptz,
+        PRIMARY KEY (source_id, message_id)
+      );
+      CREATE INDEX ingested_messages_by_time ON ingested_messages (received_at);
+
+      -- An anonymous visitor who became a known user: later anonymous events go to the user.
+      CREATE TABLE aliases (
+        anonymous_pseudonym text PRIMARY KEY,
+        user_pseudonym      text NOT NULL,
+        created_at          timestamptz NOT NULL DEFAULT now(),
+        -- Set once the user's workflow has been asked to absorb the anonymous one; until then every call retries it.
+        merge_requested_at  timestamptz
+      );
+    `,
+  },
+  {
     id: 6,
     name: 'in-app message states, live inbox notifications and engagement events',
     sql: `

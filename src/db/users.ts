@@ -1,4 +1,18 @@
 import type { Pool } from 'pg';
+import { withTransaction } from './transaction';
+
+/** What identify says about a user: traits, and the contact points drawn from them and from its context. */
+export interface ProfileUpdate {
+  traits: Record<string, unknown>;
+  email?: string;
+  phone?: string;
+  timezone?: string;
+  locale?: string;
+  pushToken?: { token: string; platform?: string };
+}
+
+// Same user, other pseudonym: this process hashes with another PSEUDONYM_KEY than the one that made the profile.
+const KEY_MISMATCH = 'PSEUDONYM_KEY differs from the key this database was used with; every API replica must share one key';
 
 /** Profiles: the one place where a user ID and its pseudonym sit side by side (Temporal only sees the pseudonym). */
 export function createUserRepository(pool: Pool) {
@@ -12,9 +26,39 @@ export function createUserRepository(pool: Pool) {
         [pseudonym, userId],
       );
       if (result.rows[0]?.pseudonym !== pseudonym) {
-        // Same user, other pseudonym: this process hashes with another PSEUDONYM_KEY than the one that made the profile.
-        throw new Error('PSEUDONYM_KEY differs from the key this database was used with; every API replica must share one key');
+        throw new Error(KEY_MISMATCH);
       }
+    },
+
+    /**
+     * Records identify in one transaction: traits merged (a null trait removes it), contact points
+     * replaced only where given, a push token attached to this user (moved from any other).
+     */
+    async identify(userId: string, pseudonym: string, update: ProfileUpdate): Promise<void> {
+      await withTransaction(pool, async (client) => {
+        const result = await client.query<{ pseudonym: string }>(
+          `INSERT INTO users (pseudonym, user_id, traits, email, phone, timezone, locale)
+           VALUES ($1, $2, jsonb_strip_nulls($3::jsonb), $4, $5, $6, $7)
+           ON CONFLICT (user_id) DO UPDATE SET
+             traits = jsonb_strip_nulls(users.traits || $3::jsonb),
+             email = COALESCE($4, users.email),
+             phone = COALESCE($5, users.phone),
+             timezone = COALESCE($6, users.timezone),
+             locale = COALESCE($7, users.locale),
+             last_seen_at = now(),
+             updated_at = now()
+           RETURNING pseudonym`,
+          [pseudonym, userId, JSON.stringify(update.traits), update.email ?? null, update.phone ?? null, update.timezone ?? null, update.locale ?? null],
+        );
+        if (result.rows[0]?.pseudonym !== pseudonym) throw new Error(KEY_MISMATCH);
+        if (update.pushToken) {
+          await client.query(
+            `INSERT INTO push_tokens (token, pseudonym, platform) VALUES ($1, $2, $3)
+             ON CONFLICT (token) DO UPDATE SET pseudonym = EXCLUDED.pseudonym, platform = COALESCE(EXCLUDED.platform, push_tokens.platform), last_seen_at = now()`,
+            [update.pushToken.token, pseudonym, update.pushToken.platform ?? null],
+          );
+        }
+      });
     },
   };
 }

@@ -92,3 +92,38 @@ export function journeyEnded(state: UserState, campaignId: string, entry: number
   else delete running[campaignId];
   return { ...state, running };
 }
+
+/**
+ * Folds an anonymous visitor's state into the known user's, when the visitor turns out to be them:
+ * what they did before logging in counts toward triggers after. Counts add up, the latest time
+ * wins, the known user's traits win over the visitor's. The visitor's running journeys stay with
+ * the visitor (their workflow IDs and ends belong to it); its armed absence rules move over.
+ */
+export function mergeUserStates(into: UserState, from: UserState): UserState {
+  const events = { ...into.events };
+  for (const [name, seen] of Object.entries(from.events)) {
+    const mine = events[name];
+    events[name] = mine
+      ? { count: mine.count + seen.count, lastAt: mine.lastAt > seen.lastAt ? mine.lastAt : seen.lastAt }
+      : seen;
+  }
+  const entries = { ...into.entries };
+  for (const [campaignId, count] of Object.entries(from.entries)) entries[campaignId] = (entries[campaignId] ?? 0) + count;
+  const lastEntryAt = { ...into.lastEntryAt };
+  for (const [campaignId, at] of Object.entries(from.lastEntryAt)) {
+    const mine = lastEntryAt[campaignId];
+    if (!mine || at > mine) lastEntryAt[campaignId] = at;
+  }
+  const known = new Set(into.recentMessageIds);
+  const recentMessageIds = [...into.recentMessageIds, ...from.recentMessageIds.filter((id) => !known.has(id))].slice(-RECENT_MESSAGE_IDS);
+  return {
+    ...into,
+    totalEvents: into.totalEvents + from.totalEvents,
+    events,
+    traits: { ...from.traits, ...into.traits },
+    recentMessageIds,
+    entries,
+    lastEntryAt,
+    armed: { ...from.armed, ...into.armed },
+  };
+}

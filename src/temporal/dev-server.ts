@@ -18,6 +18,8 @@ export interface DevServerOptions {
   /** SQLite file that keeps workflows across restarts; undefined keeps them in memory. */
   dbFile?: string;
   namespace: string;
+  /** A codec server the Web UI asks to decode payloads. */
+  codecEndpoint?: string;
   /** Receives the server's own output lines. */
   log?: (line: string) => void;
 }
@@ -31,6 +33,7 @@ export function startDevServer(options: DevServerOptions): DevServer {
   args.push('--log-level', 'warn', ...searchAttributeFlags());
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
+  if (options.codecEndpoint && options.uiPort !== undefined) args.push('--ui-codec-endpoint', options.codecEndpoint);
   if (options.dbFile) {
     mkdirSync(dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);

@@ -26,6 +26,26 @@ export interface JourneyEndedSignal {
   status: JourneyStatus;
 }
 
+/** Sent to a known user's workflow: an anonymous visitor (by pseudonym) turned out to be this user; take over its state. */
+export interface AbsorbSignal {
+  version: 1;
+  from: string;
+}
+
+/** Sent by the known user's workflow to the visitor's: hand your state over to `to` and end. */
+export interface HandOverSignal {
+  version: 1;
+  to: string;
+}
+
+/** The visitor's state and unhandled events, for the known user's workflow to fold in. */
+export interface MergeSignal {
+  version: 1;
+  from: string;
+  state: UserState;
+  pending: EventSignal[];
+}
+
 /** Input of `userWorkflow`; after continue-as-new it carries the state and any signals not yet handled. */
 export interface UserWorkflowInput {
   version: 1;
@@ -86,6 +106,9 @@ export interface JourneyView {
 export const eventSignal = defineSignal<[EventSignal]>('event');
 export const traitsSignal = defineSignal<[TraitsSignal]>('traits');
 export const journeyEndedSignal = defineSignal<[JourneyEndedSignal]>('journeyEnded');
+export const absorbSignal = defineSignal<[AbsorbSignal]>('absorb');
+export const handOverSignal = defineSignal<[HandOverSignal]>('handOver');
+export const mergeSignal = defineSignal<[MergeSignal]>('merge');
 export const stateQuery = defineQuery<UserStateView>('state');
 
 /** An event forwarded by the user workflow to a running journey that listens to it. */

@@ -12,19 +12,23 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { nextDeadline, planForDeadlines, planForEvent, type JourneyStart } from '../domain/entry';
-import { applyEvent, applyTraits, journeyEnded, upgradeUserState, type UserState } from '../domain/user-state';
+import { applyEvent, applyTraits, journeyEnded, mergeUserStates, upgradeUserState, type UserState } from '../domain/user-state';
 import { catalogActivityOptions } from './activity-policies';
 import { journeyWorkflow } from './journey';
 import {
+  absorbSignal,
   eventSignal,
+  handOverSignal,
   journeyEndedSignal,
   journeyEventSignal,
   journeyWorkflowId,
+  mergeSignal,
   stateQuery,
   traitsSignal,
   type CampaignCatalog,
   type EventSignal,
   type UserWorkflowInput,
+  userWorkflowId,
 } from './messages';
 
 /** Events one run handles before it continues as new, well under Temporal's own suggestion, to keep histories small. */
@@ -54,6 +58,19 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
   setHandler(journeyEndedSignal, ({ campaignId, entry }) => {
     state = journeyEnded(state, campaignId, entry);
   });
+  // Alias: the known user's workflow asks each visitor's workflow to hand over; the visitor sends its state and ends.
+  const absorbing: string[] = [];
+  let handOverTo: string | undefined;
+  setHandler(absorbSignal, ({ from }) => {
+    if (from !== pseudonym) absorbing.push(from);
+  });
+  setHandler(handOverSignal, ({ to }) => {
+    if (to !== pseudonym) handOverTo ??= to;
+  });
+  setHandler(mergeSignal, ({ state: theirs, pending: theirPending }) => {
+    state = mergeUserStates(state, upgradeUserState(theirs));
+    pending.push(...theirPending);
+  });
   setHandler(stateQuery, () => ({ pseudonym, state, catalogRevision: catalog.revision, pending: pending.length }));
 
   const idFor = (campaignId: string, entry: number) => journeyWorkflowId(campaignId, pseudonym, entry);
@@ -73,9 +90,18 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
 
   for (;;) {
     const deadline = nextDeadline(state);
-    const wake = () => pending.length > 0 || shouldRollOver();
+    const wake = () => pending.length > 0 || absorbing.length > 0 || handOverTo !== undefined || shouldRollOver();
     if (deadline === undefined) await condition(wake);
     else await condition(wake, Math.max(deadline - Date.now(), 1), { summary: 'next absence deadline' });
+
+    while (absorbing.length > 0) {
+      const from = absorbing.shift()!;
+      // A visitor without a running workflow has nothing to hand over.
+      await getExternalWorkflowHandle(userWorkflowId(from))
+        .signal(handOverSignal, { version: 1, to: pseudonym })
+        .catch(() => undefined);
+    }
+    if (handOverTo !== undefined && (await handOver(handOverTo))) return;
 
     // At most the run's budget: under a steady stream the queue may never empty, and the run must still end.
     // What is left goes into the next run's input.
@@ -88,9 +114,24 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
       handledThisRun += 1;
     }
     await fireDeadlines(Date.now());
-    if (shouldRollOver()) {
+    if (shouldRollOver() && absorbing.length === 0 && handOverTo === undefined) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof userWorkflow>({ ...input, state, pending, catalog });
+    }
+  }
+
+  /** Sends this visitor's state and queue to the known user's workflow; true when it took them and this workflow may end. */
+  async function handOver(to: string): Promise<boolean> {
+    await condition(allHandlersFinished);
+    const handed = pending.splice(0);
+    try {
+      await getExternalWorkflowHandle(userWorkflowId(to)).signal(mergeSignal, { version: 1, from: pseudonym, state, pending: handed });
+      return true;
+    } catch {
+      // The user's workflow is gone (erased or terminated): stay the visitor's workflow, with its events.
+      pending.unshift(...handed);
+      handOverTo = undefined;
+      return false;
     }
   }
 

@@ -5,7 +5,7 @@ import { uniqueUserId } from '../support/env';
 let api: ApiHarness;
 
 beforeAll(async () => {
-  api = await startApiHarness('consent-test');
+  api = await startApiHarness();
 });
 
 afterAll(async () => {

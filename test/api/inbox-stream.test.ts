@@ -15,9 +15,9 @@ let pollingUrl: string;
 const streams: SseReader[] = [];
 
 beforeAll(async () => {
-  api = await startApiHarness('stream-test');
+  api = await startApiHarness();
   inbox = createInboxRepository(api.deps.pool);
-  polling = buildApp(api.deps, { logLevel: 'silent', inboxStream: { feed: { mode: 'poll', pollIntervalMs: 100 } } });
+  polling = await buildApp(api.deps, { logLevel: 'silent', inboxStream: { feed: { mode: 'poll', pollIntervalMs: 100 } } });
   pollingUrl = await polling.listen({ host: '127.0.0.1', port: 0 });
 });
 
@@ -38,7 +38,7 @@ async function deliver(userId: string, title: string): Promise<string> {
 }
 
 async function stream(baseUrl: string, userId: string, headers: Record<string, string> = {}): Promise<SseReader> {
-  const reader = await openStream(`${baseUrl}/v1/users/${encodeURIComponent(userId)}/inbox/stream`, headers);
+  const reader = await openStream(`${baseUrl}/v1/users/${encodeURIComponent(userId)}/inbox/stream`, { ...api.appHeaders, ...headers });
   streams.push(reader);
   return reader;
 }
@@ -103,7 +103,7 @@ describe('GET /v1/users/:userId/inbox/stream', () => {
   });
 
   it('sends heartbeats and lets go of a client that disconnects', async () => {
-    const app = buildApp(api.deps, { logLevel: 'silent', inboxStream: { heartbeatMs: 50 } });
+    const app = await buildApp(api.deps, { logLevel: 'silent', inboxStream: { heartbeatMs: 50 } });
     try {
       const reader = await stream(await app.listen({ host: '127.0.0.1', port: 0 }), uniqueUserId('beat'));
       expect((await reader.next((event) => event.comments.includes('heartbeat'))).comments).toEqual(['heartbeat']);
@@ -117,7 +117,7 @@ describe('GET /v1/users/:userId/inbox/stream', () => {
   });
 
   it('ends open streams when the API stops, so that stopping never hangs on them', async () => {
-    const app = buildApp(api.deps, { logLevel: 'silent', inboxStream: { feed: { mode: 'poll', pollIntervalMs: 100 } } });
+    const app = await buildApp(api.deps, { logLevel: 'silent', inboxStream: { feed: { mode: 'poll', pollIntervalMs: 100 } } });
     const reader = await stream(await app.listen({ host: '127.0.0.1', port: 0 }), uniqueUserId('stop'));
     await reader.next();
     await app.close();

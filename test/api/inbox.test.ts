@@ -8,7 +8,7 @@ let api: ApiHarness;
 let inbox: InboxRepository;
 
 beforeAll(async () => {
-  api = await startApiHarness('inbox-test');
+  api = await startApiHarness();
   inbox = createInboxRepository(api.deps.pool);
 });
 

@@ -7,7 +7,9 @@ import { createUserRepository } from '../../src/db/users';
 import { deliveryKey } from '../../src/domain/campaign';
 import { MESSAGE_CLICKED, MESSAGE_OPENED } from '../../src/domain/engagement';
 import type { LinkClaims } from '../../src/privacy/signed-links';
+import { payloadCodecFor } from '../../src/temporal/codec';
 import { userWorkflowId, type EventSignal } from '../../src/workflows/messages';
+import { TEST_PSEUDONYM_KEY } from '../support/api';
 import { offlineTemporal, startApiHarness, type ApiHarness } from '../support/api-harness';
 import { uniqueUserId } from '../support/env';
 import { request } from '../support/http';
@@ -15,7 +17,7 @@ import { request } from '../support/http';
 let api: ApiHarness;
 
 beforeAll(async () => {
-  api = await startApiHarness('links-test');
+  api = await startApiHarness();
 });
 
 afterAll(async () => {
@@ -35,11 +37,14 @@ async function recipient(label: string, purpose: LinkClaims['purpose'], extra: P
 /** The events the user workflow received as signals, decoded from its history. */
 async function signalledEvents(pseudonym: string): Promise<EventSignal['event'][]> {
   const history = await api.deps.temporal.workflow.getHandle(userWorkflowId(pseudonym)).fetchHistory();
-  return (history.events ?? []).flatMap((event) => {
+  const payloads = (history.events ?? []).flatMap((event) => {
     const signal = event.workflowExecutionSignaledEventAttributes;
     if (signal?.signalName !== 'event') return [];
-    return (signal.input?.payloads ?? []).map((payload) => defaultPayloadConverter.fromPayload<EventSignal>(payload).event);
+    return signal.input?.payloads ?? [];
   });
+  // History holds what the client's codec encrypted: decrypt, then read the JSON.
+  const decoded = await payloadCodecFor(TEST_PSEUDONYM_KEY).decode(payloads);
+  return decoded.map((payload) => defaultPayloadConverter.fromPayload<EventSignal>(payload).event);
 }
 
 describe('one-click unsubscribe', () => {
@@ -56,7 +61,7 @@ describe('one-click unsubscribe', () => {
 
     // What RFC 8058 mail clients send; Temporal is not needed for it.
     const temporal = offlineTemporal();
-    const offline = buildApp({ ...api.deps, temporal }, { logLevel: 'silent' });
+    const offline = await buildApp({ ...api.deps, temporal }, { logLevel: 'silent' });
     try {
       const url = `${await offline.listen({ host: '127.0.0.1', port: 0 })}/v1/unsubscribe/${token}`;
       for (let i = 0; i < 2; i++) {
@@ -108,7 +113,7 @@ describe('open pixel and click redirect', () => {
     const target = 'https://example.com/during-outage';
     const { pseudonym, token } = await recipient('outage', 'click', { url: target });
     const offlineDeps = { ...api.deps, temporal: offlineTemporal() };
-    const offline = buildApp(offlineDeps, { logLevel: 'silent' });
+    const offline = await buildApp(offlineDeps, { logLevel: 'silent' });
     try {
       const response = await fetch(`${await offline.listen({ host: '127.0.0.1', port: 0 })}/v1/e/c/${token}`, { redirect: 'manual' });
       expect(response.status).toBe(302);

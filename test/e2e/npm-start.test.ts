@@ -1,11 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { payloadCodecFor } from '../../src/temporal/codec';
 import { freePort } from '../support/ports';
 import { request } from '../support/http';
 import { cleanEnv, isAlive, runEntryPoint, type RunningProcess } from '../support/processes';
 import { uniqueUserId } from '../support/env';
+import { basicAuth } from '../support/api';
 
 /**
  * `npm start` as a newcomer runs it: embedded Postgres, a dev Temporal server with its Web UI, the
@@ -41,8 +43,16 @@ describe('npm start', () => {
     expect(beckon.output()).toContain(`API            ${api}`);
     expect(beckon.output()).toContain(`Temporal Web UI http://127.0.0.1:${ports.ui}`);
 
+    const writeKey = /dev source write key: (\S+)/.exec(beckon.output())?.[1];
+    expect(writeKey).toMatch(/^src_[\w-]+\.[\w-]+$/);
+    expect(beckon.output()).toContain(`curl -s -u '${writeKey}:' -X POST ${api}/v1/track`);
     const userId = uniqueUserId('newcomer');
-    const tracked = await request(api, { method: 'POST', url: '/v1/track', payload: { userId, event: 'Signed Up' } });
+    const tracked = await request(api, {
+      method: 'POST',
+      url: '/v1/track',
+      payload: { userId, event: 'Signed Up' },
+      headers: { authorization: basicAuth(writeKey!) },
+    });
     expect(tracked.statusCode).toBe(200);
 
     const deadline = Date.now() + 60_000;
@@ -53,7 +63,12 @@ describe('npm start', () => {
     }
     expect(messages).toEqual([expect.objectContaining({ title: 'Welcome aboard!' })]);
 
-    const client = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${ports.temporal}` }) });
+    // Payloads (the memo among them) are encrypted with a key derived from the dev pseudonym key.
+    const devKey = readFileSync(join(dataDir, 'pseudonym.key'), 'utf8').trim();
+    const client = new Client({
+      connection: await Connection.connect({ address: `127.0.0.1:${ports.temporal}` }),
+      dataConverter: { payloadCodecs: [payloadCodecFor(devKey)] },
+    });
     try {
       const journeys: { workflowId: string; status: string; memo?: Record<string, unknown> }[] = [];
       for await (const execution of client.workflow.list({ query: `BeckonCampaign = 'welcome'` })) {
@@ -75,6 +90,23 @@ describe('npm start', () => {
       expect(listed.statusCode).toBe(200);
       const ids = (listed.json().executions as { execution: { workflowId: string } }[]).map((e) => e.execution.workflowId).sort();
       expect(ids).toEqual([`journey:welcome:${pseudonym}:1`, `user:${pseudonym}`]);
+
+      // The UI stores no payload in clear, and is pointed at the API's codec endpoint to read them.
+      const settings = await request(ui, { method: 'GET', url: '/api/v1/settings' });
+      expect(JSON.stringify(settings.json())).toContain(`http://127.0.0.1:${ports.api}/codec`);
+      const journeyRow = (listed.json().executions as { execution: { workflowId: string }; memo: { fields: Record<string, unknown> } }[]).find((e) =>
+        e.execution.workflowId.startsWith('journey:'),
+      )!;
+      const memoField = journeyRow.memo.fields.campaignName as { metadata: Record<string, string>; data: string };
+      expect(Buffer.from(memoField.metadata.encoding!, 'base64').toString()).toBe('binary/encrypted');
+      const decoded = await request(api, {
+        method: 'POST',
+        url: '/codec/decode',
+        payload: { payloads: [memoField] },
+        headers: { origin: ui, 'x-namespace': 'default' },
+      });
+      expect(decoded.headers['access-control-allow-origin']).toBe(ui);
+      expect(Buffer.from(decoded.json().payloads[0].data, 'base64').toString()).toBe('"Welcome new users"');
     } finally {
       await client.connection.close();
     }

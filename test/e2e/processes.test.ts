@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
-import { testDatabaseUrl, testTemporalAddress, uniqueUserId } from '../support/env';
+import { payloadCodecFor } from '../../src/temporal/codec';
+import { createSourceRepository } from '../../src/db/sources';
+import { basicAuth } from '../support/api';
+import { testDatabaseUrl, testPool, testTemporalAddress, uniqueUserId } from '../support/env';
 import { request } from '../support/http';
 import { freePort } from '../support/ports';
 import { cleanEnv, runEntryPoint, type RunningProcess } from '../support/processes';
@@ -45,7 +48,15 @@ describe('worker and API as separate processes', () => {
     const health = await request(apiUrl, { method: 'GET', url: '/healthz' });
     expect(health.json()).toEqual({ status: 'ok', postgres: 'ok', temporal: 'ok' });
 
-    expect((await request(apiUrl, { method: 'POST', url: '/v1/track', payload: { userId, event: 'Signed Up' } })).statusCode).toBe(200);
+    const pool = testPool();
+    const { writeKey } = await createSourceRepository(pool).create('e2e processes').finally(() => pool.end());
+    const tracked = await request(apiUrl, {
+      method: 'POST',
+      url: '/v1/track',
+      payload: { userId, event: 'Signed Up' },
+      headers: { authorization: basicAuth(writeKey) },
+    });
+    expect(tracked.statusCode).toBe(200);
     const deadline = Date.now() + 60_000;
     let messages: unknown[] = [];
     while (messages.length === 0 && Date.now() < deadline) {
@@ -55,7 +66,10 @@ describe('worker and API as separate processes', () => {
     expect(messages).toHaveLength(1);
 
     const pseudonym = createPseudonymizer(pseudonymKey)(userId);
-    const client = new Client({ connection: await Connection.connect({ address: testTemporalAddress() }) });
+    const client = new Client({
+      connection: await Connection.connect({ address: testTemporalAddress() }),
+      dataConverter: { payloadCodecs: [payloadCodecFor(pseudonymKey)] },
+    });
     try {
       const journey = await client.workflow.getHandle(`journey:welcome:${pseudonym}:1`).describe();
       expect(journey.status.name).toBe('COMPLETED');

@@ -1,5 +1,3 @@
-import { appHeaders } from './app-client';
-
 export interface SseEvent {
   id?: string;
   event?: string;
@@ -8,7 +6,7 @@ export interface SseEvent {
   comments: string[];
 }
 
-/** A real HTTP client reading a server-sent event stream block by block. */
+/** A real HTTP client reading a server-sent event stream block by block; `headers` carry the app's credentials. */
 export interface SseReader {
   status: number;
   headers: Headers;
@@ -34,7 +32,7 @@ function parseBlock(block: string): SseEvent {
 
 export async function openStream(url: string, headers: Record<string, string> = {}): Promise<SseReader> {
   const controller = new AbortController();
-  const response = await fetch(url, { headers: { ...appHeaders(), accept: 'text/event-stream', ...headers }, signal: controller.signal });
+  const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
   const reader = response.body?.getReader();
   const decoder = new TextDecoder();
   let buffer = '';

@@ -1,0 +1,69 @@
+import { createAliasRepository } from '../db/aliases';
+import { createIngestionLedger } from '../db/ingestion-ledger';
+import type { Source } from '../db/sources';
+import { createUserRepository } from '../db/users';
+import type { ApiDeps } from './deps';
+import { ValidationError } from './errors';
+import type { IngestMessage } from './segment/normalize';
+import { profileFromIdentify } from './segment/profile';
+import { signalUserAbsorb, signalUserEvent, signalUserTraits } from './user-signals';
+
+/**
+ * The key an anonymous visitor is known by in `users.user_id` and the pseudonym's HMAC input.
+ * It starts with a control character, which a real userId may not contain, so the two never collide.
+ */
+export const anonymousKey = (anonymousId: string): string => `\u001fanonymous:${anonymousId}`;
+
+export type IngestOutcome = 'accepted' | 'duplicate';
+
+/**
+ * Takes one checked call to the user's workflow: resolves who it is about, drops a messageId the
+ * source already delivered, writes the profile, signals the workflow, then marks the messageId
+ * delivered. Any step may fail (503 to the client); a retry redoes only what was not finished,
+ * and the user workflow drops an event it has already seen, so a retry is never a second event.
+ */
+export function createIngestion(deps: ApiDeps) {
+  const users = createUserRepository(deps.pool);
+  const ledger = createIngestionLedger(deps.pool);
+  const aliases = createAliasRepository(deps.pool);
+
+  /** Who the call is about: the workflow's pseudonym, and the profile key when the call creates or updates a profile. */
+  async function resolve(message: IngestMessage): Promise<{ pseudonym: string; profileKey?: string; visitor?: string }> {
+    const visitorId = message.type === 'alias' ? message.previousId : message.anonymousId;
+    const visitor = visitorId === undefined ? undefined : deps.pseudonymize(anonymousKey(visitorId));
+    if (message.userId !== undefined) return { pseudonym: deps.pseudonymize(message.userId), profileKey: message.userId, visitor };
+    // Only an anonymousId: the visitor's own workflow, or the user it was linked to.
+    const linked = await aliases.resolve(visitor!);
+    return linked ? { pseudonym: linked } : { pseudonym: visitor!, profileKey: anonymousKey(message.anonymousId!) };
+  }
+
+  return async function ingest(source: Source, message: IngestMessage): Promise<IngestOutcome> {
+    const profile = message.type === 'identify' ? profileFromIdentify(message) : undefined;
+    if (profile && !profile.ok) throw new ValidationError(profile.problems);
+    const { pseudonym, profileKey, visitor } = await resolve(message);
+    if ((await ledger.reserve(source.id, message.messageId, pseudonym)) === 'accepted') return 'duplicate';
+
+    if (profile?.ok) {
+      if (profileKey !== undefined) await users.identify(profileKey, pseudonym, profile.update);
+      await signalUserTraits(deps, pseudonym, profile.workflowTraits);
+    } else if (profileKey !== undefined) {
+      await users.touch(profileKey, pseudonym);
+    }
+    if (message.event !== undefined) {
+      const { messageId, event, properties, timestamp, receivedAt } = message;
+      await signalUserEvent(deps, pseudonym, { messageId, event, properties, timestamp, receivedAt });
+    }
+    if (visitor !== undefined && visitor !== pseudonym) {
+      const link = await aliases.link(visitor, pseudonym);
+      // Asked until it is known to have been asked: a failure here is retried with the client's retry.
+      if (link.userPseudonym === pseudonym && !link.mergeRequested) {
+        await signalUserAbsorb(deps, pseudonym, visitor);
+        await aliases.markMergeRequested(visitor);
+      }
+    }
+    await ledger.accept(source.id, message.messageId);
+    return 'accepted';
+  };
+}
+
+export type Ingest = ReturnType<typeof createIngestion>;

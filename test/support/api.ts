@@ -1,0 +1,108 @@
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import type { Pool } from 'pg';
+import { buildApp, type AppOptions } from '../../src/api/app';
+import { cachedRevision } from '../../src/api/catalog-revision';
+import type { ApiDeps } from '../../src/api/deps';
+import { loadConfig } from '../../src/config';
+import { createCampaignRepository } from '../../src/db/campaigns';
+import { createPool } from '../../src/db/pool';
+import { createSourceRepository } from '../../src/db/sources';
+import { createPseudonymizer } from '../../src/privacy/pseudonym';
+import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
+import { payloadCodecFor } from '../../src/temporal/codec';
+import { connectClient } from '../../src/temporal/connection';
+import { startWorker, type BeckonWorker } from '../../src/worker';
+import { testPool, testTemporalAddress, workflowBundle } from './env';
+import { serve, type HttpRequest, type HttpResponse } from './http';
+
+export const TEST_PSEUDONYM_KEY = 'test-key-'.padEnd(40, 'x');
+
+/** HTTP Basic with the write key as user name, as Segment clients send it. */
+export const basicAuth = (writeKey: string) => `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
+
+export interface TestApi {
+  /** Requests carry the test source's write key unless they set their own `authorization` header. */
+  http: (req: HttpRequest) => Promise<HttpResponse>;
+  url: string;
+  writeKey: string;
+  sourceId: string;
+  pool: Pool;
+  temporal: Client;
+  taskQueue: string;
+  pseudonymize: (userId: string) => string;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/**
+ * The API on a real socket over the test Postgres and Temporal, with a fresh source, and (unless
+ * `worker: false`) a worker on its own task queue so the workflows it starts run.
+ */
+export async function startTestApi(
+  options: AppOptions & {
+    worker?: boolean;
+    deps?: Partial<ApiDeps>;
+    onResponse?: (method: string, url: string, status: number) => void;
+    /** Another Postgres or Temporal than the test run's shared ones. */
+    databaseUrl?: string;
+    temporalAddress?: string;
+  } = {},
+): Promise<TestApi> {
+  const pool = options.databaseUrl ? createPool(options.databaseUrl, 4) : testPool();
+  const temporalAddress = options.temporalAddress ?? testTemporalAddress();
+  const payloadCodec = payloadCodecFor(TEST_PSEUDONYM_KEY);
+  const temporal = await connectClient({ address: temporalAddress, namespace: 'default', waitMs: 30_000, payloadCodec });
+  const taskQueue = `api-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+  let worker: BeckonWorker | undefined;
+  if (options.worker !== false) {
+    const config = { ...loadConfig({}), TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue };
+    worker = await startWorker({ config, pool, workflowBundle: workflowBundle(), payloadCodec });
+  }
+  const pseudonymize = createPseudonymizer(TEST_PSEUDONYM_KEY);
+  const deps: ApiDeps = {
+    pool,
+    temporal,
+    taskQueue,
+    pseudonymize,
+    catalogRevision: cachedRevision(() => createCampaignRepository(pool).revision()),
+    linkSigner: createLinkSigner(deriveLinkKey(TEST_PSEUDONYM_KEY)),
+    ...options.deps,
+  };
+  const app = await buildApp(deps, { logLevel: 'silent', ...options });
+  const observe = options.onResponse;
+  if (observe) app.addHook('onResponse', async (request, reply) => observe(request.method, request.url, reply.statusCode));
+  const { source, writeKey } = await createSourceRepository(pool).create(`test ${taskQueue}`);
+  const raw = await serve(app);
+  const http = (req: HttpRequest) => raw({ ...req, headers: { authorization: basicAuth(writeKey), ...req.headers } });
+  const address = app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return {
+    http,
+    url,
+    writeKey,
+    sourceId: source.id,
+    pool,
+    temporal: deps.temporal,
+    taskQueue,
+    pseudonymize,
+    app,
+    async close() {
+      await app.close();
+      await worker?.shutdown();
+      await temporal.connection.close();
+      await pool.end();
+    },
+  };
+}
+
+/** Polls `read` until `done` holds (workflows run asynchronously to the API's answer). */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read().catch((err: unknown) => err as T);
+    if (!(value instanceof Error) && done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`not done in time; last value: ${value instanceof Error ? value.message : JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
