@@ -55,8 +55,12 @@ export function inboxStreamRoutes(app: FastifyInstance, deps: ApiDeps, options: 
     const changes = await getFeed();
 
     // Subscribed before the starting point is read, so nothing committed in between is missed.
-    let wake: (ids?: string[]) => void = () => {};
-    const unsubscribe = changes.subscribe(pseudonym, (ids) => wake(ids));
+    let lateIds: string[] = [];
+    let wake: () => void = () => {};
+    const unsubscribe = changes.subscribe(pseudonym, (ids) => {
+      if (ids) lateIds.push(...ids);
+      wake();
+    });
     let baseline: bigint;
     try {
       baseline = BigInt(resumeFrom ?? (await inbox.latestId(pseudonym)));
@@ -77,7 +81,6 @@ export function inboxStreamRoutes(app: FastifyInstance, deps: ApiDeps, options: 
 
     let closed = false;
     const sent = new Set<bigint>();
-    let lateIds: string[] = [];
     let pumping: Promise<void> | undefined;
     let again = false;
 
@@ -111,9 +114,8 @@ export function inboxStreamRoutes(app: FastifyInstance, deps: ApiDeps, options: 
       raw.end();
     };
 
-    wake = (ids) => {
+    wake = () => {
       if (closed) return;
-      if (ids) lateIds.push(...ids);
       if (pumping) {
         again = true;
         return;
