@@ -1,5 +1,11 @@
 /** Unit tests sit beside the code; integration tests (real Postgres, real Temporal) live under test/. */
-const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+  // ESM-only packages that Fastify plugins require; jest on Node 20 cannot load ESM from CommonJS.
+  '/node_modules/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true }, diagnostics: false }],
+};
+/** Packages published only as ES modules, compiled to CommonJS for jest. */
+const transformIgnorePatterns = ['/node_modules/(?!content-disposition/)'];
 /** Lets `./x.js` specifiers (Node16 style) resolve to the `.ts` source. */
 const moduleNameMapper = { '^(\\.{1,2}/.*)\\.js$': '$1' };
 
@@ -19,6 +25,7 @@ module.exports = {
       displayName: 'integration',
       testEnvironment: 'node',
       transform,
+      transformIgnorePatterns,
       moduleNameMapper,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       // Runs only when an integration test is selected: obtains Temporal, starts Postgres and a dev server once.

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { PayloadCodec } from '@temporalio/common';
 import type { ApiDeps } from './deps';
 import { errorHandler } from './errors';
+import { registerOpenApi } from './openapi';
 import { codecRoutes } from './routes/codec';
 import { consentRoutes } from './routes/consent';
 import { healthRoutes } from './routes/health';
@@ -49,6 +50,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
     payload.on('data', (chunk: Buffer) => (inflated.receivedEncodedLength += chunk.length));
     return inflated;
   });
+  await registerOpenApi(app);
   healthRoutes(app, deps);
   await app.register(async (scope) => ingestRoutes(scope, deps, { rateLimitPerSecond: options.ingestRateLimit ?? 500 }));
   inboxRoutes(app, deps);

@@ -120,3 +120,27 @@ describe('POST /v1/users/:userId/inbox/:messageId/{seen,read,click,dismiss}', ()
     expect(view.state.totalEvents).toBe(2);
   });
 });
+
+describe('OpenAPI document', () => {
+  it('describes the inbox, stream, consent and engagement routes from their validation schemas', async () => {
+    const doc = (await api.http({ method: 'GET', url: '/docs/json' })).json();
+    for (const [path, method] of [
+      ['/v1/users/{userId}/inbox', 'get'],
+      ['/v1/users/{userId}/inbox/unread-count', 'get'],
+      ['/v1/users/{userId}/inbox/{messageId}/click', 'post'],
+      ['/v1/users/{userId}/inbox/stream', 'get'],
+      ['/v1/users/{userId}/consent', 'patch'],
+      ['/v1/users/{userId}/consent/history', 'get'],
+      ['/v1/unsubscribe/{token}', 'post'],
+      ['/v1/e/c/{token}', 'get'],
+      ['/v1/engagement/push-opened', 'post'],
+    ]) {
+      expect([path, method, typeof doc.paths[path]?.[method]?.summary]).toEqual([path, method, 'string']);
+    }
+    expect(doc.paths['/v1/users/{userId}/inbox'].get.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'cursor', in: 'query' }), expect.objectContaining({ name: 'unread', in: 'query' })]),
+    );
+    const consent = doc.paths['/v1/users/{userId}/consent'].patch.requestBody.content['application/json'].schema;
+    expect(consent.properties.consents.items.properties.channel.enum).toEqual(['in_app', 'push', 'email', 'webhook']);
+  });
+});

@@ -2,6 +2,7 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
+import { describeRoute } from '../openapi';
 import { parse } from '../validate';
 
 /** A payload as the Web UI sends it: proto3 JSON, bytes in base64. */
@@ -41,7 +42,13 @@ export function codecRoutes(app: FastifyInstance, codec: PayloadCodec, uiOrigin:
     vary: 'origin',
   });
   app.options('/codec/decode', async (request, reply) => reply.status(204).headers(cors(request.headers.origin)).send());
-  app.post('/codec/decode', async (request, reply) => {
+  const doc = describeRoute({
+    summary: 'Decrypts payloads for the Temporal Web UI (codec server)',
+    tags: ['operations'],
+    body: jsonPayloads,
+    responses: { 400: 'A payload is not base64 or cannot be decrypted with this deployment key' },
+  });
+  app.post('/codec/decode', doc, async (request, reply) => {
     const { payloads } = parse(jsonPayloads, request.body);
     const decoded = await codec.decode(payloads.map(fromJson)).catch((err: Error) => {
       throw new ValidationError([{ path: 'payloads', reason: `cannot be decrypted: ${err.message}` }]);

@@ -3,6 +3,7 @@ import { createConsentRepository } from '../../db/consent';
 import { createUserRepository } from '../../db/users';
 import { consentBody } from '../consent-schemas';
 import type { ApiDeps } from '../deps';
+import { describeRoute } from '../openapi';
 import { userParams } from '../schemas';
 import { parse } from '../validate';
 
@@ -14,12 +15,14 @@ export function consentRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const consents = createConsentRepository(deps.pool);
   const users = createUserRepository(deps.pool);
 
-  app.get('/v1/users/:userId/consent', async (request) => {
+  const tags = ['consent'];
+  app.get('/v1/users/:userId/consent', describeRoute({ summary: "The user's current choices per channel and category", tags, params: userParams }), async (request) => {
     const { userId } = parse(userParams, request.params, 'params');
     return { userId, consents: await consents.current(deps.pseudonymize(userId)) };
   });
 
-  app.get('/v1/users/:userId/consent/history', async (request) => {
+  const historyDoc = describeRoute({ summary: 'Every change of consent, oldest first, with its source and time', tags, params: userParams });
+  app.get('/v1/users/:userId/consent/history', historyDoc, async (request) => {
     const { userId } = parse(userParams, request.params, 'params');
     return { userId, changes: await consents.history(deps.pseudonymize(userId)) };
   });
@@ -34,6 +37,13 @@ export function consentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     await consents.record(pseudonym, body.consents, body.source);
     return { userId, consents: await consents.current(pseudonym) };
   };
-  app.put('/v1/users/:userId/consent', record);
-  app.patch('/v1/users/:userId/consent', record);
+  const recordDoc = describeRoute({
+    summary: 'Sets the choices given (others stay); creates the profile of a user not seen yet',
+    tags,
+    params: userParams,
+    body: consentBody,
+    responses: { 400: 'A choice names an unknown channel, a bad category, or the same choice twice' },
+  });
+  app.put('/v1/users/:userId/consent', recordDoc, record);
+  app.patch('/v1/users/:userId/consent', recordDoc, record);
 }

@@ -1,9 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../deps';
+import { describeRoute } from '../openapi';
 
 /** `GET /healthz`: 200 when Postgres and Temporal answer, else 503 naming the one that did not. */
 export function healthRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get('/healthz', async (_request, reply) => {
+  const doc = describeRoute({
+    summary: 'Whether Postgres and Temporal answer',
+    tags: ['operations'],
+    responses: { 503: 'Postgres or Temporal does not answer; the body names which' },
+  });
+  app.get('/healthz', doc, async (_request, reply) => {
     const checks = await Promise.allSettled([
       deps.pool.query('SELECT 1'),
       // Bounded, so a Temporal outage answers 503 now rather than after the client's retries.

@@ -3,6 +3,7 @@ import { createInboxRepository, type InboxMessage } from '../../db/inbox';
 import { startInboxFeed, type InboxFeed, type InboxFeedOptions } from '../../db/inbox-feed';
 import type { ApiDeps } from '../deps';
 import { lastEventId } from '../inbox-schemas';
+import { describeRoute } from '../openapi';
 import { userParams } from '../schemas';
 import { parse } from '../validate';
 
@@ -45,7 +46,14 @@ export function inboxStreamRoutes(app: FastifyInstance, deps: ApiDeps, options: 
     if (feed) await (await feed.catch(() => undefined))?.close();
   });
 
-  app.get('/v1/users/:userId/inbox/stream', async (request, reply) => {
+  const doc = describeRoute({
+    summary: 'New inbox messages as server-sent events, as soon as they are committed',
+    description: 'One `message` event per message, its id the message id; send `Last-Event-ID` (or `?lastEventId=`) to get what was missed first.',
+    tags: ['inbox'],
+    params: userParams,
+    responses: { 400: 'Last-Event-ID is not a message id' },
+  });
+  app.get('/v1/users/:userId/inbox/stream', doc, async (request, reply) => {
     const { userId } = parse(userParams, request.params, 'params');
     const headerId = request.headers['last-event-id'];
     const queryId = (request.query as { lastEventId?: unknown }).lastEventId;

@@ -3,6 +3,7 @@ import { createInboxRepository, type InboxAction } from '../../db/inbox';
 import type { ApiDeps } from '../deps';
 import { createEngagementReporter } from '../engagement';
 import { clickBody, encodeCursor, inboxListQuery, messageParams } from '../inbox-schemas';
+import { describeRoute } from '../openapi';
 import { userParams } from '../schemas';
 import { parse } from '../validate';
 
@@ -12,7 +13,15 @@ export function inboxRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const engagement = createEngagementReporter(deps, app.log);
   app.addHook('onClose', () => engagement.settle());
 
-  app.get('/v1/users/:userId/inbox', async (request) => {
+  const listDoc = describeRoute({
+    summary: "The user's in-app messages, newest first, a page at a time",
+    description: 'Dismissed messages are left out unless `includeDismissed=true`; `next` is the cursor of the following page, or null.',
+    tags: ['inbox'],
+    params: userParams,
+    querystring: inboxListQuery,
+    responses: { 400: 'A query parameter is out of range or not a cursor this API gave out' },
+  });
+  app.get('/v1/users/:userId/inbox', listDoc, async (request) => {
     const { userId } = parse(userParams, request.params, 'params');
     const query = parse(inboxListQuery, request.query, 'query');
     // One more than asked tells whether another page follows, without a count query.
@@ -27,7 +36,8 @@ export function inboxRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return { userId, messages, next: rows.length > query.limit && last ? encodeCursor(last.id) : null };
   });
 
-  app.get('/v1/users/:userId/inbox/unread-count', async (request) => {
+  const countDoc = describeRoute({ summary: 'How many messages the user has neither read nor dismissed', tags: ['inbox'], params: userParams });
+  app.get('/v1/users/:userId/inbox/unread-count', countDoc, async (request) => {
     const { userId } = parse(userParams, request.params, 'params');
     return { userId, unread: await inbox.unreadCount(deps.pseudonymize(userId)) };
   });
@@ -49,8 +59,10 @@ export function inboxRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return reply.status(200).send({ userId, message: marked.message });
   };
 
-  app.post('/v1/users/:userId/inbox/:messageId/seen', action('seen'));
-  app.post('/v1/users/:userId/inbox/:messageId/read', action('read'));
-  app.post('/v1/users/:userId/inbox/:messageId/click', action('click'));
-  app.post('/v1/users/:userId/inbox/:messageId/dismiss', action('dismiss'));
+  const actionDoc = (summary: string, body?: typeof clickBody) =>
+    describeRoute({ summary, tags: ['inbox'], params: messageParams, body, responses: { 400: 'A bad message id or URL', 404: 'The user has no message with this id' } });
+  app.post('/v1/users/:userId/inbox/:messageId/seen', actionDoc('The message was shown (idempotent)'), action('seen'));
+  app.post('/v1/users/:userId/inbox/:messageId/read', actionDoc('The message was opened: Message Opened (idempotent)'), action('read'));
+  app.post('/v1/users/:userId/inbox/:messageId/click', actionDoc('The message was followed: Message Opened and Message Clicked (idempotent)', clickBody), action('click'));
+  app.post('/v1/users/:userId/inbox/:messageId/dismiss', actionDoc('The message was dismissed: hidden from the list (idempotent)'), action('dismiss'));
 }

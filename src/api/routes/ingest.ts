@@ -6,7 +6,8 @@ import type { ApiDeps } from '../deps';
 import { RateLimitedError, ValidationError, type FieldProblem } from '../errors';
 import { createIngestion, type IngestOutcome } from '../ingest';
 import { checkMessage, type IngestMessage } from '../segment/normalize';
-import { BATCH_LIMIT_BYTES, batchEnvelope, batchItemType, MESSAGE_TYPES } from '../segment/schemas';
+import { describeRoute } from '../openapi';
+import { BATCH_LIMIT_BYTES, batchEnvelope, batchItemType, MESSAGE_TYPES, messageSchemas, type MessageType } from '../segment/schemas';
 import { parse } from '../validate';
 
 export interface IngestOptions {
@@ -41,8 +42,16 @@ export async function ingestRoutes(app: FastifyInstance, deps: ApiDeps, options:
   });
   const limits = { rateLimit: { max: options.rateLimitPerSecond, timeWindow: 1000 } };
 
+  const failures = {
+    400: 'A field is missing or wrong: each one is named with the reason',
+    401: 'No write key, or one that is unknown or revoked',
+    413: 'The body is over the size limit',
+    429: "The write key's rate limit is reached; retry after Retry-After seconds",
+    503: 'Temporal or Postgres is unreachable; nothing was recorded, retry after Retry-After seconds',
+  };
   for (const type of MESSAGE_TYPES) {
-    app.post(`/v1/${type}`, { preHandler: authenticate, config: limits }, async (request) => {
+    const doc = describeRoute({ summary: SUMMARIES[type], tags: ['ingestion'], body: messageSchemas[type], auth: 'writeKey', responses: failures });
+    app.post(`/v1/${type}`, { ...doc, preHandler: authenticate, config: limits }, async (request) => {
       const checked = checkMessage(type, request.body, new Date());
       if (!checked.ok) throw new ValidationError(checked.problems);
       const outcome = await ingest(request.source!, checked.message);
@@ -50,7 +59,17 @@ export async function ingestRoutes(app: FastifyInstance, deps: ApiDeps, options:
     });
   }
 
-  app.post('/v1/batch', { preHandler: authenticate, config: limits, bodyLimit: BATCH_LIMIT_BYTES }, async (request) => {
+  const batchDoc = describeRoute({
+    summary: 'Several calls at once (what the Segment and RudderStack libraries send)',
+    description:
+      'Up to 500 KB, each item up to 32 KB with a `type`. Good items are taken even when others are bad; the answer lists each bad item ' +
+      'by index with its problems. Only a batch with no good item is answered 400.',
+    tags: ['ingestion'],
+    body: batchEnvelope,
+    auth: 'writeKey',
+    responses: failures,
+  });
+  app.post('/v1/batch', { ...batchDoc, preHandler: authenticate, config: limits, bodyLimit: BATCH_LIMIT_BYTES }, async (request) => {
     const received = new Date();
     const envelope = parse(batchEnvelope, request.body);
     const rejected: Rejected[] = [];
@@ -86,6 +105,14 @@ export async function ingestRoutes(app: FastifyInstance, deps: ApiDeps, options:
     };
   });
 }
+
+const SUMMARIES: Record<MessageType, string> = {
+  track: 'Something a user did (an event with properties)',
+  identify: 'Who a user is: traits, email, phone, time zone, locale, push token',
+  page: 'A page view, seen by campaigns as the event "Page Viewed"',
+  screen: 'A screen view, seen by campaigns as the event "Screen Viewed"',
+  alias: 'An anonymous visitor (previousId) is this user: what they did before counts toward triggers after',
+};
 
 function messageIdOf(item: unknown): string | undefined {
   const id = (item as { messageId?: unknown } | null)?.messageId;

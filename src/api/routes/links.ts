@@ -5,6 +5,7 @@ import { CHANNELS, type Channel } from '../../domain/campaign-schema';
 import type { LinkClaims, LinkPurpose } from '../../privacy/signed-links';
 import type { ApiDeps } from '../deps';
 import { createEngagementReporter, scheduleEngagementRetries } from '../engagement';
+import { describeRoute } from '../openapi';
 import { parse } from '../validate';
 import { linkErrorPage, unsubscribedPage, unsubscribePage } from './link-pages';
 
@@ -41,6 +42,8 @@ export function linkRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return verified;
   };
 
+  const doc = (summary: string, extra: { body?: z.ZodType } = {}) =>
+    describeRoute({ summary, tags: ['engagement'], ...(extra.body ? { body: extra.body } : { params: tokenParams }), responses: { 400: 'A forged, altered or broken link' } });
   const htmlError = (reply: FastifyReply, reason: string) => reply.status(400).type('text/html; charset=utf-8').headers(NO_CACHE).send(linkErrorPage(reason));
 
   // Scoped so that any body (mail clients post `List-Unsubscribe=One-Click` form data) is accepted here only.
@@ -48,14 +51,14 @@ export function linkRoutes(app: FastifyInstance, deps: ApiDeps): void {
     scope.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
     // GET only shows the page: link scanners fetch links, and must not unsubscribe anyone.
-    scope.get('/v1/unsubscribe/:token', async (request, reply) => {
+    scope.get('/v1/unsubscribe/:token', doc('A page asking to confirm the unsubscribe (changes nothing)'), async (request, reply) => {
       const { token } = parse(tokenParams, request.params, 'params');
       const checked = check(token, 'unsubscribe');
       if (!checked.ok) return htmlError(reply, checked.reason);
       return reply.type('text/html; charset=utf-8').headers(NO_CACHE).send(unsubscribePage(channelName(checked.claims.channel)));
     });
 
-    scope.post('/v1/unsubscribe/:token', async (request, reply) => {
+    scope.post('/v1/unsubscribe/:token', doc('RFC 8058 one-click unsubscribe: revokes consent for the whole channel of the link'), async (request, reply) => {
       const { token } = parse(tokenParams, request.params, 'params');
       const checked = check(token, 'unsubscribe');
       if (!checked.ok) return htmlError(reply, checked.reason);
@@ -70,7 +73,7 @@ export function linkRoutes(app: FastifyInstance, deps: ApiDeps): void {
     });
   });
 
-  app.get('/v1/e/o/:token', async (request, reply) => {
+  app.get('/v1/e/o/:token', doc('The open pixel: a 1x1 GIF; Message Opened'), async (request, reply) => {
     const { token } = parse(tokenParams, request.params, 'params');
     const checked = check(token, 'open');
     if (!checked.ok) return reply.status(400).headers(NO_CACHE).send({ error: 'invalid_link', message: checked.reason });
@@ -80,7 +83,7 @@ export function linkRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return reply.type('image/gif').headers(NO_CACHE).send(PIXEL);
   });
 
-  app.get('/v1/e/c/:token', async (request, reply) => {
+  app.get('/v1/e/c/:token', doc("The click redirect: 302 to the link's URL; Message Clicked"), async (request, reply) => {
     const { token } = parse(tokenParams, request.params, 'params');
     const checked = check(token, 'click');
     if (!checked.ok) return htmlError(reply, checked.reason);
@@ -92,7 +95,7 @@ export function linkRoutes(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   /** The app reports a tapped push with the signed `beckonOpen` value of the push data. */
-  app.post('/v1/engagement/push-opened', async (request, reply) => {
+  app.post('/v1/engagement/push-opened', doc('The app reports an opened push with its signed beckonOpen value: Message Opened', { body: pushOpenedBody }), async (request, reply) => {
     const { token } = parse(pushOpenedBody, request.body, 'body');
     const checked = check(token, 'open');
     if (!checked.ok) return reply.status(400).send({ error: 'invalid_link', message: checked.reason });
