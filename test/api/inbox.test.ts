@@ -124,7 +124,7 @@ describe('POST /v1/users/:userId/inbox/:messageId/{seen,read,click,dismiss}', ()
 describe('OpenAPI document', () => {
   it('describes the inbox, stream, consent and engagement routes from their validation schemas', async () => {
     const doc = (await api.http({ method: 'GET', url: '/docs/json' })).json();
-    for (const [path, method] of [
+    const routes: [string, string][] = [
       ['/v1/users/{userId}/inbox', 'get'],
       ['/v1/users/{userId}/inbox/unread-count', 'get'],
       ['/v1/users/{userId}/inbox/{messageId}/click', 'post'],
@@ -134,7 +134,8 @@ describe('OpenAPI document', () => {
       ['/v1/unsubscribe/{token}', 'post'],
       ['/v1/e/c/{token}', 'get'],
       ['/v1/engagement/push-opened', 'post'],
-    ]) {
+    ];
+    for (const [path, method] of routes) {
       expect([path, method, typeof doc.paths[path]?.[method]?.summary]).toEqual([path, method, 'string']);
     }
     expect(doc.paths['/v1/users/{userId}/inbox'].get.parameters).toEqual(
