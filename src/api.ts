@@ -5,6 +5,7 @@ import { buildApp } from './api/app';
 import { cachedRevision } from './api/catalog-revision';
 import { describePublish, publishCampaignFolder } from './campaigns/publish';
 import { createCampaignRepository } from './db/campaigns';
+import { createIngestionLedger } from './db/ingestion-ledger';
 import { loadConfig, requireSetting, temporalAddress, type Config } from './config';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
@@ -21,7 +22,7 @@ export interface RunningApi {
 }
 
 /** Builds the API over its dependencies and starts listening. */
-export async function startApi(options: { config: Config; pool: Pool; temporal: Client; pseudonymKey: string }): Promise<RunningApi> {
+export async function startApi(options: { config: Config; pool: Pool; temporal: Client; pseudonymKey: string; devSinks?: boolean }): Promise<RunningApi> {
   const codecOrigin = options.config.CODEC_UI_ORIGIN;
   const { config } = options;
   const app = await buildApp(
@@ -32,6 +33,7 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
       pseudonymize: createPseudonymizer(options.pseudonymKey),
       catalogRevision: cachedRevision(() => createCampaignRepository(options.pool).revision()),
       linkSigner: createLinkSigner(deriveLinkKey(options.pseudonymKey)),
+      ...(options.devSinks && { devSinks: true }),
     },
     {
       logLevel: config.LOG_LEVEL,
@@ -39,10 +41,24 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
       codec: codecOrigin ? { codec: payloadCodecFor(options.pseudonymKey), uiOrigin: codecOrigin.replace(/\/+$/, '') } : undefined,
     },
   );
+  pruneLedgerPeriodically(app, options.pool, config.INGEST_DEDUP_DAYS);
   await app.listen({ host: config.HOST, port: config.PORT });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   return { app, url: `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}` };
+}
+
+/** Forgets messageIds older than the dedup window, hourly; every replica may do it, the DELETE is idempotent. */
+function pruneLedgerPeriodically(app: FastifyInstance, pool: Pool, days: number): void {
+  const ledger = createIngestionLedger(pool);
+  const prune = () =>
+    ledger.prune(new Date(Date.now() - days * 86_400_000)).then(
+      (removed) => removed > 0 && app.log.info({ removed }, 'pruned old messageIds from the ingestion ledger'),
+      (err: Error) => app.log.warn({ err }, 'could not prune the ingestion ledger; will try again'),
+    );
+  const timer = setInterval(() => void prune(), 3_600_000);
+  timer.unref();
+  app.addHook('onClose', async () => clearInterval(timer));
 }
 
 /** `npm run api`: the API alone, against the configured Temporal and Postgres. */

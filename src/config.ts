@@ -7,6 +7,11 @@ const port = z.coerce
   .min(0, 'must be a port number (0-65535)')
   .max(65535, 'must be a port number (0-65535)');
 
+/** "true"/"false" (also 1/0, yes/no) from the environment. */
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
 export const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1').describe('Interface the HTTP API binds to (0.0.0.0 in containers).'),
   PORT: port.default(3000).describe('Port of the HTTP API.'),
@@ -46,6 +51,13 @@ export const configSchema = z.object({
     .default(500)
     .describe('Ingestion requests (a batch counts as one) a write key may make per second on each API process; more get 429.'),
 
+  INGEST_DEDUP_DAYS: z.coerce
+    .number({ error: 'must be a number of days' })
+    .int('must be a whole number of days')
+    .min(1, 'must be at least 1 day')
+    .default(7)
+    .describe('How long a messageId is remembered: a retry within it counts once; older ones are pruned hourly.'),
+
   CODEC_UI_ORIGIN: z
     .url({ message: 'must be the Web UI origin, e.g. http://localhost:8233' })
     .optional()
@@ -56,6 +68,34 @@ export const configSchema = z.object({
     .min(1)
     .default('campaigns')
     .describe('Folder of campaign definitions (YAML/JSON) and policy.yaml, published as new versions when they change at start.'),
+
+  SMTP_HOST: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('SMTP server for email; when unset, `npm start` runs a local sink (listed at GET /v1/dev/mail) and a worker alone cannot send email.'),
+  SMTP_PORT: port.default(587).describe('Port of the SMTP server (587 submission with STARTTLS, 465 implicit TLS, 25 relay).'),
+  SMTP_SECURE: flag.default(false).describe('true: TLS from the first byte (port 465); false: plain, upgraded with STARTTLS when offered.'),
+  SMTP_REQUIRE_TLS: flag.default(false).describe('true: refuse to send unless the server upgrades the connection with STARTTLS.'),
+  SMTP_USER: z.string().min(1).optional().describe('SMTP user name; no authentication when unset.'),
+  SMTP_PASSWORD: z.string().optional().describe('SMTP password of SMTP_USER.'),
+  SMTP_POOL: flag.default(false).describe('true: keep a pool of SMTP connections open and reuse them across messages.'),
+  EMAIL_FROM: z.string().min(3).default('Beckon <beckon@localhost>').describe('From header of every email; its domain also names Message-IDs.'),
+  FIREBASE_SERVICE_ACCOUNT: z
+    .string()
+    .min(2)
+    .optional()
+    .describe('Firebase service account for push (FCM v1): a path to its JSON file, or the JSON itself; when unset, push is logged (dev sink) instead of sent.'),
+  WEBHOOK_SECRET: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .optional()
+    .describe('Key of the HMAC-SHA256 signature on webhook requests (Beckon-Signature header); webhook steps fail while it is unset.'),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000).describe('How long one webhook request may take before it counts as failed and is retried.'),
+  BECKON_FAULT_POINT: z
+    .enum(['after-reserve', 'after-claim', 'after-send', 'after-outcome'])
+    .optional()
+    .describe('Tests only: the worker kills itself (SIGKILL) the first time a send reaches this point.'),
 
   PSEUDONYM_KEY: z
     .string()

@@ -8,6 +8,8 @@ import { startApi } from './api';
 import { describePublish, publishCampaignFolder } from './campaigns/publish';
 import { loadConfig, type Config } from './config';
 import { startEmbeddedPostgres } from './db/embedded';
+import { createDevPushSender } from './dev/push-log';
+import { startSmtpSink } from './dev/smtp-sink';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { createSourceRepository, sourceIdOf } from './db/sources';
@@ -127,14 +129,23 @@ async function main(): Promise<void> {
     if (registered.length > 0) say(`registered search attributes: ${registered.join(', ')}`);
 
     // The dev Web UI decrypts payloads through the API's codec endpoint.
-    const effective: Config = { ...config, TEMPORAL_ADDRESS: temporal.address, CODEC_UI_ORIGIN: config.CODEC_UI_ORIGIN ?? temporal.uiUrl };
-    const worker = await startWorker({ config: effective, pool, payloadCodec });
+    let effective: Config = { ...config, TEMPORAL_ADDRESS: temporal.address, CODEC_UI_ORIGIN: config.CODEC_UI_ORIGIN ?? temporal.uiUrl };
+    // Without an SMTP server or a Firebase account, email and push go to local sinks the API lists.
+    if (!config.SMTP_HOST) {
+      const sink = await startSmtpSink({ pool, log: (line) => say(`[dev mail] ${line}`) });
+      cleanups.push(() => sink.stop());
+      effective = { ...effective, SMTP_HOST: '127.0.0.1', SMTP_PORT: sink.port, SMTP_SECURE: false, SMTP_REQUIRE_TLS: false, SMTP_USER: undefined };
+    }
+    const devPush = config.FIREBASE_SERVICE_ACCOUNT ? undefined : createDevPushSender({ pool, log: (line) => say(`[dev push] ${line}`) });
+    const devSinks = !config.SMTP_HOST || devPush !== undefined;
+    const worker = await startWorker({ config: effective, pool, pseudonymKey, payloadCodec, ...(devPush && { extraSenders: { push: devPush } }) });
     cleanups.push(() => worker.shutdown());
     const api = await startApi({
       config: effective,
       pool,
       temporal: client,
       pseudonymKey,
+      devSinks,
     });
     cleanups.push(() => api.app.close());
 
@@ -146,6 +157,8 @@ async function main(): Promise<void> {
     say(`dev source write key: ${writeKey}`);
     say(`try: curl -s -u '${writeKey}:' -X POST ${api.url}/v1/track -H 'content-type: application/json' -d '{"userId":"ada","event":"Signed Up"}'`);
     say(`then: curl -s ${api.url}/v1/users/ada/inbox`);
+    if (!config.SMTP_HOST) say(`email goes to a local SMTP sink (127.0.0.1:${effective.SMTP_PORT}): curl -s ${api.url}/v1/dev/mail`);
+    if (devPush) say(`push is logged here, not sent: curl -s ${api.url}/v1/dev/push`);
     say('Ctrl-C stops everything');
   } catch (err) {
     await stopAll('start-up failed');

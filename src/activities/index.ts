@@ -1,10 +1,8 @@
-import type { Pool } from 'pg';
 import { createCatalogActivities } from './catalog';
-import { createMessageActivities } from './messages';
+import { createMessageActivities, type MessageActivityDeps } from './messages';
 
-export interface ActivityDeps {
-  pool: Pool;
-}
+/** The pool, and the channel senders the worker built from its configuration. */
+export type ActivityDeps = MessageActivityDeps;
 
 /** Every activity the worker registers, built from explicit dependencies (no module-level singletons). */
 export function createActivities(deps: ActivityDeps) {

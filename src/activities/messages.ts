@@ -1,8 +1,9 @@
-import { ApplicationFailure, log } from '@temporalio/activity';
-import { Liquid } from 'liquidjs';
 import type { Pool } from 'pg';
+import type { Campaign } from '../domain/campaign';
 import type { Channel, TemplateDefinition } from '../domain/campaign-schema';
-import { createInboxRepository } from '../db/inbox';
+import type { SkipReason } from '../domain/delivery-policy';
+import type { ChannelSender, TemplateContext } from './channels/channel';
+import { createSendPath, type FaultPoint } from './send';
 
 export interface DeliverMessageInput {
   pseudonym: string;
@@ -15,44 +16,43 @@ export interface DeliverMessageInput {
   channel: Channel;
   template: TemplateDefinition;
   /** Template variables: `entry` (the entry event's properties), `traits`, `variables` (the step's). */
-  context: { entry: Record<string, unknown>; traits: Record<string, unknown>; variables: Record<string, unknown> };
+  context: TemplateContext;
+  /** The campaign's own cap and quiet-hours choice; absent for versions published before they existed. */
+  delivery?: Campaign['delivery'];
 }
 
+/**
+ * What became of a message step. Policy decisions are results, not errors: `skipped` (recorded, with
+ * the reason) and `deferred` (nothing recorded: call again with the same key at `until`).
+ * `failed` and `unknown` come back only to a call that finds an earlier attempt's record.
+ */
 export type DeliveryOutcome =
-  | { status: 'delivered'; messageId: string }
-  | { status: 'duplicate'; messageId: string }
-  | { status: 'skipped'; reason: string };
+  | { status: 'sent'; providerId: string }
+  | { status: 'skipped'; reason: SkipReason; detail: string }
+  | { status: 'deferred'; until: string }
+  | { status: 'failed'; reason: string; detail: string }
+  | { status: 'unknown'; detail: string };
+
+export interface MessageActivityDeps {
+  pool: Pool;
+  /** The channels this worker can send on; a step on another channel fails for good, naming it. */
+  senders: Partial<Record<Channel, ChannelSender>>;
+  /** The clock of the policy checks (tests pin it to test quiet hours and local days). */
+  now?: () => Date;
+  /** Called at each fault point of the send path; a test worker kills itself at the one it was given. */
+  fault?: (point: FaultPoint) => void;
+}
 
 /** One activity per message step; the channel decides how the message leaves. */
-export function createMessageActivities(deps: { pool: Pool }) {
-  const inbox = createInboxRepository(deps.pool);
-  const liquid = new Liquid();
-  /** A template that cannot render will not render on a retry either: fail the step for good. */
-  const render = async (text: string, context: DeliverMessageInput['context']): Promise<string> => {
-    try {
-      return String(await liquid.parseAndRender(text, context));
-    } catch (err) {
-      throw ApplicationFailure.nonRetryable(`template does not render: ${(err as Error).message}`, 'TemplateError');
-    }
-  };
-
+export function createMessageActivities(deps: MessageActivityDeps) {
+  const deliver = createSendPath({
+    pool: deps.pool,
+    senders: deps.senders,
+    now: deps.now ?? (() => new Date()),
+    fault: deps.fault ?? (() => {}),
+  });
   return {
-    async deliverMessage(input: DeliverMessageInput): Promise<DeliveryOutcome> {
-      const { template } = input;
-      if (template.channel !== 'in_app') {
-        // Email, push and webhook senders arrive with the delivery work; until then the step is recorded as skipped, not faked.
-        log.warn('channel not available yet; message skipped', { channel: template.channel, deliveryKey: input.deliveryKey });
-        return { status: 'skipped', reason: `channel ${template.channel} is not available yet` };
-      }
-      const { id, created } = await inbox.insert({
-        pseudonym: input.pseudonym,
-        deliveryKey: input.deliveryKey,
-        campaignId: input.campaignId,
-        campaignVersion: input.campaignVersion,
-        title: await render(template.title, input.context),
-        body: await render(template.body, input.context),
-      });
-      return created ? { status: 'delivered', messageId: id } : { status: 'duplicate', messageId: id };
-    },
+    // An arrow, so tests and wiring can take it off the object.
+    deliverMessage: (input: DeliverMessageInput): Promise<DeliveryOutcome> => deliver(input),
   };
 }

@@ -6,6 +6,7 @@ import { errorHandler } from './errors';
 import { registerOpenApi } from './openapi';
 import { codecRoutes } from './routes/codec';
 import { consentRoutes } from './routes/consent';
+import { devRoutes } from './routes/dev';
 import { healthRoutes } from './routes/health';
 import { inboxRoutes } from './routes/inbox';
 import { inboxStreamRoutes, type InboxStreamOptions } from './routes/inbox-stream';
@@ -58,5 +59,6 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
   consentRoutes(app, deps);
   linkRoutes(app, deps);
   if (options.codec) codecRoutes(app, options.codec.codec, options.codec.uiOrigin);
+  if (deps.devSinks) devRoutes(app, deps);
   return app;
 }

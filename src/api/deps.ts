@@ -12,4 +12,6 @@ export interface ApiDeps {
   catalogRevision: () => Promise<number>;
   /** Checks the signed links in messages (unsubscribe, open, click) and push open reports. */
   linkSigner: LinkSigner;
+  /** True under `npm start` with its dev sinks: serves GET /v1/dev/mail and /v1/dev/push. */
+  devSinks?: boolean;
 }

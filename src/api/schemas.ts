@@ -25,3 +25,7 @@ export const trackBody = z.object({
 export type TrackBody = z.infer<typeof trackBody>;
 
 export const userParams = z.object({ userId });
+
+export const inboxQuery = z.object({
+  limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(200, 'must be at most 200').default(50),
+});

@@ -12,8 +12,9 @@ describe('the shipped campaigns', () => {
     expect(campaigns.map((c) => c.definition.id).sort()).toEqual(['advanced-features-nudge', 'pricing-no-purchase', 'welcome']);
     expect(policy).toEqual({
       frequencyCap: { perDay: 2, exemptCategories: ['transactional'] },
-      quietHours: { start: '21:00', end: '08:00', fallbackTimezone: 'UTC' },
+      quietHours: { start: '21:00', end: '08:00', fallbackTimezone: 'UTC', channels: ['push', 'email', 'webhook'] },
       duringQuietHours: 'defer',
+      consent: { optIn: [] },
     });
     const nudge = campaigns.find((c) => c.definition.id === 'advanced-features-nudge')!.definition;
     expect(nudge.entry.absence).toEqual({ events: ['Used Advanced Feature', 'Opened App', 'Created Project'], within: '72h' });

@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
 import type { Pool } from 'pg';
 import { createCampaignRepository, type PublishResult } from '../db/campaigns';
+import { saveDeliveryPolicy } from '../db/deliveries';
 import { loadCampaignFiles } from './files';
 
-/** Validates every file in the folder, then publishes each changed campaign as a new version. */
+/** Validates every file in the folder, then publishes each changed campaign as a new version and the delivery policy. */
 export async function publishCampaignFolder(pool: Pool, dir: string): Promise<PublishResult[]> {
-  const { campaigns } = loadCampaignFiles(resolve(dir));
+  const { campaigns, policy } = loadCampaignFiles(resolve(dir));
+  await saveDeliveryPolicy(pool, policy);
   const repository = createCampaignRepository(pool);
   const results: PublishResult[] = [];
   for (const { file, definition } of campaigns) results.push(await repository.publish(definition, file));

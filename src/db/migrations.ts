@@ -146,6 +146,49 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
+    id: 5,
+    name: 'deliveries, the delivery policy and the dev outbox',
+    sql: `
+      -- One row per message step (campaign version, user, entry, step): the key is what makes a retry find the first attempt.
+      CREATE TABLE deliveries (
+        delivery_key      text PRIMARY KEY,
+        pseudonym         text NOT NULL REFERENCES users (pseudonym) ON DELETE CASCADE,
+        campaign_id       text NOT NULL,
+        campaign_version  integer NOT NULL,
+        step_id           text NOT NULL,
+        channel           text NOT NULL,
+        category          text NOT NULL,
+        status            text NOT NULL CHECK (status IN ('reserved', 'sending', 'sent', 'failed', 'skipped', 'unknown')),
+        reason            text,
+        detail            text,
+        provider_id       text,
+        attempts          integer NOT NULL DEFAULT 0,
+        local_day         text,
+        counts_toward_cap boolean NOT NULL DEFAULT false,
+        created_at        timestamptz NOT NULL DEFAULT now(),
+        updated_at        timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX deliveries_by_user_day ON deliveries (pseudonym, local_day);
+
+      -- The cross-campaign rules of policy.yaml, published with the campaigns so every worker reads the same.
+      CREATE TABLE delivery_policy (
+        singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        policy     jsonb,
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+
+      -- What the dev sinks of npm start received (the local SMTP server, the push log); empty in production.
+      CREATE TABLE dev_outbox (
+        id          bigserial PRIMARY KEY,
+        channel     text NOT NULL,
+        recipients  text[] NOT NULL,
+        subject     text,
+        body        jsonb NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
+  {
     id: 6,
     name: 'in-app message states, live inbox notifications and engagement events',
     sql: `

@@ -106,6 +106,7 @@ export function compileCampaign(definition: CampaignDefinition, version: number)
     allowConcurrent: definition.allowConcurrent,
     exitOn: definition.exitOn.map((exit) => ({ event: exit.event, filters: exit.filters ?? [] })),
     ...(definition.goal && { goal: { event: definition.goal.event, withinMs: ms(definition.goal.within), exit: definition.goal.exit } }),
+    ...(definition.delivery && { delivery: definition.delivery }),
     templates: definition.templates,
     steps,
   };

@@ -98,3 +98,51 @@ describe('formatPath', () => {
     expect(formatPath([])).toBe('');
   });
 });
+
+describe('delivery settings and template variables', () => {
+  it('accepts a campaign cap and a quiet-hours choice, and rejects bad ones with their path', () => {
+    expect(validateCampaign(campaign({ delivery: { perDay: 1, duringQuietHours: 'skip' } })).ok).toBe(true);
+    expect(problemsOf(campaign({ delivery: { perDay: 0, duringQuietHours: 'later' } }))).toEqual([
+      { path: 'delivery.perDay', reason: 'must be at least 1' },
+      { path: 'delivery.duringQuietHours', reason: 'must be defer or skip' },
+    ]);
+  });
+
+  it('rejects a variable no campaign provides, naming the template field', () => {
+    const templates = { inbox: { channel: 'in_app', title: 'Hi {{ user.name }}', body: 'There' }, mail: { channel: 'email', subject: 'Hi', text: 'x' } };
+    expect(problemsOf(campaign({ templates }))).toEqual([
+      { path: 'templates.inbox.title', reason: '"user" is not a template variable (use traits, entry, variables, unsubscribeUrl)' },
+    ]);
+  });
+
+  it('rejects a step variable that a step using the template does not set', () => {
+    const templates = { inbox: { channel: 'in_app', title: 'Code {{ variables.code }}', body: 'B' }, mail: { channel: 'email', subject: 'S', text: 'T' } };
+    const steps = [
+      { id: 'first', type: 'message', template: 'inbox', variables: { code: 'A1' } },
+      { id: 'second', type: 'message', template: 'inbox' },
+      { id: 'third', type: 'message', template: 'mail' },
+    ];
+    expect(problemsOf(campaign({ templates, steps }))).toEqual([
+      { path: 'templates.inbox.title', reason: 'variables.code is not set by step "second", which uses this template' },
+    ]);
+  });
+
+  it('checks the leaves of a webhook body and keeps unsubscribeUrl to email', () => {
+    const templates = {
+      inbox: { channel: 'in_app', title: '{{ unsubscribeUrl }}', body: 'B' },
+      mail: { channel: 'webhook', url: 'https://example.test/hook', body: { deep: { list: ['{{ secret }}'] } } },
+    };
+    expect(problemsOf(campaign({ templates }))).toEqual([
+      { path: 'templates.inbox.title', reason: 'unsubscribeUrl exists only in email templates' },
+      { path: 'templates.mail.body.deep.list[0]', reason: '"secret" is not a template variable (use traits, entry, variables, unsubscribeUrl)' },
+    ]);
+  });
+
+  it('accepts traits and entry properties, with or without a default, and loop variables', () => {
+    const templates = {
+      inbox: { channel: 'in_app', title: "{{ traits.firstName | default: 'there' }} {{ entry.plan }}", body: '{% for p in entry.items %}{{ p.name }}{% endfor %}' },
+      mail: { channel: 'email', subject: 'S', text: 'T {{ unsubscribeUrl }}' },
+    };
+    expect(validateCampaign(campaign({ templates })).ok).toBe(true);
+  });
+});

@@ -1,6 +1,9 @@
-import { Liquid } from 'liquidjs';
 import type { z } from 'zod';
 import { campaignDefinitionSchema, type CampaignDefinition, type CampaignStepDefinition } from './campaign-schema';
+import { createTemplateEngine, templateTexts, templateVariableProblems } from './template-variables';
+
+/** Parses templates the way the send path renders them (strict variables). */
+const liquid = createTemplateEngine();
 
 export interface DefinitionProblem {
   /** Where in the definition, e.g. `steps[2].duration`; empty for the whole definition. */
@@ -75,6 +78,7 @@ function semanticProblems(definition: CampaignDefinition): DefinitionProblem[] {
     }
   });
   if (problems.length > 0) return problems;
+  problems.push(...templateVariableProblems(definition, liquid));
 
   const reached = new Set<number>([0]);
   const queue = [0];
@@ -117,14 +121,12 @@ function loopProblems(steps: readonly CampaignStepDefinition[], indexById: Map<s
   return problems;
 }
 
-const liquid = new Liquid();
 
 /** Every text of every template must parse as Liquid, so a typo fails at load, not at send time. */
 function templateProblems(templates: CampaignDefinition['templates']): DefinitionProblem[] {
   const problems: DefinitionProblem[] = [];
   for (const [name, template] of Object.entries(templates)) {
-    for (const [field, text] of Object.entries(template)) {
-      if (typeof text !== 'string' || field === 'channel') continue;
+    for (const { field, text } of templateTexts(template)) {
       try {
         liquid.parse(text);
       } catch (err) {

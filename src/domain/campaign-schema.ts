@@ -155,6 +155,16 @@ export const campaignDefinitionSchema = z.object({
   /** Events that end a running journey at once, whatever step it is at. */
   exitOn: z.array(z.object({ event: eventName, filters: z.array(propertyFilterSchema).optional() }).strict()).default([]),
   goal: z.object({ event: eventName, within: duration, exit: z.boolean().default(true) }).strict().optional(),
+  /** How this campaign's messages meet the delivery policy: its own daily cap, and what quiet hours do to them. */
+  delivery: z
+    .object({
+      /** At most this many of this campaign's messages per user per local day, whatever the category. */
+      perDay: z.number({ error: 'must be a whole number of messages' }).int('must be a whole number of messages').min(1, 'must be at least 1').optional(),
+      /** Overrides the policy's `duringQuietHours` for this campaign. */
+      duringQuietHours: z.enum(['defer', 'skip'], { error: 'must be defer or skip' }).optional(),
+    })
+    .strict()
+    .optional(),
   templates: z.record(identifier, templateSchema),
   steps: z.array(stepSchema).min(1, 'must have at least one step'),
 }).strict();
@@ -173,9 +183,20 @@ export const deliveryPolicySchema = z.object({
       exemptCategories: z.array(z.string().min(1)).default(['transactional']),
     })
     .strict(),
-  quietHours: z.object({ start: clockTime, end: clockTime, fallbackTimezone: timeZone.default('UTC') }).strict().optional(),
+  quietHours: z
+    .object({
+      start: clockTime,
+      end: clockTime,
+      fallbackTimezone: timeZone.default('UTC'),
+      /** Channels that would reach the user at once; an in-app message waits in the inbox anyway. */
+      channels: z.array(z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` })).default(['push', 'email', 'webhook']),
+    })
+    .strict()
+    .optional(),
   /** A message due inside quiet hours waits for their end, or is skipped. */
   duringQuietHours: z.enum(['defer', 'skip']).default('defer'),
+  /** Channels that need the user's recorded yes before anything is sent; every other channel is opt-out. */
+  consent: z.object({ optIn: z.array(z.enum(CHANNELS)).default([]) }).strict().default({ optIn: [] }),
 }).strict();
 
 export type DeliveryPolicy = z.infer<typeof deliveryPolicySchema>;

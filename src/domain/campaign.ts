@@ -21,6 +21,8 @@ export interface Campaign {
   allowConcurrent: boolean;
   exitOn: { event: string; filters: PropertyFilter[] }[];
   goal?: { event: string; withinMs: number; exit: boolean };
+  /** The campaign's own delivery rules; absent in versions published before they existed. */
+  delivery?: { perDay?: number; duringQuietHours?: 'defer' | 'skip' };
   templates: Record<string, TemplateDefinition>;
   steps: CampaignStep[];
 }

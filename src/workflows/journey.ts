@@ -2,18 +2,16 @@ import {
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
-  proxyActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
 import { deliveryKey, END, type Campaign, type CampaignStep } from '../domain/campaign';
 import { evaluateCondition, matchesAllFilters, readPath } from '../domain/conditions';
 import type { TrackedEvent } from '../domain/events';
 import { assignVariant, splitBucket } from '../domain/split';
 import { countEvent } from '../domain/user-state';
 import { effectiveZone, nextLocalTime, startOfNextLocalDay } from '../domain/time';
-import { deliveryActivityOptions } from './activity-policies';
+import { runMessageStep } from './message-step';
 import {
   journeyEndedSignal,
   journeyEventSignal,
@@ -24,11 +22,6 @@ import {
   type JourneyWorkflowInput,
 } from './messages';
 import { beckonCampaign, beckonCampaignVersion, beckonJourneyStatus, beckonStep, beckonUser } from './search-attributes';
-
-/** Activities whose calls carry a summary, so the Web UI timeline reads like the campaign. */
-function delivery(summary: string) {
-  return proxyActivities<Activities>({ ...deliveryActivityOptions, summary });
-}
 
 function awaitedBy(step: Extract<CampaignStep, { type: 'wait_for_event' }>, entryEvent: TrackedEvent) {
   return (event: TrackedEvent) =>
@@ -92,7 +85,7 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
         case 'message': {
           show(step.id, 'running');
           const template = campaign.templates[step.template]!;
-          const outcome = await delivery(`${step.id}: ${step.channel} "${step.template}"`).deliverMessage({
+          const outcome = await runMessageStep({
             pseudonym,
             deliveryKey: deliveryKey(campaign, pseudonym, entry, step.id),
             campaignId: campaign.id,
@@ -102,8 +95,9 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
             channel: step.channel,
             template,
             context: { entry: entryEvent.properties, traits: history.traits, variables: step.variables },
-          });
-          if (outcome.status === 'delivered') delivered += 1;
+            ...(campaign.delivery && { delivery: campaign.delivery }),
+          }, `${step.id}: ${step.channel} "${step.template}"`, exited);
+          if (outcome.status === 'sent') delivered += 1;
           index = step.next;
           break;
         }

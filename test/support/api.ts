@@ -57,7 +57,7 @@ export async function startTestApi(
   let worker: BeckonWorker | undefined;
   if (options.worker !== false) {
     const config = { ...loadConfig({}), TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue };
-    worker = await startWorker({ config, pool, workflowBundle: workflowBundle(), payloadCodec });
+    worker = await startWorker({ config, pool, pseudonymKey: TEST_PSEUDONYM_KEY, workflowBundle: workflowBundle(), payloadCodec });
   }
   const pseudonymize = createPseudonymizer(TEST_PSEUDONYM_KEY);
   const deps: ApiDeps = {

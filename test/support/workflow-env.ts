@@ -70,7 +70,8 @@ export function fakeActivities(catalog: { current: CampaignCatalog }, options: {
       if (options.deliveryDelayMs) await new Promise((resolve) => setTimeout(resolve, options.deliveryDelayMs));
       const duplicate = deliveries.some((d) => d.input.deliveryKey === input.deliveryKey);
       deliveries.push({ input, at });
-      return duplicate ? { status: 'duplicate', messageId: input.deliveryKey } : { status: 'delivered', messageId: input.deliveryKey };
+      // A repeat of a key answers as the send path does: with the first attempt's outcome, not a second send.
+      return duplicate ? { status: 'sent', providerId: `repeat:${input.deliveryKey}` } : { status: 'sent', providerId: input.deliveryKey };
     },
   };
   return { activities, deliveries, catalogLoads: () => catalogLoads };

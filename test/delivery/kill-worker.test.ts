@@ -1,0 +1,106 @@
+import { Client, Connection } from '@temporalio/client';
+import type { Pool } from 'pg';
+import { messageIdFor } from '../../src/activities/channels/email';
+import { FAULT_POINTS, type FaultPoint } from '../../src/activities/send';
+import { deliveries } from '../../src/db/deliveries';
+import { deliveryKey } from '../../src/domain/campaign';
+import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
+import type { JourneyResult, JourneyWorkflowInput } from '../../src/workflows/messages';
+import { daytimeZone } from '../support/daytime';
+import { testDatabaseUrl, testPool, testTemporalAddress } from '../support/env';
+import { cleanEnv, runEntryPoint, type RunningProcess } from '../support/processes';
+import { createProfile, testPseudonymKey } from '../support/profiles';
+import { startSmtpPeer, type SmtpPeer } from '../support/smtp-peer';
+import { compile } from '../support/workflow-env';
+
+/**
+ * The worker as its own process (`npm run worker`) sends an email step of a real journey and kills
+ * itself with SIGKILL at one point of the send path; a fresh worker takes the activity over once
+ * Temporal times the lost attempt out. The SMTP peer counts what arrived: exactly what README's
+ * "Delivery guarantees" says for that point, and never two.
+ */
+const expected: Record<FaultPoint, { received: number; status: string; delivered: number }> = {
+  'after-reserve': { received: 1, status: 'sent', delivered: 1 }, // nothing had left: the retry sends it
+  'after-claim': { received: 0, status: 'unknown', delivered: 0 }, // it may have left: not resent (at most once)
+  'after-send': { received: 1, status: 'unknown', delivered: 0 }, // it had left, unrecorded: not resent
+  'after-outcome': { received: 1, status: 'sent', delivered: 1 }, // recorded: the retry returns the record
+};
+
+describe('killing the worker on the send path', () => {
+  const from = 'Beckon <kill@beckon.test>';
+  let pool: Pool;
+  let peer: SmtpPeer;
+  let client: Client;
+  const running: RunningProcess[] = [];
+
+  beforeAll(async () => {
+    pool = testPool();
+    peer = await startSmtpPeer();
+    client = new Client({ connection: await Connection.connect({ address: testTemporalAddress() }) });
+    await ensureSearchAttributes(client, 'default');
+  });
+
+  afterAll(async () => {
+    await Promise.all(running.map((worker) => worker.stop('SIGKILL')));
+    await client?.connection.close();
+    await peer?.close();
+    await pool?.end();
+  });
+
+  const startWorker = async (taskQueue: string, faultPoint?: FaultPoint) => {
+    const worker = runEntryPoint('src/worker.ts', cleanEnv({
+      DATABASE_URL: testDatabaseUrl(),
+      TEMPORAL_ADDRESS: testTemporalAddress(),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      PSEUDONYM_KEY: testPseudonymKey,
+      SMTP_HOST: '127.0.0.1',
+      SMTP_PORT: String(peer.port),
+      EMAIL_FROM: from,
+      LOG_LEVEL: 'warn',
+      DATABASE_POOL_MAX: '2',
+      ...(faultPoint && { BECKON_FAULT_POINT: faultPoint }),
+    }));
+    running.push(worker);
+    await worker.waitFor(/worker polling task queue/, 180_000);
+    return worker;
+  };
+
+  it.each(FAULT_POINTS)('killed %s: the documented outcome, never two sends', async (point) => {
+    const taskQueue = `kill-${point}-${Date.now().toString(36)}`;
+    const email = `${point}-${Date.now().toString(36)}@example.com`;
+    const user = await createProfile(pool, { label: `kill-${point}`, email, timezone: daytimeZone() });
+    const campaign = compile({
+      id: `kill-${point}`,
+      name: `Kill ${point}`,
+      entry: { event: 'Kill Test' },
+      templates: { mail: { channel: 'email', subject: `Kill test ${point}`, text: 'Sent at most once.' } },
+      steps: [{ id: 'mail', type: 'message', template: 'mail' }],
+    });
+    const key = deliveryKey(campaign, user.pseudonym, 1, 'mail');
+    const at = new Date().toISOString();
+    const input: JourneyWorkflowInput = {
+      version: 1,
+      pseudonym: user.pseudonym,
+      campaign,
+      entry: 1,
+      entryEvent: { messageId: `kill-${point}`, event: 'Kill Test', properties: {}, timestamp: at, receivedAt: at },
+      history: { events: {}, traits: {} },
+    };
+
+    const doomed = await startWorker(taskQueue, point);
+    const journey = await client.workflow.start('journeyWorkflow', { workflowId: `journey:kill-${point}:${user.pseudonym}:1`, taskQueue, args: [input] });
+    // tsx runs the worker in a child of its own and exits with that child's fate (killed: 137).
+    expect(await doomed.exited).toBe(137);
+    expect(doomed.output()).toContain(`[fault] SIGKILL at ${point}`);
+
+    const rescuer = await startWorker(taskQueue);
+    const result = (await journey.result()) as JourneyResult;
+    await rescuer.stop('SIGTERM');
+
+    const arrived = peer.received.filter((mail) => mail.envelope.to.includes(email));
+    expect(arrived.every((mail) => mail.parsed.messageId === messageIdFor(key, from))).toBe(true);
+    const record = await deliveries.find(pool, key);
+    expect({ received: arrived.length, status: record?.status, delivered: result.delivered }).toEqual(expected[point]);
+    expect(arrived.length).toBeLessThanOrEqual(1);
+  }, 420_000);
+});
