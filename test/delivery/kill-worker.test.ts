@@ -4,6 +4,7 @@ import { messageIdFor } from '../../src/activities/channels/email';
 import { FAULT_POINTS, type FaultPoint } from '../../src/activities/send';
 import { deliveries } from '../../src/db/deliveries';
 import { deliveryKey } from '../../src/domain/campaign';
+import { payloadCodecFor } from '../../src/temporal/codec';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 import type { JourneyResult, JourneyWorkflowInput } from '../../src/workflows/messages';
 import { daytimeZone } from '../support/daytime';
@@ -36,7 +37,11 @@ describe('killing the worker on the send path', () => {
   beforeAll(async () => {
     pool = testPool();
     peer = await startSmtpPeer();
-    client = new Client({ connection: await Connection.connect({ address: testTemporalAddress() }) });
+    // `npm run worker` encrypts payloads with a key derived from PSEUDONYM_KEY; the client must too.
+    client = new Client({
+      connection: await Connection.connect({ address: testTemporalAddress() }),
+      dataConverter: { payloadCodecs: [payloadCodecFor(testPseudonymKey)] },
+    });
     await ensureSearchAttributes(client, 'default');
   });
 
