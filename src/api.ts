@@ -10,6 +10,7 @@ import { loadConfig, requireSetting, temporalAddress, type Config } from './conf
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { createPseudonymizer } from './privacy/pseudonym';
+import { createLinkSigner, deriveLinkKey } from './privacy/signed-links';
 import { runMain } from './process';
 import { payloadCodecFor } from './temporal/codec';
 import { connectClient } from './temporal/connection';
@@ -31,6 +32,7 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       pseudonymize: createPseudonymizer(options.pseudonymKey),
       catalogRevision: cachedRevision(() => createCampaignRepository(options.pool).revision()),
+      linkSigner: createLinkSigner(deriveLinkKey(options.pseudonymKey)),
       ...(options.devSinks && { devSinks: true }),
     },
     {

@@ -5,10 +5,13 @@ import type { ApiDeps } from './deps';
 import { errorHandler } from './errors';
 import { registerOpenApi } from './openapi';
 import { codecRoutes } from './routes/codec';
+import { consentRoutes } from './routes/consent';
 import { devRoutes } from './routes/dev';
 import { healthRoutes } from './routes/health';
 import { inboxRoutes } from './routes/inbox';
+import { inboxStreamRoutes, type InboxStreamOptions } from './routes/inbox-stream';
 import { ingestRoutes } from './routes/ingest';
+import { linkRoutes } from './routes/links';
 import { opsRoutes } from './routes/ops';
 import { MESSAGE_LIMIT_BYTES } from './segment/schemas';
 
@@ -18,12 +21,21 @@ export interface AppOptions {
   ingestRateLimit?: number;
   /** Serves /codec/decode to this Web UI origin (CODEC_UI_ORIGIN). */
   codec?: { codec: PayloadCodec; uiOrigin: string };
+  /** Heartbeat and change feed of the live inbox streams (tests shorten them). */
+  inboxStream?: InboxStreamOptions;
 }
+
+/** Signed link tokens travel in the path and carry a whole click URL; Fastify's default (100) would answer them 404. */
+const MAX_PARAM_LENGTH = 8192;
 
 /** The HTTP API with every route, ready to `listen`. */
 export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise<FastifyInstance> {
   // Segment's limit on one event is the default body limit; /v1/batch raises its own.
-  const app = Fastify({ logger: { level: options.logLevel ?? 'info' }, bodyLimit: MESSAGE_LIMIT_BYTES });
+  const app = Fastify({
+    logger: { level: options.logLevel ?? 'info' },
+    bodyLimit: MESSAGE_LIMIT_BYTES,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+  });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url}` });
@@ -44,6 +56,9 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
   healthRoutes(app, deps);
   await app.register(async (scope) => ingestRoutes(scope, deps, { rateLimitPerSecond: options.ingestRateLimit ?? 500 }));
   inboxRoutes(app, deps);
+  inboxStreamRoutes(app, deps, options.inboxStream);
+  consentRoutes(app, deps);
+  linkRoutes(app, deps);
   if (options.codec) codecRoutes(app, options.codec.codec, options.codec.uiOrigin);
   if (deps.devSinks) devRoutes(app, deps);
   await app.register(opsRoutes(deps), { prefix: '/v1/ops' });

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
+import type { LinkSigner } from '../privacy/signed-links';
 
 /** What the routes need; `src/api.ts` builds it. */
 export interface ApiDeps {
@@ -9,6 +10,8 @@ export interface ApiDeps {
   pseudonymize: (userId: string) => string;
   /** The campaign catalog revision, cached: stamped on each event so user workflows reload campaigns only when they change. */
   catalogRevision: () => Promise<number>;
+  /** Checks the signed links in messages (unsubscribe, open, click) and push open reports. */
+  linkSigner: LinkSigner;
   /** True under `npm start` with its dev sinks: serves GET /v1/dev/mail and /v1/dev/push. */
   devSinks?: boolean;
 }

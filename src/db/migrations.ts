@@ -189,6 +189,44 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
+    id: 6,
+    name: 'in-app message states, live inbox notifications and engagement events',
+    sql: `
+      ALTER TABLE inbox_messages
+        ADD COLUMN action_url   text,
+        ADD COLUMN seen_at      timestamptz,
+        ADD COLUMN clicked_at   timestamptz,
+        ADD COLUMN dismissed_at timestamptz;
+      CREATE INDEX inbox_messages_unread ON inbox_messages (pseudonym, id DESC) WHERE read_at IS NULL AND dismissed_at IS NULL;
+
+      -- NOTIFY is delivered on commit only, so a live stream never shows a message that is rolled back.
+      CREATE FUNCTION beckon_inbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('beckon_inbox', NEW.pseudonym || ' ' || NEW.id);
+        RETURN NEW;
+      END
+      $$;
+      CREATE TRIGGER inbox_messages_notify AFTER INSERT ON inbox_messages FOR EACH ROW EXECUTE FUNCTION beckon_inbox_notify();
+
+      -- Opens and clicks, kept first and then handed to the user workflow (signalled_at), so none is lost while Temporal is down.
+      CREATE TABLE engagement_events (
+        message_id       text PRIMARY KEY,
+        pseudonym        text NOT NULL,
+        event            text NOT NULL,
+        delivery_key     text NOT NULL,
+        campaign_id      text NOT NULL,
+        campaign_version integer NOT NULL,
+        step_id          text NOT NULL,
+        channel          text NOT NULL,
+        payload          jsonb NOT NULL,
+        occurred_at      timestamptz NOT NULL DEFAULT now(),
+        signalled_at     timestamptz
+      );
+      CREATE INDEX engagement_events_unsignalled ON engagement_events (occurred_at) WHERE signalled_at IS NULL;
+      CREATE INDEX engagement_events_by_campaign ON engagement_events (campaign_id, campaign_version, step_id, event);
+    `,
+  },
+  {
     id: 7,
     name: 'admin tokens for the ops API and CLI',
     sql: `

@@ -9,6 +9,7 @@ import { createCampaignRepository } from '../../src/db/campaigns';
 import { createPool } from '../../src/db/pool';
 import { createSourceRepository } from '../../src/db/sources';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
+import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
 import { payloadCodecFor } from '../../src/temporal/codec';
 import { connectClient } from '../../src/temporal/connection';
 import { startWorker, type BeckonWorker } from '../../src/worker';
@@ -65,6 +66,7 @@ export async function startTestApi(
     taskQueue,
     pseudonymize,
     catalogRevision: cachedRevision(() => createCampaignRepository(pool).revision()),
+    linkSigner: createLinkSigner(deriveLinkKey(TEST_PSEUDONYM_KEY)),
     ...options.deps,
   };
   const app = await buildApp(deps, { logLevel: 'silent', ...options });

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config';
 import { createAdminTokenRepository } from '../../src/db/admin-tokens';
 import { parseCampaignText } from '../../src/campaigns/files';
 import { createCampaignRepository, type PublishResult } from '../../src/db/campaigns';
+import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
 import { connectClient } from '../../src/temporal/connection';
 import { startWorker, type BeckonWorker } from '../../src/worker';
@@ -40,7 +41,8 @@ export function opsEnvPerFile(label: string, options: { worker?: boolean } = {})
     }
     const pseudonymize = createPseudonymizer('ops-test-key-'.padEnd(40, 'x'));
     const catalogRevision = cachedRevision(() => createCampaignRepository(pool).revision(), 0);
-    const app = await buildApp({ pool, temporal, taskQueue, pseudonymize, catalogRevision }, { logLevel: 'silent' });
+    const linkSigner = createLinkSigner(deriveLinkKey('ops-test-key-'.padEnd(40, 'x')));
+    const app = await buildApp({ pool, temporal, taskQueue, pseudonymize, catalogRevision, linkSigner }, { logLevel: 'silent' });
     const http = await serve(app);
     const address = app.server.address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { Client, type Notification, type Pool } from 'pg';
+
+/** The channel the inbox trigger (migration 6) notifies on commit, with `<pseudonym> <id>`. */
+const CHANNEL = 'beckon_inbox';
+
+export type FeedMode = 'listen' | 'poll';
+
+/** Called when the user's inbox may have new messages; `ids` names them when the feed knows. */
+export type InboxChange = (ids?: string[]) => void;
+
+export interface InboxFeed {
+  readonly mode: FeedMode;
+  /** Calls `onChange` for every commit of a message to the user's inbox; returns the unsubscribe function. */
+  subscribe(pseudonym: string, onChange: InboxChange): () => void;
+  close(): Promise<void>;
+}
+
+export interface InboxFeedOptions {
+  /** `auto` listens when a probe notification comes back, else polls (embedded PGlite does not deliver notifications to listeners). */
+  mode?: FeedMode | 'auto';
+  pollIntervalMs?: number;
+  probeTimeoutMs?: number;
+  log?: { info(message: string): void; warn(message: string): void };
+}
+
+type Subscribers = Map<string, Set<InboxChange>>;
+
+function notify(subscribers: Subscribers, pseudonym: string, ids?: string[]): void {
+  for (const onChange of subscribers.get(pseudonym) ?? []) onChange(ids);
+}
+
+function notifyAll(subscribers: Subscribers): void {
+  for (const pseudonym of subscribers.keys()) notify(subscribers, pseudonym);
+}
+
+/**
+ * One per API process: a single Postgres connection LISTENs for new inbox messages and fans them out
+ * to the live streams of this process. Where notifications do not arrive, one query per interval
+ * serves every stream instead.
+ */
+export async function startInboxFeed(pool: Pool, options: InboxFeedOptions = {}): Promise<InboxFeed> {
+  const subscribers: Subscribers = new Map();
+  const log = options.log ?? { info: () => {}, warn: () => {} };
+  const mode = options.mode ?? 'auto';
+  const stopListening = mode === 'poll' ? undefined : await listen(pool, subscribers, log, options.probeTimeoutMs ?? 3_000, mode === 'listen');
+  if (mode === 'listen' && !stopListening) throw new Error('Postgres notifications do not reach a listener on this database');
+  if (mode === 'auto' && !stopListening) log.info('inbox streams: Postgres notifications do not reach a listener here (embedded PGlite?); polling instead');
+  const stopPolling = stopListening ? undefined : poll(pool, subscribers, options.pollIntervalMs ?? 1_000, log);
+
+  return {
+    mode: stopListening ? 'listen' : 'poll',
+    subscribe(pseudonym, onChange) {
+      const set = subscribers.get(pseudonym) ?? new Set<InboxChange>();
+      set.add(onChange);
+      subscribers.set(pseudonym, set);
+      return () => {
+        set.delete(onChange);
+        if (set.size === 0 && subscribers.get(pseudonym) === set) subscribers.delete(pseudonym);
+      };
+    },
+    async close() {
+      await stopListening?.();
+      await stopPolling?.();
+    },
+  };
+}
+
+/**
+ * LISTENs on a connection of its own, reconnecting when it drops (streams then catch up from their cursor).
+ * First checks that a probe notification comes back, and answers undefined when it does not (or, unless
+ * `required`, when LISTEN fails).
+ */
+async function listen(
+  pool: Pool,
+  subscribers: Subscribers,
+  log: NonNullable<InboxFeedOptions['log']>,
+  probeTimeoutMs: number,
+  required: boolean,
+): Promise<(() => Promise<void>) | undefined> {
+  let stopped = false;
+  let client: Client | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  const probe = `probe ${randomUUID()}`;
+  let probeArrived: () => void = () => {};
+  const probed = new Promise<void>((resolve) => (probeArrived = resolve));
+
+  const onNotification = (message: Notification): void => {
+    const payload = message.payload ?? '';
+    if (payload === probe) return probeArrived();
+    const [pseudonym, id] = payload.split(' ');
+    if (pseudonym && id) notify(subscribers, pseudonym, [id]);
+  };
+
+  const connect = async (attempt: number): Promise<void> => {
+    const next = new Client(pool.options);
+    next.on('notification', onNotification);
+    next.on('error', (err) => log.warn(`inbox streams: listening connection failed (${err.message})`));
+    next.on('end', () => {
+      if (client === next && !stopped) {
+        log.warn('inbox streams: listening connection closed; reconnecting');
+        reconnect(1);
+      }
+    });
+    await next.connect();
+    await next.query(`LISTEN ${CHANNEL}`);
+    client = next;
+    // Whatever was committed while no connection listened: every stream re-reads from its cursor.
+    if (attempt > 0) notifyAll(subscribers);
+  };
+
+  const reconnect = (attempt: number): void => {
+    client = undefined;
+    retryTimer = setTimeout(() => {
+      if (stopped) return;
+      connect(attempt).catch((err: Error) => {
+        log.warn(`inbox streams: cannot listen yet (${err.message})`);
+        reconnect(attempt + 1);
+      });
+    }, Math.min(30_000, 500 * 2 ** attempt));
+    retryTimer.unref();
+  };
+
+  const stop = async (): Promise<void> => {
+    stopped = true;
+    clearTimeout(retryTimer);
+    await client?.end().catch(() => {});
+  };
+
+  try {
+    await connect(0);
+  } catch (err) {
+    if (required) throw err;
+    log.warn(`inbox streams: LISTEN failed (${(err as Error).message})`);
+    return undefined;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), probeTimeoutMs)));
+  const outcome = await pool
+    .query('SELECT pg_notify($1, $2)', [CHANNEL, probe])
+    .then(() => Promise.race([probed.then(() => 'arrived' as const), timedOut]))
+    .finally(() => clearTimeout(timer))
+    .catch(async (err: unknown) => {
+      await stop();
+      throw err;
+    });
+  if (outcome === 'timeout') {
+    await stop();
+    return undefined;
+  }
+  return stop;
+}
+
+/** Every interval, one query for all subscribed users; a change of a user's newest id or count wakes that user's streams. */
+function poll(pool: Pool, subscribers: Subscribers, intervalMs: number, log: NonNullable<InboxFeedOptions['log']>): () => Promise<void> {
+  const last = new Map<string, string>();
+  let current: Promise<void> | undefined;
+  const round = async (): Promise<void> => {
+    const pseudonyms = [...subscribers.keys()];
+    for (const known of last.keys()) if (!subscribers.has(known)) last.delete(known);
+    if (pseudonyms.length === 0) return;
+    const result = await pool.query<{ pseudonym: string; fingerprint: string }>(
+      `SELECT pseudonym, max(id)::text || '/' || count(*)::text AS fingerprint
+       FROM inbox_messages WHERE pseudonym = ANY($1::text[]) GROUP BY pseudonym`,
+      [pseudonyms],
+    );
+    for (const { pseudonym, fingerprint } of result.rows) {
+      const previous = last.get(pseudonym);
+      last.set(pseudonym, fingerprint);
+      // A user's first round wakes too: a message may have landed between the stream's opening read and this round.
+      if (previous !== fingerprint) notify(subscribers, pseudonym);
+    }
+  };
+  const timer = setInterval(() => {
+    if (current) return;
+    current = round()
+      .catch((err: Error) => log.warn(`inbox streams: poll failed (${err.message})`))
+      .finally(() => (current = undefined));
+  }, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await current;
+  };
+}

@@ -1,0 +1,132 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/api/app';
+import { withTransaction } from '../../src/db/transaction';
+import { createInboxRepository, type InboxRepository } from '../../src/db/inbox';
+import { deliveryKey } from '../../src/domain/campaign';
+import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness';
+import { uniqueUserId } from '../support/env';
+import { openStream, type SseEvent, type SseReader } from '../support/sse';
+
+let api: ApiHarness;
+let inbox: InboxRepository;
+/** The same API with the polling feed forced, so both ways of learning of new messages are tested on any database. */
+let polling: FastifyInstance;
+let pollingUrl: string;
+const streams: SseReader[] = [];
+
+beforeAll(async () => {
+  api = await startApiHarness();
+  inbox = createInboxRepository(api.deps.pool);
+  polling = await buildApp(api.deps, { logLevel: 'silent', inboxStream: { feed: { mode: 'poll', pollIntervalMs: 100 } } });
+  pollingUrl = await polling.listen({ host: '127.0.0.1', port: 0 });
+});
+
+afterEach(() => {
+  for (const stream of streams.splice(0)) stream.close();
+});
+
+afterAll(async () => {
+  await polling?.close();
+  await api?.close();
+});
+
+let step = 0;
+async function deliver(userId: string, title: string): Promise<string> {
+  const pseudonym = api.deps.pseudonymize(userId);
+  const key = deliveryKey({ id: 'welcome', version: 1 }, pseudonym, ++step, 'hello');
+  return (await inbox.insert({ pseudonym, deliveryKey: key, campaignId: 'welcome', campaignVersion: 1, title, body: 'b' })).id;
+}
+
+async function stream(baseUrl: string, userId: string, headers: Record<string, string> = {}): Promise<SseReader> {
+  const reader = await openStream(`${baseUrl}/v1/users/${encodeURIComponent(userId)}/inbox/stream`, { ...api.appHeaders, ...headers });
+  streams.push(reader);
+  return reader;
+}
+
+const isMessage = (event: SseEvent) => event.event === 'message';
+const titleOf = (event: SseEvent) => JSON.parse(event.data ?? '{}').title;
+
+describe('GET /v1/users/:userId/inbox/stream', () => {
+  it('answers with an event stream that says how it learns of new messages', async () => {
+    const reader = await stream(api.baseUrl, uniqueUserId('kind'));
+    expect(reader.status).toBe(200);
+    expect(reader.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(reader.headers.get('cache-control')).toMatch(/no-cache/);
+    const hello = await reader.next();
+    // Real Postgres delivers notifications to a listener; embedded PGlite (one shared session) does not.
+    expect(hello.comments).toEqual([`stream of ${process.env.DATABASE_URL ? 'notified' : 'polled'} inbox messages`]);
+  });
+
+  it.each([
+    ['the default feed', () => api.baseUrl],
+    ['the polling feed', () => pollingUrl],
+  ])('pushes each message committed after connecting, and never one that is rolled back (%s)', async (_name, baseUrl) => {
+    const userId = uniqueUserId('live');
+    await deliver(userId, 'before');
+    const reader = await stream(baseUrl(), userId);
+    await reader.next(); // the opening comment: the stream is subscribed
+
+    const first = await deliver(userId, 'first');
+    expect((await reader.next(isMessage)).id).toBe(first);
+    // Embedded PGlite runs one transaction at a time, so the rolled-back insert cannot overlap the others here.
+    const pseudonym = api.deps.pseudonymize(userId);
+    const rolledBack = withTransaction(api.deps.pool, async (client) => {
+      await client.query(
+        `INSERT INTO inbox_messages (pseudonym, delivery_key, campaign_id, campaign_version, title, body) VALUES ($1, $2, 'welcome', 1, 'rolled back', 'b')`,
+        [pseudonym, `welcome:v1:${pseudonym}:9999:hello`],
+      );
+      throw new Error('roll back');
+    }).catch((err: Error) => err.message);
+    expect(await rolledBack).toBe('roll back');
+    const second = await deliver(userId, 'second');
+    const event = await reader.next(isMessage);
+    expect(event.id).toBe(second);
+    expect(JSON.parse(event.data ?? '')).toEqual(expect.objectContaining({ id: second, title: 'second', campaignId: 'welcome', readAt: null }));
+    expect(reader.seen.filter(isMessage).map(titleOf)).toEqual(['first', 'second']);
+  });
+
+  it('resumes from Last-Event-ID without a gap, then goes on live', async () => {
+    const userId = uniqueUserId('resume');
+    const first = await stream(api.baseUrl, userId);
+    await first.next();
+    const one = await deliver(userId, 'one');
+    expect((await first.next(isMessage)).id).toBe(one);
+    first.close();
+
+    await deliver(userId, 'two');
+    await deliver(userId, 'three');
+    const again = await stream(api.baseUrl, userId, { 'last-event-id': one });
+    expect(titleOf(await again.next(isMessage))).toBe('two');
+    expect(titleOf(await again.next(isMessage))).toBe('three');
+    await deliver(userId, 'four');
+    expect(titleOf(await again.next(isMessage))).toBe('four');
+  });
+
+  it('sends heartbeats and lets go of a client that disconnects', async () => {
+    const app = await buildApp(api.deps, { logLevel: 'silent', inboxStream: { heartbeatMs: 50 } });
+    try {
+      const reader = await stream(await app.listen({ host: '127.0.0.1', port: 0 }), uniqueUserId('beat'));
+      expect((await reader.next((event) => event.comments.includes('heartbeat'))).comments).toEqual(['heartbeat']);
+      const connections = () => new Promise<number>((resolve, reject) => app.server.getConnections((err, count) => (err ? reject(err) : resolve(count))));
+      expect(await connections()).toBe(1);
+      reader.close();
+      await eventually(connections, (count) => count === 0);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('ends open streams when the API stops, so that stopping never hangs on them', async () => {
+    const app = await buildApp(api.deps, { logLevel: 'silent', inboxStream: { feed: { mode: 'poll', pollIntervalMs: 100 } } });
+    const reader = await stream(await app.listen({ host: '127.0.0.1', port: 0 }), uniqueUserId('stop'));
+    await reader.next();
+    await app.close();
+    await expect(reader.next()).rejects.toThrow('the stream ended');
+  });
+
+  it('answers 400 naming the header when Last-Event-ID is not a message id', async () => {
+    const response = await api.appHttp({ method: 'GET', url: '/v1/users/u/inbox/stream', headers: { 'last-event-id': 'yesterday' } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().problems).toEqual([{ path: 'headers.last-event-id', reason: 'must be the id of an inbox message (digits)' }]);
+  });
+});

@@ -1,0 +1,60 @@
+import { Client, Connection } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import type { ApiDeps } from '../../src/api/deps';
+import { cachedRevision } from '../../src/api/catalog-revision';
+import { createCampaignRepository } from '../../src/db/campaigns';
+import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
+import { stateQuery, userWorkflowId, type UserStateView } from '../../src/workflows/messages';
+import { basicAuth, eventually, startTestApi, TEST_PSEUDONYM_KEY } from './api';
+import { request, type HttpRequest, type HttpResponse } from './http';
+
+/**
+ * The API of test/support/api.ts (real socket, test Postgres, dev Temporal, a worker of its own)
+ * with what the inbox, consent and engagement tests need on top.
+ */
+export interface ApiHarness {
+  deps: ApiDeps;
+  app: FastifyInstance;
+  baseUrl: string;
+  /** Link routes: authenticated by their signature, so sent without credentials. */
+  http: (req: HttpRequest) => Promise<HttpResponse>;
+  /** App-facing routes (inbox, consent), with the app's credentials. */
+  appHttp: (req: HttpRequest) => Promise<HttpResponse>;
+  /** The headers appHttp adds, for clients that make their own requests (the SSE reader). */
+  appHeaders: Record<string, string>;
+  /** The user workflow's state once `done` holds (polls the state query). */
+  userState(pseudonym: string, done: (view: UserStateView) => boolean): Promise<UserStateView>;
+  close(): Promise<void>;
+}
+
+export async function startApiHarness(): Promise<ApiHarness> {
+  const api = await startTestApi();
+  const deps: ApiDeps = {
+    pool: api.pool,
+    temporal: api.temporal,
+    taskQueue: api.taskQueue,
+    pseudonymize: api.pseudonymize,
+    catalogRevision: cachedRevision(() => createCampaignRepository(api.pool).revision()),
+    linkSigner: createLinkSigner(deriveLinkKey(TEST_PSEUDONYM_KEY)),
+  };
+  const appHeaders = { authorization: basicAuth(api.writeKey) };
+  return {
+    deps,
+    app: api.app,
+    baseUrl: api.url,
+    http: (req) => request(api.url, req),
+    appHttp: (req) => request(api.url, { ...req, headers: { ...appHeaders, ...req.headers } }),
+    appHeaders,
+    userState: (pseudonym, done) => eventually(() => api.temporal.workflow.getHandle(userWorkflowId(pseudonym)).query(stateQuery), done, 60_000),
+    async close() {
+      await api.close();
+    },
+  };
+}
+
+/** A Temporal client that cannot reach anything (nothing listens on port 1). */
+export function offlineTemporal(): Client {
+  return new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1s' }) });
+}
+
+export { eventually };
