@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     const writeKey = await devWriteKey(pool, dataDir);
     say(`dev source write key: ${writeKey}`);
     say(`try: curl -s -u '${writeKey}:' -X POST ${api.url}/v1/track -H 'content-type: application/json' -d '{"userId":"ada","event":"Signed Up"}'`);
-    say(`then: curl -s ${api.url}/v1/users/ada/inbox`);
+    say(`then: curl -s -u '${writeKey}:' ${api.url}/v1/users/ada/inbox`);
     if (!config.SMTP_HOST) say(`email goes to a local SMTP sink (127.0.0.1:${effective.SMTP_PORT}): curl -s ${api.url}/v1/dev/mail`);
     if (devPush) say(`push is logged here, not sent: curl -s ${api.url}/v1/dev/push`);
     say('Ctrl-C stops everything');

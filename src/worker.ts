@@ -40,7 +40,11 @@ export function channelSenders(config: Config, pool: Pool, pseudonymKey: string,
     senders.email = createEmailSender({ transport, from: config.EMAIL_FROM, links: createLinkSigner(deriveLinkKey(pseudonymKey)), publicUrl: publicUrl(config) });
   }
   if (config.FIREBASE_SERVICE_ACCOUNT) {
-    senders.push = createPushSender({ messaging: createFirebaseMessaging(config.FIREBASE_SERVICE_ACCOUNT), removeToken: (token) => removePushToken(pool, token) });
+    senders.push = createPushSender({
+      messaging: createFirebaseMessaging(config.FIREBASE_SERVICE_ACCOUNT),
+      removeToken: (token) => removePushToken(pool, token),
+      links: createLinkSigner(deriveLinkKey(pseudonymKey)),
+    });
   }
   if (config.WEBHOOK_SECRET) senders.webhook = createWebhookSender({ secret: config.WEBHOOK_SECRET, timeoutMs: config.WEBHOOK_TIMEOUT_MS });
   return { ...senders, ...extra };

@@ -1,7 +1,9 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { PayloadCodec } from '@temporalio/common';
+import { createSourceRepository } from '../db/sources';
 import type { ApiDeps } from './deps';
+import { requireSource } from './auth/source';
 import { errorHandler } from './errors';
 import { registerOpenApi } from './openapi';
 import { codecRoutes } from './routes/codec';
@@ -55,9 +57,13 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
   await registerOpenApi(app);
   healthRoutes(app, deps);
   await app.register(async (scope) => ingestRoutes(scope, deps, { rateLimitPerSecond: options.ingestRateLimit ?? 500 }));
-  inboxRoutes(app, deps);
-  inboxStreamRoutes(app, deps, options.inboxStream);
-  consentRoutes(app, deps);
+  // What apps read and set about their users takes the same write key as what they send.
+  await app.register(async (scope) => {
+    scope.addHook('preHandler', requireSource(createSourceRepository(deps.pool)));
+    inboxRoutes(scope, deps);
+    inboxStreamRoutes(scope, deps, options.inboxStream);
+    consentRoutes(scope, deps);
+  });
   linkRoutes(app, deps);
   if (options.codec) codecRoutes(app, options.codec.codec, options.codec.uiOrigin);
   if (deps.devSinks) devRoutes(app, deps);

@@ -138,6 +138,14 @@ describe('write keys', () => {
     );
   });
 
+  it("guards the app's reads too: inbox and consent take the write key, also as ?writeKey= for EventSource", async () => {
+    for (const url of ['/v1/users/u/inbox', '/v1/users/u/consent', '/v1/users/u/inbox/unread-count']) {
+      expect((await api.http({ method: 'GET', url, headers: { authorization: '' } })).statusCode).toBe(401);
+    }
+    const byQuery = await api.http({ method: 'GET', url: `/v1/users/u/inbox?writeKey=${encodeURIComponent(api.writeKey)}`, headers: { authorization: '' } });
+    expect(byQuery.statusCode).toBe(200);
+  });
+
   it('stores only a hash of the key', async () => {
     const rows = await api.pool.query<{ key_hash: Buffer }>('SELECT key_hash FROM sources WHERE id = $1', [api.sourceId]);
     expect(rows.rows[0]!.key_hash).toHaveLength(32);

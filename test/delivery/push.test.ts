@@ -1,4 +1,8 @@
+import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
 import { runEntryPoint } from '../support/processes';
+
+/** The key test/support/push-harness.ts signs links with. */
+const HARNESS_LINK_KEY = 'push-harness-key-'.padEnd(40, 'p');
 
 /**
  * The real firebase-admin code; its HTTPS calls to the OAuth token and FCM v1 send endpoints go to
@@ -34,9 +38,17 @@ describe('push channel', () => {
     const bodies = [...fcm].map((r: { body: { message: { token: string } } }) => r.body).sort((a, b) => a.message.token.localeCompare(b.message.token));
     expect(bodies).toEqual(
       ['phone-token', 'tablet-token'].map((device) => ({
-        message: { token: device, notification: { title: 'Hi Ada', body: 'Take the tour' }, data: { deliveryKey, campaignId: 'send-test', url: '/tour/advanced' } },
+        message: {
+          token: device,
+          notification: { title: 'Hi Ada', body: 'Take the tour' },
+          data: { deliveryKey, campaignId: 'send-test', url: '/tour/advanced', beckonOpen: expect.any(String) },
+        },
       })),
     );
+    // The app posts beckonOpen back when the user opens the push; it is a signed open link of this delivery.
+    const first = bodies[0] as unknown as { message: { data: { beckonOpen: string } } };
+    const opened = createLinkSigner(deriveLinkKey(HARNESS_LINK_KEY)).verify(first.message.data.beckonOpen, 'open');
+    expect(opened).toEqual({ ok: true, claims: expect.objectContaining({ purpose: 'open', deliveryKey, channel: 'push' }) });
   });
 
   it('removes the tokens FCM reports as unregistered or invalid, and sends to the rest', () => {

@@ -64,7 +64,7 @@ describe('npm start', () => {
     let messages: { title: string }[] = [];
     while (messages.length === 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      messages = (await request(api, { method: 'GET', url: `/v1/users/${userId}/inbox` })).json().messages;
+      messages = (await request(api, { method: 'GET', url: `/v1/users/${userId}/inbox`, headers: { authorization: basicAuth(writeKey!) } })).json().messages;
     }
     expect(messages).toEqual([expect.objectContaining({ title: 'Welcome aboard!' })]);
 

@@ -61,7 +61,7 @@ describe('worker and API as separate processes', () => {
     let messages: unknown[] = [];
     while (messages.length === 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      messages = (await request(apiUrl, { method: 'GET', url: `/v1/users/${encodeURIComponent(userId)}/inbox` })).json().messages;
+      messages = (await request(apiUrl, { method: 'GET', url: `/v1/users/${encodeURIComponent(userId)}/inbox`, headers: { authorization: basicAuth(writeKey) } })).json().messages;
     }
     expect(messages).toHaveLength(1);
 

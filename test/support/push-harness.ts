@@ -1,4 +1,5 @@
 import { verify } from 'node:crypto';
+import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
 import { createFirebaseMessaging, createPushSender } from '../../src/activities/channels/push';
 import { createMessageActivities } from '../../src/activities/messages';
 import { deliveries } from '../../src/db/deliveries';
@@ -15,10 +16,14 @@ import { messageInput, runActivity } from './send-input';
  * scenario drives the real firebase-admin code against the local Google peer and prints what it saw
  * as one JSON line; the jest test makes the assertions.
  */
+/** The key test/delivery/push.test.ts checks `beckonOpen` with. */
+const HARNESS_LINK_KEY = 'push-harness-key-'.padEnd(40, 'p');
+const harnessLinks = createLinkSigner(deriveLinkKey(HARNESS_LINK_KEY));
+
 async function main(): Promise<void> {
   const pool = testPool();
   const google = await startGooglePeer();
-  const push = createPushSender({ messaging: createFirebaseMessaging(google.serviceAccountPath, google.agent), removeToken: (token) => removePushToken(pool, token) });
+  const push = createPushSender({ messaging: createFirebaseMessaging(google.serviceAccountPath, google.agent), removeToken: (token) => removePushToken(pool, token), links: harnessLinks });
   const { deliverMessage } = createMessageActivities({ pool, senders: { push }, now: () => new Date('2026-03-10T14:00:00Z') });
   const attempt = (input: Parameters<typeof deliverMessage>[0]) =>
     runActivity(deliverMessage, input).catch((err: { message: string; nonRetryable?: boolean; type?: string }) => ({

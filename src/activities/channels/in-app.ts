@@ -20,6 +20,8 @@ export function createInAppSender(deps: { pool: Pool }): ChannelSender {
         campaignVersion: message.campaignVersion,
         title: await render(template.title, message.context),
         body: await render(template.body, message.context),
+        // Where a click on the message leads; the click route reports it as Message Clicked.
+        ...(template.url !== undefined && { actionUrl: await render(template.url, message.context) }),
       });
       return { providerId: `inbox:${id}` };
     },

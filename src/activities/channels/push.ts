@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Agent } from 'node:http';
 import { cert, initializeApp } from 'firebase-admin/app';
 import { getMessaging, type Messaging } from 'firebase-admin/messaging';
+import type { LinkSigner } from '../../privacy/signed-links';
 import { SendRejected, type ChannelSender, type OutgoingMessage } from './channel';
 import { createRenderer } from './render';
 
@@ -10,6 +11,8 @@ export interface PushSenderDeps {
   messaging: Messaging;
   /** Forgets a device token FCM says is dead. */
   removeToken: (token: string) => Promise<unknown>;
+  /** Signs the `beckonOpen` token the app posts to /v1/engagement/push-opened when the user opens the push. */
+  links?: LinkSigner;
 }
 
 /**
@@ -48,6 +51,7 @@ export function createPushSender(deps: PushSenderDeps): ChannelSender {
       const body = await render(template.body, message.context);
       const data: Record<string, string> = { deliveryKey: message.deliveryKey, campaignId: message.campaignId };
       if (template.url !== undefined) data.url = await render(template.url, message.context);
+      if (deps.links) data.beckonOpen = deps.links.sign({ purpose: 'open', deliveryKey: message.deliveryKey, pseudonym: message.pseudonym, channel: 'push' });
 
       const results = await Promise.allSettled(
         message.contact.pushTokens.map(({ token }) => deps.messaging.send({ token, notification: { title, body }, data })),

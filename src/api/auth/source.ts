@@ -13,7 +13,10 @@ declare module 'fastify' {
   }
 }
 
-/** The write key from HTTP Basic (the key as user name, as Segment does), or from `writeKey` in the body. */
+/**
+ * The write key from HTTP Basic (the key as user name, as Segment does), from `writeKey` in the
+ * body, or from `?writeKey=` (a browser's EventSource cannot set headers).
+ */
 export function writeKeyOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header?.startsWith('Basic ')) {
@@ -21,8 +24,11 @@ export function writeKeyOf(request: FastifyRequest): string | undefined {
     const user = decoded.split(':', 1)[0];
     if (user) return user;
   }
-  const body = request.body as { writeKey?: unknown } | undefined;
-  return typeof body?.writeKey === 'string' && body.writeKey ? body.writeKey : undefined;
+  for (const carrier of [request.body, request.query]) {
+    const key = (carrier as { writeKey?: unknown } | undefined)?.writeKey;
+    if (typeof key === 'string' && key) return key;
+  }
+  return undefined;
 }
 
 /** A preHandler that admits a request only with a live write key and sets `request.source`. */
