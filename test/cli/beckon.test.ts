@@ -20,7 +20,9 @@ interface Run {
 
 /** Runs `bin/beckon` as a separate process, as a script would. */
 function beckon(args: string[], options: { token?: string | null; url?: string; databaseUrl?: string } = {}): Promise<Run> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, BECKON_URL: options.url ?? env().url };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, BECKON_URL: options.url ?? env().url, BECKON_WRITE_KEY: env().writeKey };
+  // Only the Postgres a test names: CI sets DATABASE_URL for the whole run.
+  delete childEnv.DATABASE_URL;
   if (options.databaseUrl) childEnv.DATABASE_URL = options.databaseUrl;
   delete childEnv.BECKON_TOKEN;
   if (options.token !== null) childEnv.BECKON_TOKEN = options.token ?? env().tokens.operate;
@@ -111,7 +113,7 @@ describe('beckon CLI, as a process against the API', () => {
     const userId = uniqueUserId('cli-user');
     const sent = await beckon(['--json', 'events', 'send', userId, event, '--properties', '{"plan":"pro"}', '--message-id', `${userId}-1`]);
     expect(sent.code).toBe(0);
-    expect(sent.json()).toEqual({ success: true, messageId: `${userId}-1` });
+    expect(sent.json()).toEqual({ success: true, messageId: `${userId}-1`, duplicate: false });
     expect((await beckon(['events', 'send', userId, 'x', '--properties', '[1]'])).code).toBe(2);
 
     const pseudonym = env().pseudonymize(userId);

@@ -7,12 +7,14 @@ import { loadConfig } from '../../src/config';
 import { createAdminTokenRepository } from '../../src/db/admin-tokens';
 import { parseCampaignText } from '../../src/campaigns/files';
 import { createCampaignRepository, type PublishResult } from '../../src/db/campaigns';
+import { createSourceRepository } from '../../src/db/sources';
 import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
 import { connectClient } from '../../src/temporal/connection';
 import { startWorker, type BeckonWorker } from '../../src/worker';
 import { serve, type HttpRequest, type HttpResponse } from './http';
 import { testPool, testTemporalAddress, workflowBundle } from './env';
+import { basicAuth } from './api';
 
 export interface OpsEnv {
   pool: Pool;
@@ -25,6 +27,9 @@ export interface OpsEnv {
   /** One token per scope, and the header that carries it. */
   tokens: { read: string; operate: string; admin: string };
   as: (scope: keyof OpsEnv['tokens']) => Record<string, string>;
+  /** A source's write key, and the header that carries it, for the ingestion routes. */
+  writeKey: string;
+  asSource: Record<string, string>;
 }
 
 /** The API with ops routes and a worker of its own queue, on the shared test Postgres and Temporal; torn down after the file. */
@@ -52,7 +57,9 @@ export function opsEnvPerFile(label: string, options: { worker?: boolean } = {})
       operate: (await repo.create(`${label} operate`, ['operate'])).token,
       admin: (await repo.create(`${label} admin`, ['admin'])).token,
     };
-    env = { pool, temporal, taskQueue, app, url, http, pseudonymize, tokens, as: (scope) => ({ authorization: `Bearer ${tokens[scope]}` }) };
+    const { writeKey } = await createSourceRepository(pool).create(`${label} source`);
+    const asSource = { authorization: basicAuth(writeKey) };
+    env = { pool, temporal, taskQueue, app, url, http, pseudonymize, tokens, as: (scope) => ({ authorization: `Bearer ${tokens[scope]}` }), writeKey, asSource };
   });
   afterAll(async () => {
     await env?.app.close();
