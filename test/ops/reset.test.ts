@@ -36,6 +36,8 @@ describe('reset a failed journey', () => {
     const connection = await NativeConnection.connect({ address: testTemporalAddress() });
     const worker = await Worker.create({ connection, taskQueue, workflowBundle: workflowBundle(), activities });
     const pseudonym = `reset-p-${Date.now().toString(36)}`;
+    // The send path delivers only to a user it has a profile of.
+    await env().pool.query('INSERT INTO users (pseudonym, user_id) VALUES ($1, $1)', [pseudonym]);
     const workflowId = journeyWorkflowId(id, pseudonym, 1);
     try {
       await worker.runUntil(async () => {
