@@ -12,6 +12,7 @@ import { createPool } from './db/pool';
 import { createPseudonymizer } from './privacy/pseudonym';
 import { createLinkSigner, deriveLinkKey } from './privacy/signed-links';
 import { runMain } from './process';
+import { runPeriodically } from './util/periodic';
 import { payloadCodecFor } from './temporal/codec';
 import { connectClient } from './temporal/connection';
 import { ensureSearchAttributes } from './temporal/search-attributes';
@@ -51,14 +52,15 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
 /** Forgets messageIds older than the dedup window, hourly; every replica may do it, the DELETE is idempotent. */
 function pruneLedgerPeriodically(app: FastifyInstance, pool: Pool, days: number): void {
   const ledger = createIngestionLedger(pool);
-  const prune = () =>
-    ledger.prune(new Date(Date.now() - days * 86_400_000)).then(
-      (removed) => removed > 0 && app.log.info({ removed }, 'pruned old messageIds from the ingestion ledger'),
-      (err: Error) => app.log.warn({ err }, 'could not prune the ingestion ledger; will try again'),
-    );
-  const timer = setInterval(() => void prune(), 3_600_000);
-  timer.unref();
-  app.addHook('onClose', async () => clearInterval(timer));
+  const stop = runPeriodically(
+    3_600_000,
+    async () => {
+      const removed = await ledger.prune(new Date(Date.now() - days * 86_400_000));
+      if (removed > 0) app.log.info({ removed }, 'pruned old messageIds from the ingestion ledger');
+    },
+    (err) => app.log.warn({ err }, 'could not prune the ingestion ledger; will try again'),
+  );
+  app.addHook('onClose', stop);
 }
 
 /** `npm run api`: the API alone, against the configured Temporal and Postgres. */

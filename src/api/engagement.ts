@@ -3,6 +3,7 @@ import { createEngagementRepository } from '../db/engagement';
 import { engagementEvent, parseDeliveryKey, type Engagement } from '../domain/engagement';
 import type { ApiDeps } from './deps';
 import { signalUserEvent } from './user-signals';
+import { runPeriodically } from '../util/periodic';
 
 /** How a report ended: handed to the workflow, kept for a retry (Temporal unreachable), or not about a Beckon delivery. */
 export type ReportOutcome = 'signalled' | 'pending' | 'unknown_delivery';
@@ -78,20 +79,12 @@ export type EngagementReporter = ReturnType<typeof createEngagementReporter>;
 
 /** Runs `retryPending` every `intervalMs` until stopped; rounds never overlap. */
 export function scheduleEngagementRetries(reporter: EngagementReporter, intervalMs: number, log: FastifyBaseLogger): () => Promise<void> {
-  let current: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    if (current) return;
-    current = reporter
-      .retryPending()
-      .then(
-        (result) => void (result.signalled > 0 && log.info(result, 'pending engagement events signalled')),
-        (err: Error) => log.warn({ err }, 'engagement retry round failed'),
-      )
-      .finally(() => (current = undefined));
-  }, intervalMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await current;
-  };
+  return runPeriodically(
+    intervalMs,
+    async () => {
+      const result = await reporter.retryPending();
+      if (result.signalled > 0) log.info(result, 'pending engagement events signalled');
+    },
+    (err) => log.warn({ err }, 'engagement retry round failed'),
+  );
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client, type Notification, type Pool } from 'pg';
+import { runPeriodically } from '../util/periodic';
 
 /** The channel the inbox trigger (migration 6) notifies on commit, with `<pseudonym> <id>`. */
 const CHANNEL = 'beckon_inbox';
@@ -154,7 +155,6 @@ async function listen(
 /** Every interval, one query for all subscribed users; a change of a user's newest id or count wakes that user's streams. */
 function poll(pool: Pool, subscribers: Subscribers, intervalMs: number, log: NonNullable<InboxFeedOptions['log']>): () => Promise<void> {
   const last = new Map<string, string>();
-  let current: Promise<void> | undefined;
   const round = async (): Promise<void> => {
     const pseudonyms = [...subscribers.keys()];
     for (const known of last.keys()) if (!subscribers.has(known)) last.delete(known);
@@ -171,15 +171,5 @@ function poll(pool: Pool, subscribers: Subscribers, intervalMs: number, log: Non
       if (previous !== fingerprint) notify(subscribers, pseudonym);
     }
   };
-  const timer = setInterval(() => {
-    if (current) return;
-    current = round()
-      .catch((err: Error) => log.warn(`inbox streams: poll failed (${err.message})`))
-      .finally(() => (current = undefined));
-  }, intervalMs);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await current;
-  };
+  return runPeriodically(intervalMs, round, (err) => log.warn(`inbox streams: poll failed (${err.message})`));
 }
