@@ -26,6 +26,13 @@ export function createIngestion(deps: ApiDeps) {
   const users = createUserRepository(deps.pool);
   const ledger = createIngestionLedger(deps.pool);
   const aliases = createAliasRepository(deps.pool);
+  // Visitor links this process knows are settled: clients send both IDs on every call after login,
+  // and a settled link needs no write per event. Bounded; forgetting one only costs a query.
+  const settledLinks = new Map<string, string>();
+  const settle = (visitor: string, user: string) => {
+    if (settledLinks.size >= 100_000) settledLinks.clear();
+    settledLinks.set(visitor, user);
+  };
 
   /** Who the call is about: the workflow's pseudonym, and the profile key when the call creates or updates a profile. */
   async function resolve(message: IngestMessage): Promise<{ pseudonym: string; profileKey?: string; visitor?: string }> {
@@ -53,13 +60,15 @@ export function createIngestion(deps: ApiDeps) {
       const { messageId, event, properties, timestamp, receivedAt } = message;
       await signalUserEvent(deps, pseudonym, { messageId, event, properties, timestamp, receivedAt });
     }
-    if (visitor !== undefined && visitor !== pseudonym) {
+    if (visitor !== undefined && visitor !== pseudonym && !settledLinks.has(visitor)) {
       const link = await aliases.link(visitor, pseudonym);
       // Asked until it is known to have been asked: a failure here is retried with the client's retry.
       if (link.userPseudonym === pseudonym && !link.mergeRequested) {
         await signalUserAbsorb(deps, pseudonym, visitor);
         await aliases.markMergeRequested(visitor);
       }
+      // Either this user's merge is requested or the visitor belongs to someone else (the first link wins): nothing more to do.
+      settle(visitor, link.userPseudonym);
     }
     await ledger.accept(source.id, message.messageId);
     return 'accepted';

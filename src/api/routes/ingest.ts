@@ -127,7 +127,9 @@ async function ingestInOrderPerUser<T extends { message: IngestMessage }>(
   const byUser = new Map<string, T[]>();
   for (const item of items) {
     const who = item.message.userId ?? `\u001f${item.message.anonymousId ?? ''}`;
-    byUser.set(who, [...(byUser.get(who) ?? []), item]);
+    const queue = byUser.get(who);
+    if (queue) queue.push(item);
+    else byUser.set(who, [item]);
   }
   const queues = [...byUser.values()];
   const outcomes: (IngestOutcome | undefined)[] = [];
