@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -14,23 +14,40 @@ import { payloadCodecFor } from '../../src/temporal/codec';
 import { connectClient } from '../../src/temporal/connection';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
-import { startWorker } from '../../src/worker';
+import { startWorker, type BeckonWorker } from '../../src/worker';
 import { freePort } from '../../test/support/ports';
 import { ensureTemporalCli } from '../tools/temporal-cli';
+import { tagged } from './statements';
 
 export interface BenchStack {
   config: Config;
+  /** The API's pool and the worker's, apart, so statements can be counted per side. */
   pool: Pool;
+  workerPool: Pool;
   temporal: Client;
   api: RunningApi;
+  worker: BeckonWorker;
   writeKey: string;
   pseudonymKey: string;
+  /** The Temporal server's process, when this stack started it. */
+  serverPid: number | undefined;
   /** What the run stands on, for the report. */
   describe: { postgres: string; temporal: string };
   stop(): Promise<void>;
 }
 
-const say = (line: string) => console.error(`[bench] ${line}`);
+export const say = (line: string) => console.error(`[bench] ${line}`);
+
+/** VmRSS of a process from /proc, in bytes. */
+export function rssOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The whole service in this process, as `npm start` runs it: the configured Postgres and Temporal
@@ -52,23 +69,27 @@ export async function startBenchStack(overrides: Partial<Config> = {}): Promise<
       databaseUrl = embedded.url;
     }
     let address = base.TEMPORAL_ADDRESS;
+    let serverPid: number | undefined;
     if (!address) {
       const cliPath = await ensureTemporalCli({ log: say });
       const server = startDevServer({ cliPath, port: await freePort(), namespace: base.TEMPORAL_NAMESPACE });
       stops.push(() => server.stop());
       address = server.address;
+      serverPid = server.process.pid;
     }
     const pseudonymKey = base.PSEUDONYM_KEY ?? 'bench-key-'.padEnd(48, 'b');
     const config: Config = { ...base, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: address, PORT: 0, LOG_LEVEL: 'warn', ...overrides };
-    const pool = createPool(databaseUrl, config.DATABASE_POOL_MAX);
+    const pool = createPool(tagged(databaseUrl, 'beckon-api'), config.DATABASE_POOL_MAX);
     stops.push(() => pool.end());
+    const workerPool = createPool(tagged(databaseUrl, 'beckon-worker'), config.DATABASE_POOL_MAX);
+    stops.push(() => workerPool.end());
     await migrate(pool);
     await publishCampaignFolder(pool, config.CAMPAIGNS_DIR);
     const payloadCodec = payloadCodecFor(pseudonymKey);
     const temporal = await connectClient({ address, namespace: config.TEMPORAL_NAMESPACE, waitMs: 60_000, payloadCodec });
     stops.push(() => temporal.connection.close());
     await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE);
-    const worker = await startWorker({ config, pool, pseudonymKey, payloadCodec });
+    const worker = await startWorker({ config, pool: workerPool, pseudonymKey, payloadCodec });
     stops.push(() => worker.shutdown());
     const api = await startApi({ config, pool, temporal, pseudonymKey });
     stops.push(() => api.app.close());
@@ -76,10 +97,13 @@ export async function startBenchStack(overrides: Partial<Config> = {}): Promise<
     return {
       config,
       pool,
+      workerPool,
       temporal,
       api,
+      worker,
       writeKey,
       pseudonymKey,
+      serverPid,
       describe: {
         postgres: base.DATABASE_URL ? 'DATABASE_URL' : 'embedded PGlite',
         temporal: base.TEMPORAL_ADDRESS ? `TEMPORAL_ADDRESS ${address}` : 'Temporal CLI dev server (in memory)',

@@ -1,0 +1,109 @@
+import { temporal } from '@temporalio/proto';
+import { parseCampaignText } from '../../src/campaigns/files';
+import { createCampaignRepository } from '../../src/db/campaigns';
+import { createPseudonymizer } from '../../src/privacy/pseudonym';
+import type { InboxWatch } from './inbox-watch';
+import type { BenchStack } from './stack';
+
+export const BENCH_CAMPAIGN = 'bench-first-message';
+/** The event that starts the bench campaign, and one that no campaign listens to. */
+export const TRIGGER_EVENT = 'Bench Trigger';
+export const WARM_EVENT = 'Bench Warm';
+
+/**
+ * The shortest campaign there is: the event, then one in-app message. Transactional, so the daily
+ * cap does not skip it however many times a user triggers it; every trigger enters again.
+ */
+const CAMPAIGN_YAML = `id: ${BENCH_CAMPAIGN}
+name: Bench first message
+category: transactional
+entry: { event: "${TRIGGER_EVENT}" }
+reentry: { mode: every_time }
+templates: { first: { channel: in_app, title: "Hello {{ entry.n }}", body: "Measured by npm run bench" } }
+steps:
+  - { id: first, type: message, template: first }
+`;
+
+export async function publishBenchCampaign(stack: BenchStack): Promise<void> {
+  await createCampaignRepository(stack.pool).publish(parseCampaignText(CAMPAIGN_YAML, 'bench'), 'bench');
+}
+
+export interface BeckonPath {
+  pseudonymOf: (userId: string) => string;
+  /** POST /v1/track; throws unless the API answers 200. */
+  track(userId: string, event: string, messageId: string, properties?: Record<string, unknown>): Promise<void>;
+  /** Sends the trigger and waits for its in-app message to commit: ms from the request to the commit, and to the API's answer. */
+  trigger(userId: string, messageId: string): Promise<{ committedMs: number; answeredMs: number; sentAt: number }>;
+}
+
+/** Calls through the API as an app would; `trigger` needs `inbox` to see the message commit. */
+export function beckonPath(stack: BenchStack, inbox?: InboxWatch): BeckonPath {
+  const auth = `Basic ${Buffer.from(`${stack.writeKey}:`).toString('base64')}`;
+  const pseudonymOf = createPseudonymizer(stack.pseudonymKey);
+  const track = async (userId: string, event: string, messageId: string, properties: Record<string, unknown> = {}) => {
+    const response = await fetch(`${stack.api.url}/v1/track`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ userId, event, messageId, properties }),
+    });
+    const text = await response.text();
+    if (response.status !== 200) throw new Error(`/v1/track answered ${response.status}: ${text.slice(0, 200)}`);
+  };
+  return {
+    pseudonymOf,
+    track,
+    async trigger(userId, messageId) {
+      if (!inbox) throw new Error('a trigger is timed to its inbox commit: pass an InboxWatch');
+      const committed = inbox.next(pseudonymOf(userId));
+      const sentAt = epochNow();
+      const started = performance.now();
+      try {
+        await track(userId, TRIGGER_EVENT, messageId, { n: messageId });
+      } catch (err) {
+        committed.catch(() => undefined);
+        throw err;
+      }
+      const answeredMs = performance.now() - started;
+      return { committedMs: (await committed) - started, answeredMs, sentAt };
+    },
+  };
+}
+
+/** Wall-clock ms with sub-ms precision, comparable to the server's event times on this machine. */
+export const epochNow = () => performance.timeOrigin + performance.now();
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+export function eventMs(event: HistoryEvent | undefined): number {
+  const time = event?.eventTime;
+  if (!time) return NaN;
+  return Number(time.seconds ?? 0) * 1000 + (time.nanos ?? 0) / 1e6;
+}
+
+const typeOf = (event: HistoryEvent) => Number(event.eventType);
+const { EventType } = temporal.api.enums.v1;
+
+/** History event types as plain numbers, to compare with `Number(event.eventType)`. */
+export const HistoryType = {
+  signaled: Number(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED),
+  started: Number(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED),
+  taskStarted: Number(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED),
+  taskCompleted: Number(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+  childInitiated: Number(EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED),
+  activityScheduled: Number(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
+  activityStarted: Number(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED),
+  completed: Number(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED),
+  marker: Number(EventType.EVENT_TYPE_MARKER_RECORDED),
+} satisfies Record<string, number>;
+
+/** The first event of `type` at or after index `from`. */
+export function findEvent(events: HistoryEvent[], type: number, from = 0): { event: HistoryEvent; index: number } | undefined {
+  for (let i = from; i < events.length; i++) if (typeOf(events[i]!) === type) return { event: events[i]!, index: i };
+  return undefined;
+}
+
+export function countEvents(events: HistoryEvent[], type: number, from = 0): number {
+  let n = 0;
+  for (let i = from; i < events.length; i++) if (typeOf(events[i]!) === type) n += 1;
+  return n;
+}

@@ -1,0 +1,117 @@
+import type { temporal } from '@temporalio/proto';
+import { journeyWorkflowId, userWorkflowId } from '../../src/workflows/messages';
+import { beckonPath, BENCH_CAMPAIGN, countEvents, findEvent, HistoryType, publishBenchCampaign, WARM_EVENT } from './beckon-path';
+import { cpuPer, cpuSampler } from './cpu';
+import { startFloor } from './floor';
+import { watchInbox } from './inbox-watch';
+import { say, type BenchStack } from './stack';
+import { countStatements, tagged } from './statements';
+import { timedLoad } from './stats';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+export interface CostRow {
+  event: string;
+  historyEvents: number;
+  workflowTasks: number;
+  activities: number;
+  localActivities: number;
+  statementsPerEvent: Record<string, number>;
+  cpuMsPerEvent: Record<string, number>;
+}
+
+/** What one more event costs a user who already exists, counted over `samples` users, one event each. */
+export async function runCost(stack: BenchStack, runId: string, samples: number): Promise<CostRow[]> {
+  await publishBenchCampaign(stack);
+  const inbox = await watchInbox(tagged(stack.config.DATABASE_URL!, 'bench-listen'));
+  const floor = await startFloor(stack, `cost-${runId}`);
+  const path = beckonPath(stack, inbox);
+  const statements = countStatements();
+  const cpu = cpuSampler(stack.serverPid);
+  const user = (phase: string, i: number) => `bench-${runId}-${phase}-${i}`;
+  const history = async (workflowId: string) => (await stack.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  /** Waits until the workflow has taken `signals` signals and is idle (its last event a completed task or its end). */
+  const quiet = async (workflowId: string, signals: number): Promise<HistoryEvent[]> => {
+    for (let attempt = 0; ; attempt++) {
+      const events = await history(workflowId);
+      const last = Number(events.at(-1)?.eventType);
+      if (countEvents(events, HistoryType.signaled) >= signals && (last === HistoryType.taskCompleted || last === HistoryType.completed)) return events;
+      if (attempt > 300) throw new Error(`${workflowId} did not settle`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  /** History events, workflow tasks and activities from the measured signal (the second) on. */
+  const tally = (events: HistoryEvent[], fromSignal: number) => {
+    let from = 0;
+    for (let n = 0; n < fromSignal; n++) from = (findEvent(events, HistoryType.signaled, n === 0 ? 0 : from + 1)?.index ?? events.length);
+    return {
+      events: events.length - from,
+      tasks: countEvents(events, HistoryType.taskCompleted, from),
+      activities: countEvents(events, HistoryType.activityScheduled, from),
+      local: countEvents(events, HistoryType.marker, from),
+    };
+  };
+  const measure = async (event: string, send: (i: number) => Promise<unknown>, count: (i: number) => Promise<ReturnType<typeof tally>[]>): Promise<CostRow> => {
+    statements.reset();
+    const before = cpu();
+    await timedLoad(`cost: ${event}`, samples, 4, async (i) => void (await send(i)));
+    // The tails (a journey's end, its signal to the user) finish before the CPU is read; the counting below reads histories, which costs CPU too.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const after = cpu();
+    const totals = { events: 0, tasks: 0, activities: 0, local: 0 };
+    for (let i = 0; i < samples; i++) {
+      for (const part of await count(i)) for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += part[key];
+    }
+    const per = (n: number) => Math.round((n / samples) * 100) / 100;
+    return {
+      event,
+      historyEvents: per(totals.events),
+      workflowTasks: per(totals.tasks),
+      activities: per(totals.activities),
+      localActivities: per(totals.local),
+      statementsPerEvent: Object.fromEntries(Object.entries(statements.counts()).filter(([pool]) => pool !== 'bench-listen').map(([pool, n]) => [pool, per(n)])),
+      cpuMsPerEvent: cpuPer(before, after, samples),
+    };
+  };
+
+  try {
+    const phases = ['quiet', 'trigger', 'floor'];
+    const warm = phases.flatMap((phase) => Array.from({ length: samples }, (_, i) => user(phase, i)));
+    await timedLoad('warm-up: users', warm.length, 16, (i) => path.track(warm[i]!, WARM_EVENT, `${runId}-warm-${i}`));
+    await timedLoad('warm-up: floor', samples, 16, async (i) => void (await floor.ping(`c${i}`, `${runId}-fw-${i}`)));
+    for (const id of warm) await quiet(userWorkflowId(path.pseudonymOf(id)), 1);
+    say('warm-up settled');
+
+    const rows: CostRow[] = [];
+    rows.push(
+      await measure(
+        'an event no campaign listens to',
+        (i) => path.track(user('quiet', i), 'Bench Other', `${runId}-quiet-${i}`),
+        async (i) => [tally(await quiet(userWorkflowId(path.pseudonymOf(user('quiet', i))), 2), 2)],
+      ),
+    );
+    rows.push(
+      await measure(
+        'an event that starts a journey with one in-app message',
+        (i) => path.trigger(user('trigger', i), `${runId}-trigger-${i}`),
+        async (i) => {
+          const pseudonym = path.pseudonymOf(user('trigger', i));
+          // The journey's end reaches the user workflow as a third signal.
+          const journey = await quiet(journeyWorkflowId(BENCH_CAMPAIGN, pseudonym, 1), 0);
+          return [tally(await quiet(userWorkflowId(pseudonym), 3), 2), { ...tally(journey, 0) }];
+        },
+      ),
+    );
+    rows.push(
+      await measure(
+        'floor: a signal and one no-op activity',
+        (i) => floor.ping(`c${i}`, `${runId}-fp-${i}`),
+        async (i) => [tally(await quiet(floor.workflowId(`c${i}`), 2), 2)],
+      ),
+    );
+    return rows;
+  } finally {
+    await floor.stop();
+    await inbox.stop();
+  }
+}

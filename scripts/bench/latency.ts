@@ -1,0 +1,153 @@
+import { journeyWorkflowId, userWorkflowId } from '../../src/workflows/messages';
+import { beckonPath, BENCH_CAMPAIGN, eventMs, findEvent, HistoryType, publishBenchCampaign, WARM_EVENT } from './beckon-path';
+import { startFloor } from './floor';
+import { watchInbox } from './inbox-watch';
+import { say, type BenchStack } from './stack';
+import { median, pacedLoad, summarise, timedLoad, type LoadResult, type Summary } from './stats';
+import { tagged } from './statements';
+
+export interface LatencyOptions {
+  /** Samples at light load: one event in flight at a time. */
+  light: number;
+  /** Samples at heavy load, arriving at `rate` per second whatever the responses do. */
+  heavy: number;
+  rate: number;
+  /** Users the heavy load is spread over. */
+  users: number;
+}
+
+export interface LatencyReport {
+  options: LatencyOptions;
+  rows: { load: string; path: string; summary: Summary; errors: number }[];
+  /** API answer (not the commit) at each load, for Beckon. */
+  answered: Record<string, Summary>;
+  /** Median ms of each stage of the light samples, from the server's history event times. */
+  stages: { beckon: Record<string, number>; floor: Record<string, number> };
+}
+
+/**
+ * From the API accepting an event to the first in-app message committed, against the floor (a
+ * bare workflow: one signal, one no-op activity) on the same server, at a light and a heavy load.
+ * Beckon's samples are taken from the request's start to the inbox NOTIFY (sent on commit).
+ */
+export async function runLatency(stack: BenchStack, runId: string, options: LatencyOptions): Promise<LatencyReport> {
+  await publishBenchCampaign(stack);
+  const inbox = await watchInbox(tagged(stack.config.DATABASE_URL!, 'bench-listen'));
+  const floor = await startFloor(stack, runId);
+  const path = beckonPath(stack, inbox);
+  const user = (key: string) => `bench-${runId}-${key}`;
+  try {
+    // Every measured user and floor workflow exists before it is measured: the steady state, not the first event of a user.
+    const lightKeys = Array.from({ length: options.light }, (_, i) => `L${i}`);
+    const heavyKeys = Array.from({ length: options.users }, (_, i) => `H${i}`);
+    const keys = [...lightKeys, ...heavyKeys, ...Array.from({ length: 50 }, (_, i) => `W${i}`)];
+    await timedLoad('warm-up: users', keys.length, 16, (i) => path.track(user(keys[i]!), WARM_EVENT, `${runId}-warm-${i}`));
+    await timedLoad('warm-up: floor', keys.length, 16, async (i) => void (await floor.ping(keys[i]!, `${runId}-warm-${i}`)));
+    // And the code paths are warm: a few measured-like calls that are thrown away.
+    await timedLoad('warm-up: triggers', 50, 2, async (i) => {
+      await floor.ping(`W${i}`, `${runId}-w2-${i}`);
+      await path.trigger(user(`W${i}`), `${runId}-w2-${i}`);
+    });
+    await settle();
+
+    const floorLight = await timedLoad('floor, light', options.light, 1, (i) => floor.ping(lightKeys[i]!, `${runId}-fl-${i}`));
+    const sent: { sentAt: number; committedMs: number }[] = [];
+    const answeredLight: number[] = [];
+    const beckonLight = await timedLoad('beckon, light', options.light, 1, async (i) => {
+      const sample = await path.trigger(user(lightKeys[i]!), `${runId}-bl-${i}`);
+      sent[i] = sample;
+      answeredLight.push(sample.answeredMs);
+      return sample.committedMs;
+    });
+    await settle();
+    const heavyKey = (i: number) => heavyKeys[i % heavyKeys.length]!;
+    const floorHeavy = await pacedLoad(`floor, ${options.rate}/s`, options.heavy, options.rate, (i) => floor.ping(heavyKey(i), `${runId}-fh-${i}`));
+    await settle();
+    const answeredHeavy: number[] = [];
+    const beckonHeavy = await pacedLoad(`beckon, ${options.rate}/s`, options.heavy, options.rate, async (i) => {
+      const sample = await path.trigger(user(heavyKey(i)), `${runId}-bh-${i}`);
+      answeredHeavy.push(sample.answeredMs);
+      return sample.committedMs;
+    });
+
+    say('reading histories for the stage breakdown');
+    const stages = {
+      beckon: await beckonStages(stack, lightKeys.map((key, i) => ({ pseudonym: path.pseudonymOf(user(key)), ...sent[i]! })).filter((s) => s.sentAt)),
+      floor: await floorStages(stack, floor.workflowId, lightKeys, floorLight),
+    };
+    const row = (load: string, name: string, result: LoadResult) => ({ load, path: name, summary: summarise(result.samples, result.elapsedMs), errors: result.errors });
+    return {
+      options,
+      rows: [
+        row('light (1 in flight)', 'floor: signal + no-op activity', floorLight),
+        row('light (1 in flight)', 'Beckon: API to in-app commit', beckonLight),
+        row(`heavy (${options.rate}/s)`, 'floor: signal + no-op activity', floorHeavy),
+        row(`heavy (${options.rate}/s)`, 'Beckon: API to in-app commit', beckonHeavy),
+      ],
+      answered: { light: summarise(answeredLight, beckonLight.elapsedMs), heavy: summarise(answeredHeavy, beckonHeavy.elapsedMs) },
+      stages,
+    };
+  } finally {
+    await floor.stop();
+    await inbox.stop();
+  }
+}
+
+/** Lets the previous phase's tail (journey ends, continue-as-new) drain before the next one is timed. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 3000));
+
+type Stages = Record<string, number[]>;
+const add = (stages: Stages, name: string, ms: number) => {
+  if (Number.isFinite(ms)) (stages[name] ??= []).push(ms);
+};
+const medians = (stages: Stages) => Object.fromEntries(Object.entries(stages).map(([name, values]) => [name, Math.round(median(values) * 10) / 10]));
+
+/** Where each light sample's time went, from the server's event times on the user's and the journey's histories. */
+async function beckonStages(stack: BenchStack, samples: { pseudonym: string; sentAt: number; committedMs: number }[]): Promise<Record<string, number>> {
+  const stages: Stages = {};
+  for (const sample of samples.slice(0, 100)) {
+    const userHistory = (await stack.temporal.workflow.getHandle(userWorkflowId(sample.pseudonym)).fetchHistory()).events ?? [];
+    // The warm-up event was the first signal; the trigger is the second.
+    const first = findEvent(userHistory, HistoryType.signaled);
+    const signaled = first && findEvent(userHistory, HistoryType.signaled, first.index + 1);
+    if (!signaled) continue;
+    const taskStarted = findEvent(userHistory, HistoryType.taskStarted, signaled.index);
+    const taskCompleted = taskStarted && findEvent(userHistory, HistoryType.taskCompleted, taskStarted.index);
+    const journey = (await stack.temporal.workflow.getHandle(journeyWorkflowId(BENCH_CAMPAIGN, sample.pseudonym, 1)).fetchHistory()).events ?? [];
+    const journeyStarted = findEvent(journey, HistoryType.started);
+    const journeyTask = findEvent(journey, HistoryType.taskStarted);
+    const journeyTaskDone = journeyTask && findEvent(journey, HistoryType.taskCompleted, journeyTask.index);
+    const activity = findEvent(journey, HistoryType.activityStarted);
+    const committed = sample.sentAt + sample.committedMs;
+    add(stages, '1 API: request to signal in history', eventMs(signaled.event) - sample.sentAt);
+    add(stages, '2 user workflow task: waits', eventMs(taskStarted?.event) - eventMs(signaled.event));
+    add(stages, '3 user workflow task: runs', eventMs(taskCompleted?.event) - eventMs(taskStarted?.event));
+    add(stages, '4 server starts the journey', eventMs(journeyStarted?.event) - eventMs(taskCompleted?.event));
+    add(stages, '5 journey task: waits', eventMs(journeyTask?.event) - eventMs(journeyStarted?.event));
+    add(stages, '6 journey task: runs (pause check)', eventMs(journeyTaskDone?.event) - eventMs(journeyTask?.event));
+    add(stages, '7 send activity: waits', eventMs(activity?.event) - eventMs(journeyTaskDone?.event));
+    add(stages, '8 send activity: runs to commit', committed - eventMs(activity?.event));
+    add(stages, 'total', sample.committedMs);
+  }
+  return medians(stages);
+}
+
+async function floorStages(stack: BenchStack, workflowId: (key: string) => string, keys: string[], result: LoadResult): Promise<Record<string, number>> {
+  const stages: Stages = {};
+  for (const [i, key] of keys.slice(0, 100).entries()) {
+    const history = (await stack.temporal.workflow.getHandle(workflowId(key)).fetchHistory()).events ?? [];
+    const first = findEvent(history, HistoryType.signaled);
+    const signaled = first && findEvent(history, HistoryType.signaled, first.index + 1);
+    if (!signaled) continue;
+    const taskStarted = findEvent(history, HistoryType.taskStarted, signaled.index);
+    const taskCompleted = taskStarted && findEvent(history, HistoryType.taskCompleted, taskStarted.index);
+    const activity = findEvent(history, HistoryType.activityStarted, signaled.index);
+    add(stages, '2 workflow task: waits', eventMs(taskStarted?.event) - eventMs(signaled.event));
+    add(stages, '3 workflow task: runs', eventMs(taskCompleted?.event) - eventMs(taskStarted?.event));
+    add(stages, '7 activity: waits', eventMs(activity?.event) - eventMs(taskCompleted?.event));
+    // One in flight at a time: the samples are in the keys' order.
+    add(stages, 'total', result.samples[i] ?? NaN);
+  }
+  return medians(stages);
+}
+

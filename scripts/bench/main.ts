@@ -1,0 +1,172 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runMain } from '../../src/process';
+import { runCost, type CostRow } from './cost';
+import { runLatency } from './latency';
+import { runScale } from './scale';
+import { say, startBenchStack, type BenchStack } from './stack';
+import { runThroughput } from './throughput';
+
+const USAGE = `npm run bench -- <latency|throughput|scale|cost|all> [options]
+
+latency     API accepting an event -> first in-app message committed, against the floor
+            (a bare workflow: one signal, one no-op activity), at a light and a heavy load
+  --light N        samples at light load, one in flight (default 200)
+  --heavy N        samples at heavy load (default 600)
+  --rate N         heavy load's arrivals per second (default 20)
+  --users N        users the heavy load is spread over (default 600)
+throughput  sustained events/s through POST /v1/track against raw signalWithStart
+  --events N       events per phase (default 10000)
+  --tp-users N     users the events are spread over (default 10000)
+  --concurrency N  calls in flight (default 32)
+  --batch N        also through /v1/batch in batches of N (default 100; 0 skips)
+scale       latency and memory at growing numbers of user workflows; one user's histories
+  --sizes A,B,C    numbers of user workflows (default 1000,10000,100000)
+  --samples N      trigger events timed at each size (default 200)
+  --scale-rate N   their arrivals per second (default 10)
+  --one-user N     events one user sends for the history check (default 20000; 0 skips)
+cost        history events, workflow tasks, Postgres statements and CPU per event
+  --cost-samples N users measured (default 100)
+
+Uses DATABASE_URL and TEMPORAL_ADDRESS when set, else embedded PGlite and a dev server.
+Prints a table per benchmark and writes the figures to bench-results/<name>-<run>.json.`;
+
+const BENCHMARKS = ['latency', 'throughput', 'scale', 'cost'] as const;
+type Benchmark = (typeof BENCHMARKS)[number];
+
+function positive(name: string, value: string | undefined, fallback: number): number {
+  const n = value === undefined ? fallback : Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number of at least 0, not "${value}"`);
+  return n;
+}
+
+class UsageError extends Error {}
+
+function parseOptions(values: Record<string, string | undefined>) {
+  return {
+    latency: { light: positive('light', values.light, 200), heavy: positive('heavy', values.heavy, 600), rate: positive('rate', values.rate, 20), users: positive('users', values.users, 600) },
+    throughput: { events: positive('events', values.events, 10_000), users: positive('tp-users', values['tp-users'], 10_000), concurrency: positive('concurrency', values.concurrency, 32), batch: positive('batch', values.batch, 100) },
+    scale: {
+      sizes: (values.sizes ?? '1000,10000,100000').split(',').map((size) => positive('sizes', size, 0)),
+      samples: positive('samples', values.samples, 200),
+      rate: positive('scale-rate', values['scale-rate'], 10),
+      oneUserEvents: positive('one-user', values['one-user'], 20_000),
+    },
+    cost: { samples: positive('cost-samples', values['cost-samples'], 100) },
+  };
+}
+type BenchOptions = ReturnType<typeof parseOptions>;
+
+const table = (header: string[], rows: (string | number | undefined)[][]) =>
+  [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map((cell) => cell ?? '-').join(' | ')} |`)].join('\n');
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+const perParty = (values: Record<string, number>) => Object.entries(values).map(([party, n]) => `${party} ${n}`).join(', ');
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: Object.fromEntries(
+      ['light', 'heavy', 'rate', 'users', 'events', 'tp-users', 'concurrency', 'batch', 'sizes', 'samples', 'scale-rate', 'one-user', 'cost-samples'].map((name) => [name, { type: 'string' }]),
+    ),
+  });
+
+  const asked = positionals.length === 0 || positionals.includes('help') ? [] : positionals.includes('all') ? [...BENCHMARKS] : positionals;
+  const unknown = asked.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
+  if (asked.length === 0 || unknown.length > 0) {
+    if (unknown.length > 0) console.error(`unknown benchmark: ${unknown.join(', ')}\n`);
+    console.error(USAGE);
+    process.exitCode = 2;
+    return;
+  }
+  let options: BenchOptions;
+  try {
+    options = parseOptions(values);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`${err.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+
+  const runId = Date.now().toString(36);
+  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, load average ${loadavg().map((n) => n.toFixed(1)).join(' ')} at start`;
+  // A rate limit far above the load, so the benchmarks measure the path, not the limiter.
+  const stack = await startBenchStack({ INGEST_RATE_LIMIT: 1_000_000 });
+  const results: Record<string, unknown> = {};
+  try {
+    console.log(`\nbeckon bench ${asked.join(' ')}: ${machine}`);
+    console.log(`postgres: ${stack.describe.postgres}; temporal: ${stack.describe.temporal}`);
+    for (const name of asked as readonly Benchmark[]) {
+      say(`${name}: starting`);
+      results[name] = await run(name, stack, runId, options);
+    }
+  } finally {
+    await stack.stop();
+  }
+  mkdirSync('bench-results', { recursive: true });
+  const file = join('bench-results', `${asked.join('-')}-${runId}.json`);
+  writeFileSync(file, JSON.stringify({ runId, at: new Date().toISOString(), machine, stack: stack.describe, options, results }, null, 2));
+  console.log(`\nfigures written to ${file}`);
+}
+
+async function run(name: Benchmark, stack: BenchStack, runId: string, options: BenchOptions): Promise<unknown> {
+  switch (name) {
+    case 'latency': {
+      const report = await runLatency(stack, runId, options.latency);
+      console.log(`\n## latency: API accepting an event -> first in-app message committed\n`);
+      console.log(table(['load', 'path', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors'], report.rows.map((r) => [r.load, r.path, r.summary.count, r.summary.p50, r.summary.p95, r.summary.p99, r.summary.max, r.errors])));
+      for (const load of [0, 2]) {
+        const floor = report.rows[load]!.summary;
+        const beckon = report.rows[load + 1]!.summary;
+        console.log(`${report.rows[load]!.load}: Beckon / floor p50 ${ratio(beckon.p50, floor.p50)}x, p99 ${ratio(beckon.p99, floor.p99)}x (goal: p99 <= 100 ms and <= 1.5x)`);
+      }
+      console.log(`API answered (200) p50/p99: light ${report.answered.light!.p50}/${report.answered.light!.p99} ms, heavy ${report.answered.heavy!.p50}/${report.answered.heavy!.p99} ms`);
+      console.log(`\nwhere a light sample's time goes (median ms, from the histories' event times)\n`);
+      const names = [...new Set([...Object.keys(report.stages.beckon), ...Object.keys(report.stages.floor)])].sort();
+      console.log(table(['stage', 'Beckon', 'floor'], names.map((stage) => [stage, report.stages.beckon[stage], report.stages.floor[stage]])));
+      return report;
+    }
+    case 'throughput': {
+      const phases = await runThroughput(stack, runId, options.throughput);
+      console.log(`\n## throughput: ${options.throughput.events} events per phase over ${options.throughput.users} users, ${options.throughput.concurrency} calls in flight\n`);
+      console.log(
+        table(
+          ['path', 'events/s', 'p50 ms', 'p99 ms', 'errors', 'CPU ms per event', 'statements per event'],
+          phases.map((p) => [p.path, p.eventsPerSecond, p.latency.p50, p.latency.p99, p.errors, perParty(p.cpuMsPerEvent), perParty(p.statementsPerEvent) || '0']),
+        ),
+      );
+      console.log(`\nAPI / raw: ${ratio(phases[0]!.eventsPerSecond, phases[1]!.eventsPerSecond)} (goal: at least 0.8)`);
+      return phases;
+    }
+    case 'scale': {
+      const report = await runScale(stack, runId, options.scale);
+      console.log(`\n## scale: trigger -> in-app commit at ${options.scale.rate}/s, and memory, as user workflows grow\n`);
+      console.log(
+        table(
+          ['user workflows', 'added in s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'cached workflows', 'node RSS MB', 'node heap MB', 'server RSS MB'],
+          report.rows.map((r) => [r.users, r.populateSeconds, r.latency.p50, r.latency.p95, r.latency.p99, r.errors, r.cachedWorkflows, r.nodeRssMb, r.nodeHeapMb, r.serverRssMb]),
+        ),
+      );
+      if (report.oneUser) {
+        const one = report.oneUser;
+        console.log(`\none user, ${one.events} events (${one.eventsPerSecond}/s): state counts ${one.stateTotal}; ${one.runs} runs, the longest ${one.longestRunEvents} history events, the largest ${Math.round(one.largestRunBytes / 1024)} KiB`);
+      }
+      return report;
+    }
+    case 'cost': {
+      const rows: CostRow[] = await runCost(stack, runId, options.cost.samples);
+      console.log(`\n## cost per event, over ${options.cost.samples} users (existing users, one event each)\n`);
+      console.log(
+        table(
+          ['event', 'history events', 'workflow tasks', 'activities', 'local activities', 'Postgres statements', 'CPU ms'],
+          rows.map((r) => [r.event, r.historyEvents, r.workflowTasks, r.activities, r.localActivities, perParty(r.statementsPerEvent) || '0', perParty(r.cpuMsPerEvent)]),
+        ),
+      );
+      return rows;
+    }
+  }
+}
+
+runMain(main);

@@ -1,0 +1,152 @@
+import { temporal } from '@temporalio/proto';
+import type { TrackedEvent } from '../../src/domain/events';
+import { eventSignal, stateQuery, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
+import { beckonUser } from '../../src/workflows/search-attributes';
+import { beckonPath, publishBenchCampaign, WARM_EVENT } from './beckon-path';
+import { watchInbox } from './inbox-watch';
+import { rssOf, say, type BenchStack } from './stack';
+import { tagged } from './statements';
+import { pacedLoad, summarise, timedLoad, type Summary } from './stats';
+
+export interface ScaleOptions {
+  sizes: number[];
+  /** Trigger events timed at each size, arriving at `rate` per second. */
+  samples: number;
+  rate: number;
+  /** Events one user sends for the history check (0 skips it). */
+  oneUserEvents: number;
+}
+
+export interface ScaleRow {
+  users: number;
+  populateSeconds: number;
+  latency: Summary;
+  errors: number;
+  cachedWorkflows: number;
+  nodeRssMb: number;
+  nodeHeapMb: number;
+  serverRssMb: number | undefined;
+}
+
+export interface OneUserReport {
+  events: number;
+  eventsPerSecond: number;
+  stateTotal: number;
+  runs: number;
+  longestRunEvents: number;
+  largestRunBytes: number;
+}
+
+const mb = (bytes: number | undefined) => (bytes === undefined ? undefined : Math.round(bytes / 1024 / 1024));
+
+/**
+ * Latency per event and memory as the number of user workflows grows. Users are added with raw
+ * signalWithStart (a workflow each, waiting for events) and a profile row; at each size, trigger
+ * events go through the API to users picked across the whole population, and the worker's cache,
+ * this process's memory and the server's memory are read.
+ */
+export async function runScale(stack: BenchStack, runId: string, options: ScaleOptions): Promise<{ rows: ScaleRow[]; oneUser?: OneUserReport }> {
+  await publishBenchCampaign(stack);
+  const inbox = await watchInbox(tagged(stack.config.DATABASE_URL!, 'bench-listen'));
+  const path = beckonPath(stack, inbox);
+  const user = (i: number) => `bench-${runId}-u${i}`;
+  const rows: ScaleRow[] = [];
+  let population = 0;
+  let triggered = 0;
+  try {
+    for (const size of [...options.sizes].sort((a, b) => a - b)) {
+      const from = population;
+      const started = performance.now();
+      await populate(stack, from, size, user, path.pseudonymOf, runId);
+      population = size;
+      const populateSeconds = Math.round((performance.now() - started) / 100) / 10;
+      await idle(stack);
+      // Spread over the population, each user at most once per size: most are not in the worker's cache.
+      const stride = Math.max(1, Math.floor(size / options.samples));
+      const result = await pacedLoad(`latency at ${size} users`, options.samples, options.rate, async (i) => {
+        const sample = await path.trigger(user((i * stride + triggered) % size), `${runId}-t${size}-${i}`);
+        return sample.committedMs;
+      });
+      triggered += 1;
+      const status = stack.worker.worker.getStatus();
+      const memory = process.memoryUsage();
+      const row: ScaleRow = {
+        users: size,
+        populateSeconds,
+        latency: summarise(result.samples, result.elapsedMs),
+        errors: result.errors,
+        cachedWorkflows: status.numCachedWorkflows,
+        nodeRssMb: mb(memory.rss)!,
+        nodeHeapMb: mb(memory.heapUsed)!,
+        serverRssMb: mb(rssOf(stack.serverPid)),
+      };
+      say(`${size} users: p50 ${row.latency.p50} ms, p99 ${row.latency.p99} ms, ${row.cachedWorkflows} cached, node ${row.nodeRssMb} MB, server ${row.serverRssMb ?? '?'} MB`);
+      rows.push(row);
+    }
+    const oneUser = options.oneUserEvents > 0 ? await runOneUser(stack, runId, options.oneUserEvents) : undefined;
+    return { rows, ...(oneUser && { oneUser }) };
+  } finally {
+    await inbox.stop();
+  }
+}
+
+/** Users [from, to): their profile rows in bulk, then one event each by raw signalWithStart. */
+async function populate(stack: BenchStack, from: number, to: number, user: (i: number) => string, pseudonymOf: (userId: string) => string, runId: string) {
+  const ids = Array.from({ length: to - from }, (_, k) => user(from + k));
+  for (let k = 0; k < ids.length; k += 5000) {
+    const chunk = ids.slice(k, k + 5000);
+    await stack.pool.query('INSERT INTO users (pseudonym, user_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [chunk.map(pseudonymOf), chunk]);
+  }
+  const revision = await stack.pool.query<{ revision: string }>('SELECT revision FROM campaign_catalog');
+  const catalogRevision = Number(revision.rows[0]?.revision ?? 0);
+  await timedLoad(`users ${from}..${to}`, ids.length, 32, async (k) => {
+    const pseudonym = pseudonymOf(ids[k]!);
+    const now = new Date().toISOString();
+    const event: TrackedEvent = { messageId: `${runId}-pop-${from + k}`, event: WARM_EVENT, properties: {}, timestamp: now, receivedAt: now };
+    await stack.temporal.workflow.signalWithStart('userWorkflow', {
+      workflowId: userWorkflowId(pseudonym),
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{ version: 1, pseudonym }],
+      signal: eventSignal,
+      signalArgs: [{ version: 1, event, catalogRevision } satisfies EventSignal],
+      typedSearchAttributes: [{ key: beckonUser, value: pseudonym }],
+    });
+  });
+}
+
+/** Waits until the worker has had nothing in flight for 3 s in a row: the backlog of first workflow tasks is done. */
+async function idle(stack: BenchStack): Promise<void> {
+  let quietSince = performance.now();
+  for (;;) {
+    const status = stack.worker.worker.getStatus();
+    if (status.numInFlightWorkflowActivations > 0 || status.numInFlightActivities > 0) quietSince = performance.now();
+    else if (performance.now() - quietSince > 3000) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** One user sends `events` events through the API; every run of the user's workflow is walked and measured. */
+async function runOneUser(stack: BenchStack, runId: string, events: number): Promise<OneUserReport> {
+  const path = beckonPath(stack);
+  const userId = `bench-${runId}-busy`;
+  const result = await timedLoad(`one user: ${events} events`, events, 8, (i) => path.track(userId, i % 2 ? 'Bench Other' : WARM_EVENT, `${runId}-busy-${i}`));
+  const workflowId = userWorkflowId(path.pseudonymOf(userId));
+  const handle = stack.temporal.workflow.getHandle(workflowId);
+  let stateTotal = 0;
+  for (let attempt = 0; attempt < 600 && stateTotal < events - result.errors; attempt++) {
+    stateTotal = (await handle.query(stateQuery)).state.totalEvents;
+    if (stateTotal < events - result.errors) await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  say('walking the runs of the busy user');
+  let runs = 0;
+  let longestRunEvents = 0;
+  let largestRunBytes = 0;
+  for (let runId: string | undefined = (await handle.describe()).runId; runId; runs++) {
+    const history: temporal.api.history.v1.IHistory = await stack.temporal.workflow.getHandle(workflowId, runId).fetchHistory();
+    const list: temporal.api.history.v1.IHistoryEvent[] = history.events ?? [];
+    longestRunEvents = Math.max(longestRunEvents, list.length);
+    largestRunBytes = Math.max(largestRunBytes, temporal.api.history.v1.History.encode(history).finish().length);
+    runId = list[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+  }
+  return { events: events - result.errors, eventsPerSecond: Math.round((events / result.elapsedMs) * 10000) / 10, stateTotal, runs, longestRunEvents, largestRunBytes };
+}

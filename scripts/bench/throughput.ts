@@ -1,0 +1,104 @@
+import type { TrackedEvent } from '../../src/domain/events';
+import { eventSignal, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
+import { beckonUser } from '../../src/workflows/search-attributes';
+import { beckonPath } from './beckon-path';
+import { cpuPer, cpuSampler } from './cpu';
+import type { BenchStack } from './stack';
+import { countStatements } from './statements';
+import { summarise, timedLoad, type LoadResult, type Summary } from './stats';
+
+export interface ThroughputOptions {
+  events: number;
+  users: number;
+  concurrency: number;
+  /** Also through /v1/batch in batches of this many (0 skips). */
+  batch: number;
+}
+
+export interface ThroughputPhase {
+  path: string;
+  eventsPerSecond: number;
+  /** Per request (a batch is one request). */
+  latency: Summary;
+  errors: number;
+  cpuMsPerEvent: Record<string, number>;
+  statementsPerEvent: Record<string, number>;
+}
+
+/**
+ * Sustained events per second through POST /v1/track across many users, against raw
+ * signalWithStart calls from a client in this process on the same server, in one run. Each phase
+ * sends to its own users (first event of each user, then more). A worker runs throughout.
+ */
+export async function runThroughput(stack: BenchStack, runId: string, options: ThroughputOptions): Promise<ThroughputPhase[]> {
+  const path = beckonPath(stack);
+  const userOf = (phase: string, i: number) => `bench-${runId}-${phase}-${i % options.users}`;
+  const cpu = cpuSampler(stack.serverPid);
+  const statements = countStatements();
+  const measure = async (name: string, events: number, run: () => Promise<LoadResult>): Promise<ThroughputPhase> => {
+    statements.reset();
+    const before = cpu();
+    const result = await run();
+    const after = cpu();
+    const counted = statements.counts();
+    return {
+      path: name,
+      eventsPerSecond: Math.round((events / result.elapsedMs) * 1000 * 10) / 10,
+      latency: summarise(result.samples, result.elapsedMs),
+      errors: result.errors,
+      cpuMsPerEvent: cpuPer(before, after, events),
+      statementsPerEvent: Object.fromEntries(Object.entries(counted).map(([pool, n]) => [pool, Math.round((n / events) * 100) / 100])),
+    };
+  };
+
+  await timedLoad('warm-up', 300, options.concurrency, (i) => path.track(userOf('warm', i), 'Bench Event', `${runId}-warm-${i}`));
+
+  const phases: ThroughputPhase[] = [];
+  phases.push(
+    await measure('POST /v1/track (API)', options.events, () =>
+      timedLoad('POST /v1/track', options.events, options.concurrency, (i) => path.track(userOf('api', i), 'Bench Event', `${runId}-api-${i}`, { i })),
+    ),
+  );
+
+  const revision = await stack.pool.query<{ revision: string }>('SELECT revision FROM campaign_catalog');
+  const catalogRevision = Number(revision.rows[0]?.revision ?? 0);
+  phases.push(
+    await measure('signalWithStart (raw)', options.events, () =>
+      timedLoad('signalWithStart', options.events, options.concurrency, async (i) => {
+        const pseudonym = path.pseudonymOf(userOf('raw', i));
+        const now = new Date().toISOString();
+        const event: TrackedEvent = { messageId: `${runId}-raw-${i}`, event: 'Bench Event', properties: { i }, timestamp: now, receivedAt: now };
+        await stack.temporal.workflow.signalWithStart('userWorkflow', {
+          workflowId: userWorkflowId(pseudonym),
+          taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+          args: [{ version: 1, pseudonym }],
+          signal: eventSignal,
+          signalArgs: [{ version: 1, event, catalogRevision } satisfies EventSignal],
+          typedSearchAttributes: [{ key: beckonUser, value: pseudonym }],
+        });
+      }),
+    ),
+  );
+
+  if (options.batch > 0) {
+    const size = options.batch;
+    const batches = Math.ceil(options.events / size);
+    const auth = `Basic ${Buffer.from(`${stack.writeKey}:`).toString('base64')}`;
+    phases.push(
+      await measure(`POST /v1/batch x${size} (API)`, batches * size, () =>
+        timedLoad(`POST /v1/batch x${size}`, batches, Math.max(1, Math.floor(options.concurrency / 4)), async (b) => {
+          const response = await fetch(`${stack.api.url}/v1/batch`, {
+            method: 'POST',
+            headers: { authorization: auth, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              batch: Array.from({ length: size }, (_, k) => ({ type: 'track', userId: userOf('batch', b * size + k), event: 'Bench Event', properties: { k }, messageId: `${runId}-batch-${b}-${k}` })),
+            }),
+          });
+          const text = await response.text();
+          if (response.status !== 200) throw new Error(`/v1/batch answered ${response.status}: ${text.slice(0, 200)}`);
+        }),
+      ),
+    );
+  }
+  return phases;
+}
