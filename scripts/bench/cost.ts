@@ -1,6 +1,6 @@
 import type { temporal } from '@temporalio/proto';
 import { journeyWorkflowId, userWorkflowId } from '../../src/workflows/messages';
-import { beckonPath, BENCH_CAMPAIGN, countEvents, findEvent, HistoryType, publishBenchCampaign, WARM_EVENT } from './beckon-path';
+import { beckonPath, BENCH_CAMPAIGN, countEvents, findEvent, HistoryType, lastIndexOf, publishBenchCampaign, WARM_EVENT } from './beckon-path';
 import { cpuPer, cpuSampler } from './cpu';
 import { startFloor } from './floor';
 import { watchInbox } from './inbox-watch';
@@ -30,12 +30,12 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
   const cpu = cpuSampler(stack.serverPid);
   const user = (phase: string, i: number) => `bench-${runId}-${phase}-${i}`;
   const history = async (workflowId: string) => (await stack.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-  /** Waits until the workflow has taken `signals` signals and is idle (its last event a completed task or its end). */
+  /** Waits until the workflow has taken `signals` signals and is idle: no workflow task scheduled after the last one completed, or ended. */
   const quiet = async (workflowId: string, signals: number): Promise<HistoryEvent[]> => {
     for (let attempt = 0; ; attempt++) {
       const events = await history(workflowId);
-      const last = Number(events.at(-1)?.eventType);
-      if (countEvents(events, HistoryType.signaled) >= signals && (last === HistoryType.taskCompleted || last === HistoryType.completed)) return events;
+      const idle = lastIndexOf(events, HistoryType.completed) >= 0 || lastIndexOf(events, HistoryType.taskCompleted) > lastIndexOf(events, HistoryType.taskScheduled);
+      if (countEvents(events, HistoryType.signaled) >= signals && idle) return events;
       if (attempt > 300) throw new Error(`${workflowId} did not settle`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -1,7 +1,7 @@
 import type { TrackedEvent } from '../../src/domain/events';
 import { eventSignal, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
 import { beckonUser } from '../../src/workflows/search-attributes';
-import { beckonPath } from './beckon-path';
+import { beckonPath, postJson } from './beckon-path';
 import { cpuPer, cpuSampler } from './cpu';
 import type { BenchStack } from './stack';
 import { countStatements } from './statements';
@@ -87,15 +87,9 @@ export async function runThroughput(stack: BenchStack, runId: string, options: T
     phases.push(
       await measure(`POST /v1/batch x${size} (API)`, batches * size, () =>
         timedLoad(`POST /v1/batch x${size}`, batches, Math.max(1, Math.floor(options.concurrency / 4)), async (b) => {
-          const response = await fetch(`${stack.api.url}/v1/batch`, {
-            method: 'POST',
-            headers: { authorization: auth, 'content-type': 'application/json' },
-            body: JSON.stringify({
-              batch: Array.from({ length: size }, (_, k) => ({ type: 'track', userId: userOf('batch', b * size + k), event: 'Bench Event', properties: { k }, messageId: `${runId}-batch-${b}-${k}` })),
-            }),
+          await postJson(stack.api.url, '/v1/batch', auth, {
+            batch: Array.from({ length: size }, (_, k) => ({ type: 'track', userId: userOf('batch', b * size + k), event: 'Bench Event', properties: { k }, messageId: `${runId}-batch-${b}-${k}` })),
           });
-          const text = await response.text();
-          if (response.status !== 200) throw new Error(`/v1/batch answered ${response.status}: ${text.slice(0, 200)}`);
         }),
       ),
     );

@@ -12,7 +12,7 @@ export interface ProfileUpdate {
 }
 
 // Same user, other pseudonym: this process hashes with another PSEUDONYM_KEY than the one that made the profile.
-const KEY_MISMATCH = 'PSEUDONYM_KEY differs from the key this database was used with; every API replica must share one key';
+export const KEY_MISMATCH = 'PSEUDONYM_KEY differs from the key this database was used with; every API replica must share one key';
 
 /** Profiles: the one place where a user ID and its pseudonym sit side by side (Temporal only sees the pseudonym). */
 export function createUserRepository(pool: Pool) {

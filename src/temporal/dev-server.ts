@@ -33,6 +33,9 @@ export function startDevServer(options: DevServerOptions): DevServer {
   args.push('--log-level', 'warn', ...searchAttributeFlags());
   // The server's default of one batch at a time per namespace would make a resume wait behind a long cancel.
   args.push('--dynamic-config-value', 'frontend.MaxConcurrentBatchOperationPerNamespace=10');
+  // A worker that schedules an activity on its own task queue may take it in the same round trip
+  // (eager dispatch, which the SDK asks for by default); the server's default is to refuse. See BENCHMARKS.md.
+  args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
   if (options.codecEndpoint && options.uiPort !== undefined) args.push('--ui-codec-endpoint', options.codecEndpoint);
