@@ -19,6 +19,11 @@ export interface DeliverMessageInput {
   context: TemplateContext;
   /** The campaign's own cap and quiet-hours choice; absent for versions published before they existed. */
   delivery?: Campaign['delivery'];
+  /**
+   * Answer `paused`, recording nothing, when the campaign is paused: the journey's pause gate in
+   * the same round trip as the send. Journeys started before this existed ask a local activity first.
+   */
+  holdIfPaused?: boolean;
 }
 
 /**
@@ -30,6 +35,7 @@ export type DeliveryOutcome =
   | { status: 'sent'; providerId: string }
   | { status: 'skipped'; reason: SkipReason; detail: string }
   | { status: 'deferred'; until: string }
+  | { status: 'paused' }
   | { status: 'failed'; reason: string; detail: string }
   | { status: 'unknown'; detail: string };
 

@@ -1,5 +1,6 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Pool } from 'pg';
+import { campaignStatusOf } from '../db/campaign-lifecycle';
 import { currentConsents } from '../db/consent';
 import { deliveries, loadDeliveryPolicy, type DeliveryRecord, type NewDelivery } from '../db/deliveries';
 import { contactPoints, type ContactPoints } from '../db/profiles';
@@ -23,6 +24,7 @@ export interface SendPathDeps {
 type Checked =
   | { kind: 'record'; record: DeliveryRecord; contact: ContactPoints }
   | { kind: 'deferred'; until: Date }
+  | { kind: 'paused' }
   | { kind: 'no_profile' };
 
 /** What a final record tells a retry: the same answer the first attempt gave. */
@@ -52,6 +54,10 @@ export function createSendPath(deps: SendPathDeps) {
 
   const check = (input: DeliverMessageInput, delivery: NewDelivery): Promise<Checked> =>
     withTransaction(pool, async (client) => {
+      // Held before anything is decided, as the journey's pause gate did before (also a user without a profile); a recorded decision stands.
+      if (input.holdIfPaused && (await campaignStatusOf(client, input.campaignId)) === 'paused' && !(await deliveries.find(client, input.deliveryKey))) {
+        return { kind: 'paused' };
+      }
       if (!(await deliveries.lockUser(client, input.pseudonym))) return { kind: 'no_profile' };
       const contact = (await contactPoints(client, input.pseudonym))!;
       const earlier = await deliveries.find(client, input.deliveryKey);
@@ -125,6 +131,7 @@ export function createSendPath(deps: SendPathDeps) {
     const checked = await check(input, delivery);
     if (checked.kind === 'no_profile') return { status: 'skipped', reason: 'no_profile', detail: 'the user has no profile' };
     if (checked.kind === 'deferred') return { status: 'deferred', until: checked.until.toISOString() };
+    if (checked.kind === 'paused') return { status: 'paused' };
     const { record, contact } = checked;
     const done = outcomeOf(record);
     if (done) return done;

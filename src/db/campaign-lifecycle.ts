@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { CampaignDefinition } from '../domain/campaign-schema';
 import type { CampaignStatus } from '../workflows/messages';
 import { withTransaction } from './transaction';
@@ -48,13 +48,16 @@ const summary = (row: SummaryRow): CampaignSummary => ({
   updatedAt: row.updated_at.toISOString(),
 });
 
+/** A campaign's status; also inside the send path's transaction, which answers `paused` itself. */
+export async function campaignStatusOf(db: Pool | PoolClient, campaignId: string): Promise<CampaignStatus> {
+  const result = await db.query<{ status: StoredStatus }>('SELECT status FROM campaigns WHERE id = $1', [campaignId]);
+  return result.rows[0]?.status ?? 'unknown';
+}
+
 /** Campaign status (active, paused, archived): what ops change, what the pause gate and the catalog read. */
 export function createCampaignLifecycleRepository(pool: Pool) {
   return {
-    async status(campaignId: string): Promise<CampaignStatus> {
-      const result = await pool.query<{ status: StoredStatus }>('SELECT status FROM campaigns WHERE id = $1', [campaignId]);
-      return result.rows[0]?.status ?? 'unknown';
-    },
+    status: (campaignId: string): Promise<CampaignStatus> => campaignStatusOf(pool, campaignId),
 
     async list(options: { includeArchived?: boolean } = {}): Promise<CampaignSummary[]> {
       const result = await pool.query<SummaryRow>(

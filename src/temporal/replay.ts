@@ -39,13 +39,14 @@ export function historyFromRecord(record: unknown): History {
 
 /** Every *.json under `dir`, sorted by file name, with its history decoded from Temporal's JSON form. */
 export function readRecordedHistories(dir: string): (RecordedHistory & { decoded: History })[] {
-  return readdirSync(dir)
+  // Sub-folders keep the histories of earlier workflow code (recorded before a patch), which must still replay.
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
     .filter((name) => name.endsWith('.json'))
-    .sort()
-    .map((name) => {
-      const recorded = JSON.parse(readFileSync(join(dir, name), 'utf8')) as RecordedHistory;
-      return { ...recorded, decoded: historyFromRecord(recorded.history) };
-    });
+    .sort();
+  return files.map((name) => {
+    const recorded = JSON.parse(readFileSync(join(dir, name), 'utf8')) as RecordedHistory;
+    return { ...recorded, decoded: historyFromRecord(recorded.history) };
+  });
 }
 
 /** Replays each history against the given workflow code (a bundle or a workflows path), with the data converter that wrote it; one outcome per history. */

@@ -4,7 +4,7 @@ import type { DeliverMessageInput, DeliveryOutcome } from '../activities/message
 import { deliveryActivityOptions } from './activity-policies';
 
 /** What a message step ended with, as the journey sees it: an outcome of the activity, or a failure it will not retry. */
-export type MessageStepResult = Exclude<DeliveryOutcome, { status: 'deferred' }> | { status: 'ended'; detail: string };
+export type MessageStepResult = Exclude<DeliveryOutcome, { status: 'deferred' } | { status: 'paused' }> | { status: 'ended'; detail: string };
 
 /** Activities whose calls carry a summary, so the Web UI timeline reads like the campaign. */
 function delivery(summary: string) {
@@ -15,8 +15,14 @@ function delivery(summary: string) {
  * Sends one message step. A message deferred by quiet hours is asked for again, with the same
  * delivery key, when they end (a durable timer that an exit still interrupts); a send the provider
  * refused for good (a rejected address, a template the user's data cannot fill) is returned, so the journey goes on.
+ * A send that answers `paused` (asked with `holdIfPaused`) waits in `holdWhilePaused`, then is asked again.
  */
-export async function runMessageStep(input: DeliverMessageInput, summary: string, exited: () => boolean): Promise<MessageStepResult> {
+export async function runMessageStep(
+  input: DeliverMessageInput,
+  summary: string,
+  exited: () => boolean,
+  holdWhilePaused: () => Promise<void> = async () => {},
+): Promise<MessageStepResult> {
   for (;;) {
     let outcome: DeliveryOutcome;
     try {
@@ -28,6 +34,11 @@ export async function runMessageStep(input: DeliverMessageInput, summary: string
         return { status: 'failed', reason: cause.type ?? 'failed', detail: cause.message };
       }
       throw err;
+    }
+    if (outcome.status === 'paused') {
+      await holdWhilePaused();
+      if (exited()) return { status: 'ended', detail: 'the journey ended while its campaign was paused' };
+      continue;
     }
     if (outcome.status !== 'deferred') return outcome;
     const waitMs = Math.max(Date.parse(outcome.until) - Date.now(), 1_000);

@@ -2,11 +2,13 @@ import type { Pool } from 'pg';
 import { createEmailSender, createSmtpTransport } from '../../src/activities/channels/email';
 import { createInAppSender } from '../../src/activities/channels/in-app';
 import { createMessageActivities } from '../../src/activities/messages';
+import { createCampaignLifecycleRepository } from '../../src/db/campaign-lifecycle';
 import { deliveries } from '../../src/db/deliveries';
 import type { TemplateDefinition } from '../../src/domain/campaign-schema';
 import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
 import { testPool } from '../support/env';
 import { createProfile, recordConsent, testPseudonymKey } from '../support/profiles';
+import { publishCampaign } from '../support/ops-env';
 import { messageInput, runActivity } from '../support/send-input';
 import { startSmtpPeer, type SmtpPeer } from '../support/smtp-peer';
 
@@ -39,6 +41,25 @@ describe('delivery policy at send time', () => {
 
   const send = (pseudonym: string, template: TemplateDefinition, campaignId: string, extra: Parameters<typeof messageInput>[2] = {}) =>
     runActivity(deliverMessage, messageInput(pseudonym, template, { campaignId, ...extra }));
+
+  it('answers paused for a paused campaign when asked to hold, recording nothing, and sends the same key once resumed', async () => {
+    const id = `policy-pause-${Date.now().toString(36)}`;
+    await publishCampaign(pool, `id: ${id}\nname: Pause at send\nentry: { event: Never }\ntemplates: { t: { channel: in_app, title: T, body: B } }\nsteps: [{ id: s, type: message, template: t }]\n`);
+    const lifecycle = createCampaignLifecycleRepository(pool);
+    expect(await lifecycle.transition(id, 'pause')).toMatchObject({ outcome: 'changed', status: 'paused' });
+    const user = await createProfile(pool, { label: 'pause-at-send' });
+    clock = new Date();
+    const input = messageInput(user.pseudonym, inbox, { campaignId: id, holdIfPaused: true, category: 'transactional' });
+    expect(await runActivity(deliverMessage, input)).toEqual({ status: 'paused' });
+    expect(await deliveries.find(pool, input.deliveryKey)).toBeUndefined();
+    // Without the flag (journeys from before the patch, whose gate already asked), the send goes ahead.
+    expect(await runActivity(deliverMessage, { ...input, deliveryKey: `${input.deliveryKey}-old`, holdIfPaused: undefined })).toMatchObject({ status: 'sent' });
+
+    expect(await lifecycle.transition(id, 'resume')).toMatchObject({ outcome: 'changed', status: 'active' });
+    expect(await runActivity(deliverMessage, input)).toMatchObject({ status: 'sent' });
+    expect(await runActivity(deliverMessage, input)).toMatchObject({ status: 'sent' });
+    expect((await deliveries.forUser(pool, user.pseudonym)).filter((d) => d.deliveryKey === input.deliveryKey)).toHaveLength(1);
+  });
 
   it('caps at 2 per local day across campaigns, spares transactional ones, and opens again on the next local day (Tokyo)', async () => {
     const user = await createProfile(pool, { label: 'cap-tokyo', email: 'tokyo@example.com', timezone: 'Asia/Tokyo' });
