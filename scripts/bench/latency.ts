@@ -124,7 +124,7 @@ async function beckonStages(stack: BenchStack, samples: { pseudonym: string; sen
     add(stages, '3 user workflow task: runs', eventMs(taskCompleted?.event) - eventMs(taskStarted?.event));
     add(stages, '4 server starts the journey', eventMs(journeyStarted?.event) - eventMs(taskCompleted?.event));
     add(stages, '5 journey task: waits', eventMs(journeyTask?.event) - eventMs(journeyStarted?.event));
-    add(stages, '6 journey task: runs (pause check)', eventMs(journeyTaskDone?.event) - eventMs(journeyTask?.event));
+    add(stages, '6 journey task: runs', eventMs(journeyTaskDone?.event) - eventMs(journeyTask?.event));
     add(stages, '7 send activity: waits', eventMs(activity?.event) - eventMs(journeyTaskDone?.event));
     add(stages, '8 send activity: runs to commit', committed - eventMs(activity?.event));
     add(stages, 'total', sample.committedMs);

@@ -151,7 +151,7 @@ async function run(name: Benchmark, stack: BenchStack, runId: string, options: B
       );
       if (report.oneUser) {
         const one = report.oneUser;
-        console.log(`\none user, ${one.events} events (${one.eventsPerSecond}/s): state counts ${one.stateTotal}; ${one.runs} runs, the longest ${one.longestRunEvents} history events, the largest ${Math.round(one.largestRunBytes / 1024)} KiB`);
+        console.log(`\none user, ${one.events} events (${one.eventsPerSecond}/s, ${one.retries} retried after a 503): state counts ${one.stateTotal}; ${one.runs} runs, the longest ${one.longestRunEvents} history events, the largest ${Math.round(one.largestRunBytes / 1024)} KiB`);
       }
       return report;
     }
