@@ -108,7 +108,8 @@ async function main(): Promise<void> {
   mkdirSync('bench-results', { recursive: true });
   const file = join('bench-results', `${asked.join('-')}-${runId}.json`);
   writeFileSync(file, JSON.stringify({ runId, at: new Date().toISOString(), machine, stack: stack.describe, options, results }, null, 2));
-  console.log(`\nfigures written to ${file}`);
+  console.log(`\nload average at the end: ${loadavg().map((n) => n.toFixed(1)).join(' ')}`);
+  console.log(`figures written to ${file}`);
 }
 
 async function run(name: Benchmark, stack: BenchStack, runId: string, options: BenchOptions): Promise<unknown> {
@@ -145,8 +146,8 @@ async function run(name: Benchmark, stack: BenchStack, runId: string, options: B
       console.log(`\n## scale: trigger -> in-app commit at ${options.scale.rate}/s, and memory, as user workflows grow\n`);
       console.log(
         table(
-          ['user workflows', 'added in s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'cached workflows', 'node RSS MB', 'node heap MB', 'server RSS MB'],
-          report.rows.map((r) => [r.users, r.populateSeconds, r.latency.p50, r.latency.p95, r.latency.p99, r.errors, r.cachedWorkflows, r.nodeRssMb, r.nodeHeapMb, r.serverRssMb]),
+          ['user workflows', 'added in s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'cached workflows', 'node RSS MB', 'node heap MB', 'server RSS MB', 'load avg'],
+          report.rows.map((r) => [r.users, r.populateSeconds, r.latency.p50, r.latency.p95, r.latency.p99, r.errors, r.cachedWorkflows, r.nodeRssMb, r.nodeHeapMb, r.serverRssMb, r.loadAverage]),
         ),
       );
       if (report.oneUser) {

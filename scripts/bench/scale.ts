@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { temporal } from '@temporalio/proto';
 import type { TrackedEvent } from '../../src/domain/events';
 import { eventSignal, stateQuery, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
@@ -26,6 +27,8 @@ export interface ScaleRow {
   nodeRssMb: number;
   nodeHeapMb: number;
   serverRssMb: number | undefined;
+  /** The machine's 1-minute load average when the size was measured: the bench shares its cores. */
+  loadAverage: number;
 }
 
 export interface OneUserReport {
@@ -86,6 +89,7 @@ export async function runScale(stack: BenchStack, runId: string, options: ScaleO
         nodeRssMb: mb(memory.rss)!,
         nodeHeapMb: mb(memory.heapUsed)!,
         serverRssMb: mb(rssOf(stack.serverPid)),
+        loadAverage: Math.round(loadavg()[0]! * 10) / 10,
       };
       say(`${size} users: p50 ${row.latency.p50} ms, p99 ${row.latency.p99} ms, ${row.cachedWorkflows} cached, node ${row.nodeRssMb} MB, server ${row.serverRssMb ?? '?'} MB`);
       rows.push(row);

@@ -5,6 +5,7 @@ import { currentConsents } from '../db/consent';
 import { deliveries, loadDeliveryPolicy, type DeliveryRecord, type NewDelivery } from '../db/deliveries';
 import { contactPoints, type ContactPoints } from '../db/profiles';
 import { withTransaction } from '../db/transaction';
+import { cachedFor } from '../util/cached';
 import type { Channel } from '../domain/campaign-schema';
 import { capDay, decideSend, deliveryZone, type SkipReason } from '../domain/delivery-policy';
 import { SendRejected, type ChannelSender } from './channels/channel';
@@ -51,9 +52,14 @@ function outcomeOf(record: DeliveryRecord): DeliveryOutcome | undefined {
  */
 export function createSendPath(deps: SendPathDeps) {
   const { pool } = deps;
+  // Published with the campaigns and rarely changed: read once a second, not once per send.
+  const policyNow = cachedFor(() => loadDeliveryPolicy(pool), 1000);
 
-  const check = (input: DeliverMessageInput, delivery: NewDelivery): Promise<Checked> =>
-    withTransaction(pool, async (client) => {
+  const check = async (input: DeliverMessageInput, delivery: NewDelivery): Promise<Checked> => {
+    // Read before the transaction takes its client: a second client asked for while one is held can
+    // wait forever on a full pool (or on embedded PGlite, which serves one connection at a time).
+    const policy = await policyNow();
+    return withTransaction(pool, async (client) => {
       // Held before anything is decided, as the journey's pause gate did before (also a user without a profile); a recorded decision stands.
       if (input.holdIfPaused && (await campaignStatusOf(client, input.campaignId)) === 'paused' && !(await deliveries.find(client, input.deliveryKey))) {
         return { kind: 'paused' };
@@ -62,7 +68,6 @@ export function createSendPath(deps: SendPathDeps) {
       const contact = (await contactPoints(client, input.pseudonym))!;
       const earlier = await deliveries.find(client, input.deliveryKey);
       if (earlier) return { kind: 'record', record: earlier, contact };
-      const policy = await loadDeliveryPolicy(client);
       const now = deps.now();
       const traitZone = typeof contact.traits.timezone === 'string' ? contact.traits.timezone : undefined;
       const zone = deliveryZone(contact.timezone ?? traitZone, policy);
@@ -83,6 +88,7 @@ export function createSendPath(deps: SendPathDeps) {
         : await deliveries.reserve(client, delivery, decision.localDay, decision.countsTowardCap);
       return { kind: 'record', record, contact };
     });
+  };
 
   /** Hands a claimed delivery to the channel and records what the provider said. */
   const send = async (sender: ChannelSender, input: DeliverMessageInput, contact: ContactPoints): Promise<DeliveryOutcome> => {
