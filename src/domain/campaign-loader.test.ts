@@ -56,6 +56,8 @@ describe('validateCampaign', () => {
     ['a reserved step id', { steps: [{ id: 'exit', type: 'wait', duration: '1h' }] }, 'steps[0].id', /reserved/],
     ['a template that is not Liquid', { templates: { inbox: { channel: 'in_app', title: 'Hi {{ oops', body: 'x' }, mail: { channel: 'email', subject: 'Hi', text: 'There' } } }, 'templates.inbox.title', /not a valid Liquid template/],
     ['a bad re-entry mode', { reentry: { mode: 'sometimes' } }, 'reentry.mode', /once, every_time or once_per/],
+    // Found by the fuzz (test/fuzz): a `next` on a step that jumps by its own fields was ignored without a word, even naming no step.
+    ['a next on a step that jumps by its own fields', { steps: [{ id: 'w', type: 'wait_for_event', event: 'Bought', timeout: '1h', onEvent: 'exit', onTimeout: 'exit', next: 'nowhere' }] }, 'steps[0].next', /wait_for_event step goes on by onEvent and onTimeout/],
   ])('rejects %s with its path and reason', (_label, overrides, path, reason) => {
     const problems = problemsOf(campaign(overrides));
     expect(problems).toEqual(expect.arrayContaining([{ path, reason: expect.stringMatching(reason) }]));

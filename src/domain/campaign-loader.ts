@@ -47,6 +47,13 @@ function edges(steps: readonly CampaignStepDefinition[], index: number): { field
   }
 }
 
+/** Steps that choose where to go with fields of their own; the shared `next` means nothing on them. */
+const OWN_JUMPS: Partial<Record<CampaignStepDefinition['type'], string>> = {
+  wait_for_event: 'onEvent and onTimeout',
+  branch: 'then and else',
+  split: "each variant's next",
+};
+
 /** Checks what a schema cannot: references between steps and templates, split shares, reachability. */
 function semanticProblems(definition: CampaignDefinition): DefinitionProblem[] {
   const problems: DefinitionProblem[] = [];
@@ -70,6 +77,9 @@ function semanticProblems(definition: CampaignDefinition): DefinitionProblem[] {
     if (step.type === 'split') {
       const total = step.variants.reduce((sum, variant) => sum + variant.percent, 0);
       if (Math.abs(total - 100) > 1e-9) problems.push({ path: `steps[${i}].variants`, reason: `percentages add up to ${total}, not 100` });
+    }
+    if (OWN_JUMPS[step.type] && 'next' in step && step.next !== undefined) {
+      problems.push({ path: `steps[${i}].next`, reason: `a ${step.type} step goes on by ${OWN_JUMPS[step.type]}, so next would be ignored; remove it` });
     }
     for (const edge of edges(steps, i)) {
       if (edge.target !== 'exit' && !indexById.has(edge.target)) {
