@@ -37,6 +37,8 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
     logger: { level: options.logLevel ?? 'info' },
     bodyLimit: MESSAGE_LIMIT_BYTES,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // A path that is not percent-encoded UTF-8, or a parameter past the limit, gets the same error body as every other 4xx.
+    frameworkErrors: errorHandler,
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
