@@ -37,6 +37,21 @@ export function correctedTimestamp(received: Date, timestamp?: string, sentAt?: 
   return new Date(received.getTime() - Math.max(gap, 0)).toISOString();
 }
 
+/** Deeper than any real call nests; past a few thousand levels JSON.stringify, and with it the Temporal payload converter, runs out of stack. */
+export const MAX_NESTING = 32;
+
+/** The path to the first object or list nested deeper than `max` levels, or undefined; iterative, so any depth is safe to measure. */
+export function nestedTooDeep(value: unknown, max: number): string[] | undefined {
+  const stack: { node: unknown; path: string[] }[] = [{ node: value, path: [] }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (path.length >= max) return path;
+    for (const [key, child] of Object.entries(node)) stack.push({ node: child, path: [...path, key] });
+  }
+  return undefined;
+}
+
 /** Page and screen calls reach campaigns as events with these names, their name and category among the properties. */
 export const VIEW_EVENTS = { page: 'Page Viewed', screen: 'Screen Viewed' } as const;
 
@@ -52,6 +67,8 @@ export function checkMessage(
   prefix?: string,
 ): Checked {
   const at = (path: string) => [prefix, path].filter(Boolean).join('.');
+  const deep = nestedTooDeep(raw, MAX_NESTING);
+  if (deep) return { ok: false, problems: [{ path: at(deep[0] ?? ''), reason: `nests objects or lists more than ${MAX_NESTING} levels deep (at ${deep.slice(0, 4).join('.')}...)` }] };
   const size = Buffer.byteLength(JSON.stringify(raw) ?? '', 'utf8');
   if (size > MESSAGE_LIMIT_BYTES) {
     return { ok: false, problems: [{ path: at(''), reason: `is ${size} bytes; one message may be at most ${MESSAGE_LIMIT_BYTES} bytes` }] };
