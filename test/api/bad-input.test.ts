@@ -1,0 +1,65 @@
+import { createAdminTokenRepository } from '../../src/db/admin-tokens';
+import { startTestApi, type TestApi } from '../support/api';
+
+/** Counterexamples the bad-input fuzz (test/fuzz) found, kept as plain cases: each was a 500 or an error body of another shape. */
+
+let api: TestApi;
+let admin: Record<string, string>;
+
+beforeAll(async () => {
+  api = await startTestApi({ worker: false });
+  admin = { authorization: `Bearer ${(await createAdminTokenRepository(api.pool).create('bad input', ['admin'])).token}` };
+});
+
+afterAll(async () => {
+  await api?.close();
+});
+
+/** JSON text of an object holding lists nested `depth` levels (as text: JSON.stringify itself cannot write thousands of levels). */
+const deeply = (depth: number) => `{"a":${'['.repeat(depth)}1${']'.repeat(depth)}}`;
+const json = { 'content-type': 'application/json' };
+
+describe('input the fuzz found', () => {
+  it('answers 400 naming the field to a call nested thousands of levels deep (JSON.stringify ran out of stack: 500)', async () => {
+    const response = await api.http({ method: 'POST', url: '/v1/screen', payload: `{"userId":"deep","name":"Home","properties":${deeply(15_000)}}`, headers: json });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().problems).toEqual([{ path: 'properties', reason: expect.stringMatching(/more than 32 levels deep \(at properties\.a\.0\.0\.\.\.\)/) }]);
+  });
+
+  it('rejects only the deep item of a batch, by its index', async () => {
+    const response = await api.http({
+      method: 'POST',
+      url: '/v1/batch',
+      payload: `{"batch":[{"type":"identify","userId":"deep-batch","traits":{"plan":"pro"}},{"type":"track","userId":"deep-batch","event":"X","properties":${deeply(15_000)}}]}`,
+      headers: json,
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual(expect.objectContaining({ accepted: 1, rejected: [expect.objectContaining({ index: 1, problems: [expect.objectContaining({ path: 'batch.1.properties' })] })] }));
+  });
+
+  it('takes a call 32 levels deep (the call, properties, and 30 lists in properties.a) and refuses one level more', async () => {
+    const call = (depth: number) => api.http({ method: 'POST', url: '/v1/track', payload: `{"userId":"nested-ok","event":"X","properties":${deeply(depth)}}`, headers: json });
+    expect((await call(30)).statusCode).toBe(200);
+    expect((await call(31)).statusCode).toBe(400);
+  });
+
+  it.each([
+    ['/v1/users/%80/inbox', 'GET'],
+    ['/v1/ops/campaigns/%/pause', 'POST'],
+    ['/%80%00', 'GET'],
+  ])('answers a path that is not percent-encoded UTF-8 (%s) with the API error shape, not Fastify\'s own', async (url, method) => {
+    const response = await api.http({ method, url, headers: admin });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ error: 'bad_request', message: expect.stringContaining('is not a valid url component') });
+  });
+
+  it('answers an alias bomb on campaign validate as an invalid definition, not a 500', async () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]', 'e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]'].join('\n');
+    const response = await api.http({ method: 'POST', url: '/v1/ops/campaigns/validate', payload: { text: bomb }, headers: admin });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ valid: false, problems: [{ path: '', reason: expect.stringMatching(/cannot be read as data: .*alias/i) }] });
+    const publish = await api.http({ method: 'POST', url: '/v1/ops/campaigns', payload: { text: bomb }, headers: admin });
+    expect(publish.statusCode).toBe(400);
+    expect(publish.json().problems).toEqual([{ path: 'text', reason: expect.stringMatching(/alias/i) }]);
+  });
+});
