@@ -1,5 +1,6 @@
 import { createAdminTokenRepository } from '../../src/db/admin-tokens';
 import { startTestApi, type TestApi } from '../support/api';
+import { send } from '../fuzz/fuzz-kit';
 
 /** Counterexamples the bad-input fuzz (test/fuzz) found, kept as plain cases: each was a 500 or an error body of another shape. */
 
@@ -51,6 +52,33 @@ describe('input the fuzz found', () => {
     const response = await api.http({ method, url, headers: admin });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toEqual({ error: 'bad_request', message: expect.stringContaining('is not a valid url component') });
+  });
+
+  it.each([
+    ['POST', '/v1/users/u/inbox/9223372036854775808/read', 'params.messageId'],
+    ['POST', '/v1/users/u/inbox/9999999999999999999/dismiss', 'params.messageId'],
+    ['GET', `/v1/users/u/inbox?cursor=${Buffer.from('before:9999999999999999999').toString('base64url')}`, 'query.cursor'],
+    ['GET', '/v1/users/u/inbox/stream?lastEventId=9223372036854775808', 'query.lastEventId'],
+  ])('answers an inbox id past the largest bigint with 400 naming it, not a Postgres error (%s %s)', async (method, url, path) => {
+    const response = await api.http({ method, url });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().problems).toEqual([{ path, reason: expect.stringMatching(/past the largest message id|not a cursor this API gave out/) }]);
+  });
+
+  it('still finds nothing, without an error, at the largest id itself', async () => {
+    expect((await api.http({ method: 'POST', url: '/v1/users/u/inbox/9223372036854775807/read' })).statusCode).toBe(404);
+  });
+
+  it('answers HEAD of the inbox stream with its headers (it used to send nothing, holding the connection open for good)', async () => {
+    const response = await send(api.url, { method: 'HEAD', path: '/v1/users/u/inbox/stream', headers: { authorization: `Basic ${Buffer.from(`${api.writeKey}:`).toString('base64')}` } });
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/event-stream/);
+  });
+
+  it('answers 400 to a batch whose every item is refused, also when the refusal comes after the schema (a bad email)', async () => {
+    const response = await api.http({ method: 'POST', url: '/v1/batch', payload: { batch: [{ type: 'identify', userId: 'x', traits: { email: 'not-an-email' } }] } });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().problems).toEqual([{ path: 'batch.0.traits.email', reason: 'is not an email address' }]);
   });
 
   it('answers an alias bomb on campaign validate as an invalid definition, not a 500', async () => {
