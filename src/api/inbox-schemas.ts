@@ -11,7 +11,8 @@ export function encodeCursor(beforeId: string): string {
 
 /** The largest bigserial; 19 digits can be past it, and Postgres would refuse such an id with an error instead of finding nothing. */
 const MAX_ID = 9_223_372_036_854_775_807n;
-const fitsBigint = (digits: string) => BigInt(digits) <= MAX_ID;
+// Not digits is the pattern's problem to name; zod runs this check after a failed pattern too.
+const fitsBigint = (digits: string) => !/^\d+$/.test(digits) || BigInt(digits) <= MAX_ID;
 
 const cursor = z.string().transform((text, ctx) => {
   const match = /^before:([1-9]\d{0,18})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
