@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { campaignDefinitionSchema, type CampaignDefinition, type CampaignStepDefinition } from './campaign-schema';
+import { jsonLimitProblem } from './json-limits';
 import { createTemplateEngine, templateTexts, templateVariableProblems } from './template-variables';
 
 /** Parses templates the way the send path renders them (strict variables). */
@@ -147,8 +148,16 @@ function templateProblems(templates: CampaignDefinition['templates']): Definitio
   return problems;
 }
 
+/** Far deeper than a webhook body or step variables need; the checks below walk documents recursively. */
+const MAX_DEFINITION_DEPTH = 64;
+
 /** Validates a parsed YAML/JSON definition: every problem with its path and reason, or the typed definition. */
 export function validateCampaign(input: unknown): ValidationResult {
+  const unstorable = jsonLimitProblem(input, MAX_DEFINITION_DEPTH);
+  if (unstorable) {
+    const path = (unstorable.kind === 'depth' ? unstorable.path.slice(0, 2) : unstorable.path).map((key) => (/^\d+$/.test(key) ? Number(key) : key));
+    return { ok: false, problems: [{ path: formatPath(path), reason: unstorable.reason }] };
+  }
   const parsed = campaignDefinitionSchema.safeParse(input);
   if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error) };
   const problems = semanticProblems(parsed.data);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { jsonLimitProblem } from '../../domain/json-limits';
 import type { FieldProblem } from '../errors';
 import { MESSAGE_LIMIT_BYTES, messageSchemas, type MessageType, type SegmentMessage } from './schemas';
 
@@ -40,18 +41,6 @@ export function correctedTimestamp(received: Date, timestamp?: string, sentAt?: 
 /** Deeper than any real call nests; past a few thousand levels JSON.stringify, and with it the Temporal payload converter, runs out of stack. */
 export const MAX_NESTING = 32;
 
-/** The path to the first object or list nested deeper than `max` levels, or undefined; iterative, so any depth is safe to measure. */
-export function nestedTooDeep(value: unknown, max: number): string[] | undefined {
-  const stack: { node: unknown; path: string[] }[] = [{ node: value, path: [] }];
-  while (stack.length > 0) {
-    const { node, path } = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
-    if (path.length >= max) return path;
-    for (const [key, child] of Object.entries(node)) stack.push({ node: child, path: [...path, key] });
-  }
-  return undefined;
-}
-
 /** Page and screen calls reach campaigns as events with these names, their name and category among the properties. */
 export const VIEW_EVENTS = { page: 'Page Viewed', screen: 'Screen Viewed' } as const;
 
@@ -67,8 +56,12 @@ export function checkMessage(
   prefix?: string,
 ): Checked {
   const at = (path: string) => [prefix, path].filter(Boolean).join('.');
-  const deep = nestedTooDeep(raw, MAX_NESTING);
-  if (deep) return { ok: false, problems: [{ path: at(deep[0] ?? ''), reason: `nests objects or lists more than ${MAX_NESTING} levels deep (at ${deep.slice(0, 4).join('.')}...)` }] };
+  // Traits and properties reach Postgres and rendered messages, which cannot hold NUL; too deep is named at its top-level field.
+  const unstorable = jsonLimitProblem(raw, MAX_NESTING);
+  if (unstorable) {
+    const path = unstorable.kind === 'depth' ? unstorable.path.slice(0, 1) : unstorable.path;
+    return { ok: false, problems: [{ path: at(path.join('.')), reason: unstorable.reason }] };
+  }
   const size = Buffer.byteLength(JSON.stringify(raw) ?? '', 'utf8');
   if (size > MESSAGE_LIMIT_BYTES) {
     return { ok: false, problems: [{ path: at(''), reason: `is ${size} bytes; one message may be at most ${MESSAGE_LIMIT_BYTES} bytes` }] };
