@@ -65,6 +65,25 @@ describe('input the fuzz found', () => {
     expect(response.json().problems).toEqual([{ path, reason: expect.stringMatching(/past the largest message id|not a cursor this API gave out/) }]);
   });
 
+  it('names a message id that is not digits once, for what it is', async () => {
+    const response = await api.http({ method: 'POST', url: '/v1/users/u/inbox/zd%3Db0%25!/seen' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().problems).toEqual([{ path: 'params.messageId', reason: 'must be a message id (digits)' }]);
+  });
+
+  it.each([
+    ['PUT', '/v1/users/a%00b/consent', { consents: [{ channel: 'email', granted: true }] }, 'params.userId', /control characters/],
+    ['DELETE', '/v1/ops/tokens/a%00b', undefined, 'params.tokenId', /NUL/],
+    ['POST', '/v1/ops/tokens', { name: 'a\u0000b', scopes: ['read'] }, 'name', /NUL/],
+    ['POST', '/v1/identify', { userId: 'nul-traits', traits: { firstName: 'A\u0000' } }, 'traits.firstName', /NUL/],
+    ['POST', '/v1/track', { userId: 'nul-message', event: 'X', messageId: 'm\u0000' }, 'messageId', /NUL/],
+    ['POST', '/v1/ops/campaigns', { text: 'id: x\nname: "A\\0"\nentry: {event: X}\ntemplates: {}\nsteps: [{id: e, type: exit}]' }, 'text: name', /NUL/],
+  ])('answers text with NUL, which Postgres cannot store, with 400 naming it (%s %s)', async (method, url, payload, path, reason) => {
+    const response = await api.http({ method, url, payload, ...(url.startsWith('/v1/ops') && { headers: admin }) });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().problems).toEqual(expect.arrayContaining([{ path, reason: expect.stringMatching(reason) }]));
+  });
+
   it('still finds nothing, without an error, at the largest id itself', async () => {
     expect((await api.http({ method: 'POST', url: '/v1/users/u/inbox/9223372036854775807/read' })).statusCode).toBe(404);
   });
