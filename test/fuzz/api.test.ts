@@ -215,7 +215,11 @@ describe('the worker after the fuzz', () => {
     const handles: string[] = [];
     for await (const info of api.temporal.workflow.list({ query })) handles.push(info.workflowId);
     const fuzzedUsers = FUZZ_USERS.map((userId) => userWorkflowId(api.pseudonymize(userId)));
-    expect(handles.filter((id) => fuzzedUsers.includes(id)).length).toBeGreaterThan(0);
+    const reached = handles.filter((id) => fuzzedUsers.includes(id));
+    expect(reached.length).toBeGreaterThan(0);
+    // Their state, folded from fuzzed event names, properties and traits, still answers the state query.
+    const views = await Promise.all(reached.map((id) => api.temporal.workflow.getHandle(id).query(stateQuery)));
+    expect(views.some((view) => view.state.totalEvents > 0 || Object.keys(view.state.traits).length > 0)).toBe(true);
 
     // Every task handed out has been worked off, so a failure would be in the histories by now.
     await eventually(
