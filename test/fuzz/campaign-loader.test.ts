@@ -24,6 +24,16 @@ function load(text: string): { ok: true; steps: number } | { ok: false; problems
   }
 }
 
+/** Every duration of a compiled campaign, in milliseconds. */
+function durationsOf(campaign: ReturnType<typeof compileCampaign>): number[] {
+  const found: number[] = [];
+  JSON.stringify(campaign, (key, value: unknown) => {
+    if (/Ms$/.test(key) && typeof value === 'number') found.push(value);
+    return value;
+  });
+  return found;
+}
+
 function expectNamedProblems(problems: DefinitionProblem[]): void {
   expect(problems.length).toBeGreaterThan(0);
   for (const problem of problems) {
@@ -63,6 +73,8 @@ describe('campaign loader fuzz', () => {
           if (result.ok) {
             const campaign = compileCampaign(result.definition, 1);
             expect(campaign.steps.length).toBe(result.definition.steps.length);
+            // Workflows add these to now and write the result as a date (an absence deadline, a timer's summary).
+            for (const ms of durationsOf(campaign)) expect({ ms, date: Number.isFinite(new Date(Date.now() + ms).getTime()) }).toEqual({ ms, date: true });
             return;
           }
           expectNamedProblems(result.problems);

@@ -54,13 +54,14 @@ export const mutatedCampaign: fc.Arbitrary<Mutation> = fc
   .record({
     seed: fc.constantFrom(...seedCampaigns),
     pick: fc.nat(),
-    kind: fc.constantFrom('delete', 'wrong-type', 'nasty', 'unknown-key', 'unknown-target', 'bad-duration', 'loop', 'duplicate-step', 'empty'),
+    kind: fc.constantFrom('delete', 'wrong-type', 'nasty', 'unknown-key', 'unknown-target', 'bad-duration', 'long-duration', 'loop', 'duplicate-step', 'empty'),
+    long: fc.tuple(fc.oneof(fc.integer({ min: 1, max: 2 ** 31 }), fc.constantFrom(14_285_000, 14_000_000, 100_000_000)), fc.constantFrom('weeks', 'days', 'hours', 'w')).map(([n, unit]) => `${n} ${unit}`),
     wrong: fc.constantFrom('string', 'object', 'array', 'boolean', 'number' as const).chain((kind) => wrongTypeFor(kind)),
     nasty: nastyValue,
     duration: badDuration,
     target: fc.oneof(fc.constantFrom('nowhere', 'Next', 'EXIT', '', ' '), nastyString),
   })
-  .map(({ seed, pick, kind, wrong, nasty, duration, target }) => {
+  .map(({ seed, pick, kind, wrong, nasty, duration, long, target }) => {
     const definition = clone(seed.definition);
     const paths = pathsOf(definition);
     const steps = definition.steps as Record<string, unknown>[];
@@ -96,6 +97,12 @@ export const mutatedCampaign: fc.Arbitrary<Mutation> = fc
         if (path) return apply(path, (parent, key) => (parent[key] = duration), kind);
         steps.push({ id: 'late', type: 'wait', duration });
         return { kind, path: `steps.${steps.length - 1}.duration`, definition };
+      }
+      case 'long-duration': {
+        const path = at((p) => DURATION_FIELDS.has(String(p[p.length - 1])));
+        if (path) return apply(path, (parent, key) => (parent[key] = long), kind);
+        definition.entry = { ...(definition.entry as object), absence: { events: ['Opened App'], within: long } };
+        return { kind, path: 'entry.absence.within', definition };
       }
       case 'loop': {
         const first = steps[0]?.id;
