@@ -100,6 +100,22 @@ describe('input the fuzz found', () => {
     expect(response.json().problems).toEqual([{ path: 'batch.0.traits.email', reason: 'is not an email address' }]);
   });
 
+  it.each([
+    ['a content type the route does not parse (415)', '/v1/users/u/inbox/1/seen', 'text/plain'],
+    ['a body the route does not read', '/v1/users/u/consent', 'application/octet-stream'],
+  ])('answers a corrupt gzip body under %s without an uncaught zlib error (it crashed the process)', async (_label, path, type) => {
+    const response = await send(api.url, {
+      method: path.endsWith('seen') ? 'POST' : 'PUT',
+      path,
+      headers: { 'content-type': type, 'content-encoding': 'gzip', authorization: `Basic ${Buffer.from(`${api.writeKey}:`).toString('base64')}` },
+      body: Buffer.from('this is not gzip at all, and long enough to reach the inflater'),
+    });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+    // The error of the unread inflater would have surfaced as an uncaught exception by now; the server still answers.
+    expect((await send(api.url, { method: 'GET', path: '/healthz', headers: {} })).status).toBe(200);
+  });
+
   it('answers an alias bomb on campaign validate as an invalid definition, not a 500', async () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]', 'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]', 'd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]', 'e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]'].join('\n');
     const response = await api.http({ method: 'POST', url: '/v1/ops/campaigns/validate', payload: { text: bomb }, headers: admin });
