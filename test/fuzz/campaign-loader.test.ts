@@ -56,7 +56,7 @@ describe('campaign loader fuzz', () => {
           counter.count(result.ok ? 'valid' : 'problems');
           if (!result.ok) expectNamedProblems(result.problems);
         }),
-        fuzzParameters(FUZZ_RUNS * 10),
+        fuzzParameters(FUZZ_RUNS * 5),
       );
     } finally {
       counter.done();
@@ -85,7 +85,7 @@ describe('campaign loader fuzz', () => {
             expect({ near, mutation: mutation.kind, path: target, problems: result.problems }).toEqual(expect.objectContaining({ near: true }));
           }
         }),
-        fuzzParameters(FUZZ_RUNS * 10),
+        fuzzParameters(FUZZ_RUNS * 5),
       );
     } finally {
       counter.done();
@@ -115,7 +115,7 @@ describe('campaign loader fuzz', () => {
           expect(result.ok).toBe(false);
           if (!result.ok) expectNamedProblems(result.problems);
         }),
-        fuzzParameters(FUZZ_RUNS * 5),
+        fuzzParameters(FUZZ_RUNS * 3),
       );
     } finally {
       counter.done();
@@ -136,7 +136,7 @@ describe('campaign loader fuzz', () => {
             if (step.type === 'wait_for_event') expect(step.timeoutMs).toBeGreaterThan(0);
           }
         }),
-        fuzzParameters(FUZZ_RUNS * 5),
+        fuzzParameters(FUZZ_RUNS * 3),
       );
     } finally {
       counter.done();

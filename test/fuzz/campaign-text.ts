@@ -120,7 +120,9 @@ export const mutatedCampaign: fc.Arbitrary<Mutation> = fc
         return apply(path, (parent, key) => (parent[key] = Array.isArray(parent[key]) ? [] : typeof parent[key] === 'object' ? {} : ''), kind);
       }
     }
-  });
+  })
+  // What a YAML or JSON parser hands the loader: plain objects and lists, no undefined.
+  .map((mutation) => ({ ...mutation, definition: JSON.parse(JSON.stringify(mutation.definition)) as Record<string, unknown> }));
 
 const identifier = fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,20}$/);
 const safeText = fc.string({ minLength: 1, maxLength: 30 }).filter((text) => text.trim() !== '' && !/[{}%]/.test(text));

@@ -170,7 +170,8 @@ export const nastyValue: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((
     nastyNumber,
     fc.constantFrom(null, true, false),
     fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(nastyKey(), tie('value'), { maxKeys: 4 }),
+    // Plain objects, as JSON and YAML parsers hand them over.
+    fc.dictionary(nastyKey(), tie('value'), { maxKeys: 4, noNullPrototype: true }),
   ),
 })).value;
 
@@ -185,9 +186,9 @@ export const anyJson: fc.Arbitrary<unknown> = fc.oneof(fc.jsonValue(), nastyValu
 /** Values of the wrong type for a field of the given kind; a field that must be text gets no text, and so on. */
 export function wrongTypeFor(kind: 'string' | 'object' | 'array' | 'boolean' | 'number'): fc.Arbitrary<unknown> {
   const others = {
-    string: fc.oneof(fc.constantFrom(null, true, false), fc.array(fc.string(), { maxLength: 2 }), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 })),
+    string: fc.oneof(fc.constantFrom(null, true, false), fc.array(fc.string(), { maxLength: 2 }), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2, noNullPrototype: true })),
     object: fc.oneof(fc.constantFrom(null, true, false), nastyNumber, fc.string(), fc.array(fc.integer(), { maxLength: 2 })),
-    array: fc.oneof(fc.constantFrom(null, true, false), nastyNumber, fc.string(), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 })),
+    array: fc.oneof(fc.constantFrom(null, true, false), nastyNumber, fc.string(), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2, noNullPrototype: true })),
     boolean: fc.oneof(fc.constantFrom(null, 'true', 'yes', 0, 1), fc.array(fc.boolean(), { maxLength: 2 })),
     number: fc.oneof(fc.constantFrom(null, true, '1', 'NaN'), fc.array(fc.integer(), { maxLength: 2 })),
   } as const;
