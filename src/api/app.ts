@@ -37,6 +37,8 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
     logger: { level: options.logLevel ?? 'info' },
     bodyLimit: MESSAGE_LIMIT_BYTES,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // A path that is not percent-encoded UTF-8, or a parameter past the limit, gets the same error body as every other 4xx.
+    frameworkErrors: errorHandler,
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
@@ -51,6 +53,8 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
     };
     // Fastify checks Content-Length against the bytes on the wire, which this counts.
     inflated.receivedEncodedLength = 0;
+    // Fastify handles the inflater's errors when it reads the body; when it answers without reading it (415), a corrupt body's error had no listener and crashed the process.
+    inflated.on('error', () => {});
     payload.on('data', (chunk: Buffer) => (inflated.receivedEncodedLength += chunk.length));
     return inflated;
   });

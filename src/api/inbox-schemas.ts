@@ -9,9 +9,14 @@ export function encodeCursor(beforeId: string): string {
   return Buffer.from(`before:${beforeId}`, 'utf8').toString('base64url');
 }
 
+/** The largest bigserial; 19 digits can be past it, and Postgres would refuse such an id with an error instead of finding nothing. */
+const MAX_ID = 9_223_372_036_854_775_807n;
+// Not digits is the pattern's problem to name; zod runs this check after a failed pattern too.
+const fitsBigint = (digits: string) => !/^\d+$/.test(digits) || BigInt(digits) <= MAX_ID;
+
 const cursor = z.string().transform((text, ctx) => {
   const match = /^before:([1-9]\d{0,18})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
-  if (!match?.[1]) {
+  if (!match?.[1] || !fitsBigint(match[1])) {
     ctx.addIssue({ code: 'custom', message: 'is not a cursor this API gave out (use the `next` of a previous page)' });
     return z.NEVER;
   }
@@ -27,7 +32,7 @@ export const inboxListQuery = z.object({
 
 /** Message ids are bigserial: digits only, so a bad one is a 400 rather than a database error. */
 export const messageParams = userParams.extend({
-  messageId: z.string().regex(/^[1-9]\d{0,18}$/, 'must be a message id (digits)'),
+  messageId: z.string().regex(/^[1-9]\d{0,18}$/, 'must be a message id (digits)').refine(fitsBigint, 'is past the largest message id'),
 });
 
 /** An in-app click may name the link the user followed; by default the message's own action URL. */
@@ -36,4 +41,7 @@ export const clickBody = z
   .default({});
 
 /** `Last-Event-ID` (or `?lastEventId=` for clients that cannot set headers): the id of the last message the client has. */
-export const lastEventId = z.string().regex(/^(0|[1-9]\d{0,18})$/, 'must be the id of an inbox message (digits)');
+export const lastEventId = z
+  .string()
+  .regex(/^(0|[1-9]\d{0,18})$/, 'must be the id of an inbox message (digits)')
+  .refine(fitsBigint, 'is past the largest message id');

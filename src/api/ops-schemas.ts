@@ -6,7 +6,9 @@ const text = (max: number) =>
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
     .trim()
     .min(1, 'must not be empty')
-    .max(max, `must be at most ${max} characters`);
+    .max(max, `must be at most ${max} characters`)
+    // Names, sources and ids are stored or looked up in Postgres, whose text cannot hold NUL.
+    .refine((value) => !value.includes('\u0000'), 'must not contain the NUL character (\\u0000)');
 
 const campaignId = text(63).regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be a campaign id: lower-case letters, digits, "-" or "_"');
 

@@ -5,7 +5,15 @@ function text() {
   return z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
 }
 
-const userId = text().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this rejects
+const noControlCharacters = (value: string) => !/[\u0000-\u001f\u007f]/.test(value);
+
+/** As ingestion takes it: a userId with a control character never sent an event, and Postgres text cannot hold NUL. */
+const userId = text()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(256, 'must be at most 256 characters')
+  .refine(noControlCharacters, 'must not contain control characters');
 
 /** Clock skew tolerated on a client's timestamp. */
 const MAX_FUTURE_MS = 24 * 3_600_000;

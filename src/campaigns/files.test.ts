@@ -23,6 +23,14 @@ describe('the shipped campaigns', () => {
 });
 
 describe('parseCampaignText', () => {
+  // Found by the fuzz (test/fuzz): yaml parses these, then throws a ReferenceError turning them into data, which was a 500 on ops validate.
+  it.each([
+    ['an alias bomb', 'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d]'],
+  ])('answers %s with a problem, not an exception', (_label, text) => {
+    expect(() => parseCampaignText(text, 'bomb.yaml')).toThrow(CampaignDefinitionError);
+    expect(() => parseCampaignText(text, 'bomb.yaml')).toThrow(/bomb.yaml: invalid campaign\n {2}\(campaign\): cannot be read as data: .*alias/i);
+  });
+
   it('reports a YAML syntax error with its line', () => {
     expect(() => parseCampaignText('id: x\nname: [unclosed\n', 'bad.yaml')).toThrow(/bad.yaml: invalid campaign\n {2}line \d+: /);
   });

@@ -23,7 +23,12 @@ function parseText(text: string): { value: unknown } | { problems: DefinitionPro
       })),
     };
   }
-  return { value: document.toJS() };
+  try {
+    return { value: document.toJS() };
+  } catch (err) {
+    // Parsed, but cannot become plain data: an alias bomb past the alias limit, an alias to nothing, a broken merge key.
+    return { problems: [{ path: '', reason: `cannot be read as data: ${(err as Error).message}` }] };
+  }
 }
 
 /** Validates one campaign file's text; throws CampaignDefinitionError naming the file, each path and reason. */

@@ -56,6 +56,11 @@ describe('validateCampaign', () => {
     ['a reserved step id', { steps: [{ id: 'exit', type: 'wait', duration: '1h' }] }, 'steps[0].id', /reserved/],
     ['a template that is not Liquid', { templates: { inbox: { channel: 'in_app', title: 'Hi {{ oops', body: 'x' }, mail: { channel: 'email', subject: 'Hi', text: 'There' } } }, 'templates.inbox.title', /not a valid Liquid template/],
     ['a bad re-entry mode', { reentry: { mode: 'sometimes' } }, 'reentry.mode', /once, every_time or once_per/],
+    // Found by the fuzz (test/fuzz): a duration this long passed, and the user workflow's absence deadline (now + within) was no date: a workflow task failure for every user who entered.
+    ['an absence window past any date', { entry: { event: 'X', absence: { events: ['Y'], within: '14285000 weeks' } } }, 'entry.absence.within', /longer than 36500 days/],
+    ['a wait past 100 years', { steps: [{ id: 'w', type: 'wait', duration: '36501 days' }] }, 'steps[0].duration', /longer than 36500 days \(100 years\)/],
+    // Found by the fuzz (test/fuzz): a `next` on a step that jumps by its own fields was ignored without a word, even naming no step.
+    ['a next on a step that jumps by its own fields', { steps: [{ id: 'w', type: 'wait_for_event', event: 'Bought', timeout: '1h', onEvent: 'exit', onTimeout: 'exit', next: 'nowhere' }] }, 'steps[0].next', /wait_for_event step goes on by onEvent and onTimeout/],
   ])('rejects %s with its path and reason', (_label, overrides, path, reason) => {
     const problems = problemsOf(campaign(overrides));
     expect(problems).toEqual(expect.arrayContaining([{ path, reason: expect.stringMatching(reason) }]));

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { campaignDefinitionSchema, type CampaignDefinition, type CampaignStepDefinition } from './campaign-schema';
+import { jsonLimitProblem } from './json-limits';
 import { createTemplateEngine, templateTexts, templateVariableProblems } from './template-variables';
 
 /** Parses templates the way the send path renders them (strict variables). */
@@ -47,6 +48,13 @@ function edges(steps: readonly CampaignStepDefinition[], index: number): { field
   }
 }
 
+/** Steps that choose where to go with fields of their own; the shared `next` means nothing on them. */
+const OWN_JUMPS: Partial<Record<CampaignStepDefinition['type'], string>> = {
+  wait_for_event: 'onEvent and onTimeout',
+  branch: 'then and else',
+  split: "each variant's next",
+};
+
 /** Checks what a schema cannot: references between steps and templates, split shares, reachability. */
 function semanticProblems(definition: CampaignDefinition): DefinitionProblem[] {
   const problems: DefinitionProblem[] = [];
@@ -70,6 +78,9 @@ function semanticProblems(definition: CampaignDefinition): DefinitionProblem[] {
     if (step.type === 'split') {
       const total = step.variants.reduce((sum, variant) => sum + variant.percent, 0);
       if (Math.abs(total - 100) > 1e-9) problems.push({ path: `steps[${i}].variants`, reason: `percentages add up to ${total}, not 100` });
+    }
+    if (OWN_JUMPS[step.type] && 'next' in step && step.next !== undefined) {
+      problems.push({ path: `steps[${i}].next`, reason: `a ${step.type} step goes on by ${OWN_JUMPS[step.type]}, so next would be ignored; remove it` });
     }
     for (const edge of edges(steps, i)) {
       if (edge.target !== 'exit' && !indexById.has(edge.target)) {
@@ -137,8 +148,16 @@ function templateProblems(templates: CampaignDefinition['templates']): Definitio
   return problems;
 }
 
+/** Far deeper than a webhook body or step variables need; the checks below walk documents recursively. */
+const MAX_DEFINITION_DEPTH = 64;
+
 /** Validates a parsed YAML/JSON definition: every problem with its path and reason, or the typed definition. */
 export function validateCampaign(input: unknown): ValidationResult {
+  const unstorable = jsonLimitProblem(input, MAX_DEFINITION_DEPTH);
+  if (unstorable) {
+    const path = (unstorable.kind === 'depth' ? unstorable.path.slice(0, 2) : unstorable.path).map((key) => (/^\d+$/.test(key) ? Number(key) : key));
+    return { ok: false, problems: [{ path: formatPath(path), reason: unstorable.reason }] };
+  }
   const parsed = campaignDefinitionSchema.safeParse(input);
   if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error) };
   const problems = semanticProblems(parsed.data);

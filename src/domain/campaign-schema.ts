@@ -15,9 +15,13 @@ const identifier = z
 const eventName = z.string({ error: 'must be an event name' }).trim().min(1, 'must not be empty').max(200);
 
 /** A duration in text, kept as written (for the Web UI) and checked to parse. */
+/** 100 years: workflows add a duration to now and write the result as a date, which stops existing a few hundred thousand years out. */
+const MAX_DURATION_MS = 36_500 * 86_400_000;
+
 const duration = z.string({ error: 'must be a duration such as "48h" or "4 hours"' }).superRefine((text, ctx) => {
   const parsed = parseDuration(text);
   if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
+  else if (parsed.ms > MAX_DURATION_MS) ctx.addIssue({ code: 'custom', message: `"${text}" is longer than 36500 days (100 years), the longest duration a campaign may use` });
 });
 
 const clockTime = z.string({ error: 'must be a time "HH:mm"' }).refine((text) => parseClockTime(text) !== undefined, {

@@ -32,6 +32,8 @@ export interface TestApi {
   taskQueue: string;
   pseudonymize: (userId: string) => string;
   app: FastifyInstance;
+  /** The worker on `taskQueue`, unless started with `worker: false`. */
+  worker?: BeckonWorker;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function startTestApi(
     taskQueue,
     pseudonymize,
     app,
+    worker,
     async close() {
       await app.close();
       await worker?.shutdown();

@@ -15,6 +15,12 @@ export interface InboxStreamOptions {
 
 /** Streamed ids a connection remembers; past it the oldest half is folded into the cursor. */
 const MAX_REMEMBERED = 500;
+const STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-store, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
 /** What EventSource waits before reconnecting (it then sends Last-Event-ID). */
 const RECONNECT_MS = 3_000;
 
@@ -59,6 +65,8 @@ export function inboxStreamRoutes(app: FastifyInstance, deps: ApiDeps, options: 
     const queryId = (request.query as { lastEventId?: unknown }).lastEventId;
     const resumeFrom =
       headerId !== undefined ? parse(lastEventId, headerId, 'headers.last-event-id') : queryId !== undefined ? parse(lastEventId, queryId, 'query.lastEventId') : undefined;
+    // HEAD gets the stream's headers and nothing else: Node sends no headers for a HEAD answer until it ends, so a stream would never answer.
+    if (request.method === 'HEAD') return reply.status(200).headers(STREAM_HEADERS).send();
     const pseudonym = deps.pseudonymize(userId);
     const changes = await getFeed();
 
@@ -79,12 +87,7 @@ export function inboxStreamRoutes(app: FastifyInstance, deps: ApiDeps, options: 
 
     reply.hijack();
     const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-store, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
+    raw.writeHead(200, STREAM_HEADERS);
     raw.write(`retry: ${RECONNECT_MS}\n: stream of ${changes.mode === 'listen' ? 'notified' : 'polled'} inbox messages\n\n`);
 
     let closed = false;

@@ -95,8 +95,10 @@ export async function ingestRoutes(app: FastifyInstance, deps: ApiDeps, options:
         return undefined;
       }
     });
-    if (rejected.length > 0) request.log.warn({ source: request.source!.id, rejected }, 'batch items rejected');
     rejected.sort((a, b) => a.index - b.index);
+    // Items that pass their schema can still be refused (an identify with a bad email); when that leaves none taken, nothing was written.
+    if (outcomes.every((outcome) => outcome === undefined)) throw new ValidationError(rejected.flatMap((r) => r.problems));
+    if (rejected.length > 0) request.log.warn({ source: request.source!.id, rejected }, 'batch items rejected');
     return {
       success: true,
       accepted: outcomes.filter((o) => o === 'accepted').length,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { jsonLimitProblem } from '../../domain/json-limits';
 import type { FieldProblem } from '../errors';
 import { MESSAGE_LIMIT_BYTES, messageSchemas, type MessageType, type SegmentMessage } from './schemas';
 
@@ -37,6 +38,9 @@ export function correctedTimestamp(received: Date, timestamp?: string, sentAt?: 
   return new Date(received.getTime() - Math.max(gap, 0)).toISOString();
 }
 
+/** Deeper than any real call nests; past a few thousand levels JSON.stringify, and with it the Temporal payload converter, runs out of stack. */
+export const MAX_NESTING = 32;
+
 /** Page and screen calls reach campaigns as events with these names, their name and category among the properties. */
 export const VIEW_EVENTS = { page: 'Page Viewed', screen: 'Screen Viewed' } as const;
 
@@ -52,6 +56,12 @@ export function checkMessage(
   prefix?: string,
 ): Checked {
   const at = (path: string) => [prefix, path].filter(Boolean).join('.');
+  // Traits and properties reach Postgres and rendered messages, which cannot hold NUL; too deep is named at its top-level field.
+  const unstorable = jsonLimitProblem(raw, MAX_NESTING);
+  if (unstorable) {
+    const path = unstorable.kind === 'depth' ? unstorable.path.slice(0, 1) : unstorable.path;
+    return { ok: false, problems: [{ path: at(path.join('.')), reason: unstorable.reason }] };
+  }
   const size = Buffer.byteLength(JSON.stringify(raw) ?? '', 'utf8');
   if (size > MESSAGE_LIMIT_BYTES) {
     return { ok: false, problems: [{ path: at(''), reason: `is ${size} bytes; one message may be at most ${MESSAGE_LIMIT_BYTES} bytes` }] };
