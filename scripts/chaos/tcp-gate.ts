@@ -16,8 +16,9 @@ export async function startTcpGate(targetPort: number): Promise<TcpGate> {
   let port = 0;
   const listen = () =>
     new Promise<void>((resolve, reject) => {
-      const next = createServer((inbound) => {
-        const outbound = connect(targetPort, '127.0.0.1');
+      // Half-open both ways: a side that finished writing still gets the other side's answer.
+      const next = createServer({ allowHalfOpen: true }, (inbound) => {
+        const outbound = connect({ port: targetPort, host: '127.0.0.1', allowHalfOpen: true });
         for (const socket of [inbound, outbound]) {
           sockets.add(socket);
           socket.once('close', () => sockets.delete(socket));
