@@ -92,10 +92,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const { writeKey } = await createSourceRepository(pool).create(id);
 
     const temporalPort = await freePort();
-    const startTemporal = () => startDevServer({ cliPath: options.temporalCliPath, port: temporalPort, namespace: 'default', dbFile: join(dir, 'temporal.sqlite') });
+    const temporalLines: string[] = [];
+    const startTemporal = () =>
+      startDevServer({
+        cliPath: options.temporalCliPath,
+        port: temporalPort,
+        namespace: 'default',
+        dbFile: join(dir, 'temporal.sqlite'),
+        log: (line) => temporalLines.push(line) > 50 && temporalLines.shift(),
+      });
     let temporal: DevServer = startTemporal();
     cleanups.push(() => temporal.stop());
-    const client: Client = await connectClient({ address: temporal.address, namespace: 'default', waitMs: 60_000, payloadCodec: payloadCodecFor(pseudonymKey) });
+    const client: Client = await connectClient({ address: temporal.address, namespace: 'default', waitMs: 120_000, payloadCodec: payloadCodecFor(pseudonymKey) }).catch((err: Error) => {
+      throw new Error(`${err.message}; the dev server said:\n${temporalLines.join('\n')}`);
+    });
     cleanups.push(() => client.connection.close());
     say(`dev Temporal server on ${temporal.address} (SQLite file), campaign ${id}`);
 
@@ -147,11 +157,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // Every event goes out twice, each copy retried until it gets a 200: for half the users both copies at the same
     // moment to two API processes, for the others the second once the first was answered (a client's retry).
     const answers = new Map<string, boolean[]>();
+    const acceptedAt = new Map<string, number>();
     const sendTwice = async (together: boolean, type: 'identify' | 'track', payload: Record<string, unknown> & { messageId: string }) => {
       const copy = async (url: string) => {
         for (let attempt = 0; ; attempt += 1) {
           const response = await request(url, { method: 'POST', url: `/v1/${type}`, payload, headers: { authorization: basicAuth(writeKey) } }).catch(() => undefined);
           if (response?.statusCode === 200) {
+            if (!acceptedAt.has(payload.messageId)) acceptedAt.set(payload.messageId, Date.now());
             answers.set(payload.messageId, [...(answers.get(payload.messageId) ?? []), (response.json() as { duplicate?: boolean }).duplicate === true]);
             return;
           }
@@ -263,7 +275,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await sleep(1_000);
     }
     say('counting');
-    const counts = await verifyChaos({ client, pool, campaignId: id, users, mail: smtp.received, google: google.requests, emailFrom, answers: (messageId) => answers.get(messageId) ?? [] });
+    const counts = await verifyChaos({ client, pool, campaignId: id, users, mail: smtp.received, google: google.requests, emailFrom, answers: (messageId) => answers.get(messageId) ?? [], acceptedAt: (messageId) => acceptedAt.get(messageId) });
     faults.workerStarts = worker.starts;
     faults.workerCrashes = worker.crashes.length;
     faults.apiCrashes = apis.reduce((n, api) => n + api.crashes.length, 0);

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { Pool } from 'pg';
 import { messageIdFor } from '../../src/activities/channels/email';
 import type { JourneyResult } from '../../src/workflows/messages';
@@ -56,6 +57,36 @@ export interface ChaosCounts {
   problems: string[];
 }
 
+/**
+ * For a journey that took the wrong path: when the API took the user's calls, when the user workflow
+ * got its signals and forwarded events, and when the journey's timers ran and its signals came, in
+ * seconds after the API took the entry event.
+ */
+async function timeline(client: Client, user: ChaosUser, journeyId: string, acceptedAt: (messageId: string) => number | undefined): Promise<string> {
+  const zero = acceptedAt(user.messageIds[1]!) ?? 0;
+  const at = (ms: number | undefined) => (ms === undefined ? '?' : ((ms - zero) / 1000).toFixed(1));
+  const api = user.messageIds.map((id) => `${id.slice(user.userId.length + 1)}@${at(acceptedAt(id))}`).join(' ');
+  const eventsOf = async (workflowId: string) => {
+    const history = await client.workflow.getHandle(workflowId).fetchHistory().catch(() => ({ events: [] }));
+    return (history.events ?? []).map((event) => {
+      const seconds = Number(event.eventTime?.seconds ?? 0) * 1000 + Math.round((event.eventTime?.nanos ?? 0) / 1e6);
+      const name = event.workflowExecutionSignaledEventAttributes?.signalName;
+      return { kind: event.eventType ?? temporal.api.enums.v1.EventType.EVENT_TYPE_UNSPECIFIED, name, at: seconds };
+    });
+  };
+  type Seen = { kind: temporal.api.enums.v1.EventType; name?: string | null; at: number };
+  const pick = (events: Seen[], match: (e: Seen) => boolean) =>
+    events.filter(match).map((e) => at(e.at)).join(',');
+  const type = temporal.api.enums.v1.EventType;
+  const userEvents = await eventsOf(userWorkflowId(user.pseudonym));
+  const journeyEvents = await eventsOf(journeyId);
+  return [
+    `api took ${api}`,
+    `user workflow signalled ${pick(userEvents, (e) => e.kind === type.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED && e.name === 'event')}, forwarded ${pick(userEvents, (e) => e.kind === type.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED)}`,
+    `journey timers started ${pick(journeyEvents, (e) => e.kind === type.EVENT_TYPE_TIMER_STARTED)} fired ${pick(journeyEvents, (e) => e.kind === type.EVENT_TYPE_TIMER_FIRED)}, signalled ${pick(journeyEvents, (e) => e.kind === type.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)}`,
+  ].join('; ');
+}
+
 /** Counts per delivery key, and how many keys came more than once. */
 function tally(keys: string[]): Map<string, number> {
   const counts = new Map<string, number>();
@@ -73,6 +104,8 @@ export async function verifyChaos(input: {
   mail: ReceivedMail[];
   google: GoogleRequest[];
   emailFrom: string;
+  /** Per messageId, when the API first answered a copy with 200. */
+  acceptedAt: (messageId: string) => number | undefined;
   /** Per messageId, how the API answered the copies in the order the answers came: duplicate false or true. */
   answers: (messageId: string) => boolean[];
 }): Promise<ChaosCounts> {
@@ -109,7 +142,7 @@ export async function verifyChaos(input: {
     journeys.byPath[path] += 1;
     if (path !== user.path || result.status !== 'completed') {
       journeys.wrongPath += 1;
-      problems.push(`journey ${info.workflowId} took ${result.path.join('>')} (${result.status}); its user's path is ${user.path}`);
+      problems.push(`journey ${info.workflowId} took ${result.path.join('>')} (${result.status}); its user's path is ${user.path}; ${await timeline(client, user, info.workflowId, input.acceptedAt)}`);
     }
   }
   journeys.missing = users.filter((user) => !seen.has(user.pseudonym)).length;
