@@ -5,7 +5,7 @@ export function formatChaosReport(report: ChaosReport): string {
   const { counts: c, faults: f } = report;
   const rows: [string, string | number][] = [
     ['run', `${report.id}, ${(report.durationMs / 1000).toFixed(0)}s`],
-    ['faults', `worker SIGKILLed ${f.workerKills}x (${f.workerStarts} starts, ${f.workerCrashes} fell over by themselves), Temporal restarted ${f.temporalRestarts}x, ${f.postgres} restarted ${f.postgresRestarts}x, SMTP refused ${(f.smtpRefusedMs / 1000).toFixed(0)}s, API crashes ${f.apiCrashes}`],
+    ['faults', `worker SIGKILLed ${f.workerKills}x (${f.workerStarts} starts, ${f.workerCrashes} fell over by themselves), Temporal restarted ${f.temporalRestarts}x (came back wedged ${f.temporalWedged}x), ${f.postgres} restarted ${f.postgresRestarts}x, SMTP refused ${(f.smtpRefusedMs / 1000).toFixed(0)}s, API crashes ${f.apiCrashes}`],
     ['users', c.users],
     ['journeys started', c.journeys.started],
     ['journeys completed', `${c.journeys.completed} (replied path ${c.journeys.byPath.replied}, silent path ${c.journeys.byPath.silent})`],

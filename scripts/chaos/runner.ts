@@ -57,12 +57,34 @@ export interface ChaosReport {
   startedAt: string;
   durationMs: number;
   options: Omit<ChaosOptions, 'log' | 'temporalCliPath' | 'workflowBundlePath'>;
-  faults: { workerKills: number; workerStarts: number; workerCrashes: number; temporalRestarts: number; postgresRestarts: number; postgres: string; smtpRefusedMs: number; apiCrashes: number };
+  faults: {
+    workerKills: number;
+    workerStarts: number;
+    workerCrashes: number;
+    temporalRestarts: number;
+    /** Restarts after which the dev server answered nothing for a minute and was restarted once more. */
+    temporalWedged: number;
+    postgresRestarts: number;
+    postgres: string;
+    smtpRefusedMs: number;
+    apiCrashes: number;
+  };
   counts: ChaosCounts;
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 const between = ([min, max]: [number, number]) => min + Math.random() * (max - min);
+
+/** True once the namespace can be described (the server reads its store), false if it cannot within the time. */
+async function temporalServes(client: Client, withinMs: number): Promise<boolean> {
+  const until = Date.now() + withinMs;
+  while (Date.now() < until) {
+    const ok = await client.workflowService.describeNamespace({ namespace: 'default' }).then(() => true, () => false);
+    if (ok) return true;
+    await sleep(1_000);
+  }
+  return false;
+}
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
@@ -74,7 +96,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const cleanups: (() => Promise<unknown>)[] = [];
   const pseudonymKey = `chaos-pseudonym-key-${id}`.padEnd(48, 'k');
   const emailFrom = 'Beckon Chaos <chaos@beckon.test>';
-  const faults = { workerKills: 0, workerStarts: 0, workerCrashes: 0, temporalRestarts: 0, postgresRestarts: 0, postgres: '', smtpRefusedMs: 0, apiCrashes: 0 };
+  const faults = { workerKills: 0, workerStarts: 0, workerCrashes: 0, temporalRestarts: 0, temporalWedged: 0, postgresRestarts: 0, postgres: '', smtpRefusedMs: 0, apiCrashes: 0 };
 
   try {
     // Servers the run owns, so it can break them.
@@ -238,6 +260,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         temporal = startTemporal();
         faults.temporalRestarts += 1;
         say('fault: Temporal dev server started again (same SQLite file)');
+        // The dev server has come back unable to serve anything (every call "interrupted (9)"); an operator would restart it again.
+        while (!(await temporalServes(client, 60_000))) {
+          faults.temporalWedged += 1;
+          say(`Temporal came back wedged; its last lines:\n${temporalLines.slice(-8).join('\n')}\nrestarting it again`);
+          await temporal.stop();
+          temporal = startTemporal();
+        }
       }
     })();
     const postgresOutages = (async () => {
