@@ -1,3 +1,4 @@
+import type { Agent } from 'node:http';
 import type { PayloadCodec } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
@@ -25,7 +26,14 @@ export interface BeckonWorker {
 }
 
 /** The channels this worker sends on, from configuration; `extra` adds senders such as npm start's dev push log. */
-export function channelSenders(config: Config, pool: Pool, pseudonymKey: string, extra: Partial<Record<Channel, ChannelSender>> = {}) {
+export function channelSenders(
+  config: Config,
+  pool: Pool,
+  pseudonymKey: string,
+  extra: Partial<Record<Channel, ChannelSender>> = {},
+  /** Carries firebase-admin's requests (a proxy; tests point it at their own Google peer). */
+  firebaseAgent?: Agent,
+) {
   const senders: Partial<Record<Channel, ChannelSender>> = { in_app: createInAppSender({ pool }) };
   if (config.SMTP_HOST) {
     const transport = createSmtpTransport({
@@ -41,7 +49,7 @@ export function channelSenders(config: Config, pool: Pool, pseudonymKey: string,
   }
   if (config.FIREBASE_SERVICE_ACCOUNT) {
     senders.push = createPushSender({
-      messaging: createFirebaseMessaging(config.FIREBASE_SERVICE_ACCOUNT),
+      messaging: createFirebaseMessaging(config.FIREBASE_SERVICE_ACCOUNT, firebaseAgent),
       removeToken: (token) => removePushToken(pool, token),
       links: createLinkSigner(deriveLinkKey(pseudonymKey)),
     });
@@ -71,6 +79,8 @@ export async function startWorker(options: {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Must match the clients' codec: it decrypts what they sent and encrypts what workflows write. */
   payloadCodec?: PayloadCodec;
+  /** Carries firebase-admin's requests; by default it connects to Google directly. */
+  firebaseAgent?: Agent;
 }): Promise<BeckonWorker> {
   const { config, pool } = options;
   const connection = await NativeConnection.connect({ address: temporalAddress(config) });
@@ -81,7 +91,7 @@ export async function startWorker(options: {
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     activities: createActivities({
       pool,
-      senders: channelSenders(config, pool, options.pseudonymKey, options.extraSenders),
+      senders: channelSenders(config, pool, options.pseudonymKey, options.extraSenders, options.firebaseAgent),
       fault: faultInjector(config.BECKON_FAULT_POINT),
     }),
     ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
@@ -97,14 +107,18 @@ export async function startWorker(options: {
   };
 }
 
-/** `npm run worker`: the worker alone, against the configured Temporal and Postgres. */
-async function main(): Promise<void> {
+/**
+ * `npm run worker`: the worker alone, against the configured Temporal and Postgres, until SIGINT or
+ * SIGTERM. Test harnesses that run it as a process of its own may hand it a prebuilt bundle and an
+ * agent for firebase-admin (scripts/chaos/worker.ts).
+ */
+export async function runWorkerProcess(options: { workflowBundle?: WorkerOptions['workflowBundle']; firebaseAgent?: Agent } = {}): Promise<void> {
   const config = loadConfig();
   const databaseUrl = requireSetting(config, 'DATABASE_URL', 'the worker alone needs a Postgres; `npm start` runs an embedded one');
   const pseudonymKey = requireSetting(config, 'PSEUDONYM_KEY', 'the worker signs links in messages and decrypts payloads with keys derived from it; share it with the API');
   const pool = createPool(databaseUrl, config.DATABASE_POOL_MAX, (err) => console.error('postgres:', err.message));
   await migrate(pool);
-  const beckon = await startWorker({ config, pool, pseudonymKey, payloadCodec: payloadCodecFor(pseudonymKey) });
+  const beckon = await startWorker({ config, pool, pseudonymKey, payloadCodec: payloadCodecFor(pseudonymKey), ...options });
   console.log(`worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" on ${temporalAddress(config)}`);
   const stop = async () => {
     await beckon.shutdown();
@@ -116,4 +130,4 @@ async function main(): Promise<void> {
   await pool.end().catch(() => {});
 }
 
-if (require.main === module) runMain(main);
+if (require.main === module) runMain(() => runWorkerProcess());

@@ -30,6 +30,9 @@ export interface GooglePeer {
   serviceAccountPath: string;
   /** The public half of that key, to check the signature of the token request's assertion. */
   publicKey: KeyObject;
+  /** Where the HTTPS server listens, and the CA file its certificate is signed by: what `googleApisAgent` needs in another process. */
+  port: number;
+  caPath: string;
   close(): Promise<void>;
 }
 
@@ -88,10 +91,7 @@ export async function startGooglePeer(): Promise<GooglePeer> {
   });
   const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
 
-  const agent = new Agent({ ca });
-  // Every connection goes to this server; TLS still checks the certificate against the real host name.
-  agent.createConnection = (options, callback) =>
-    connect({ ...(options as object), host: '127.0.0.1', port, servername: (options as { servername?: string; host?: string }).servername ?? (options as { host?: string }).host, ca }, callback as () => void);
+  const agent = googleApisAgent(port, ca);
 
   return {
     requests,
@@ -99,10 +99,20 @@ export async function startGooglePeer(): Promise<GooglePeer> {
     agent,
     serviceAccountPath,
     publicKey,
+    port,
+    caPath: join(dir, 'ca.crt'),
     close: () => new Promise((resolve) => {
       agent.destroy();
       server.closeAllConnections();
       server.close(() => resolve());
     }),
   };
+}
+
+/** An agent that takes every connection to the Google peer on `port`; TLS still checks the certificate against the real host name. */
+export function googleApisAgent(port: number, ca: Buffer): Agent {
+  const agent = new Agent({ ca });
+  agent.createConnection = (options, callback) =>
+    connect({ ...(options as object), host: '127.0.0.1', port, servername: (options as { servername?: string; host?: string }).servername ?? (options as { host?: string }).host, ca }, callback as () => void);
+  return agent;
 }

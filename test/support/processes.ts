@@ -15,9 +15,13 @@ export interface RunningProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs one of Beckon's TypeScript entry points the way `npm start|run worker|run api` does (tsx). */
-export function runEntryPoint(script: string, env: NodeJS.ProcessEnv): RunningProcess {
-  const child = spawn(process.execPath, [tsxCli, script], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs one of Beckon's TypeScript entry points the way `npm start|run worker|run api` does (tsx).
+ * With `group`, it leads a process group of its own, and `stop` signals the whole group: tsx runs the
+ * script in a child, so a SIGKILL to tsx alone would leave the script running.
+ */
+export function runEntryPoint(script: string, env: NodeJS.ProcessEnv, options: { group?: boolean } = {}): RunningProcess {
+  const child = spawn(process.execPath, [tsxCli, script], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.group ?? false });
   let output = '';
   const listeners = new Set<() => void>();
   for (const stream of [child.stdout, child.stderr]) {
@@ -60,8 +64,16 @@ export function runEntryPoint(script: string, env: NodeJS.ProcessEnv): RunningPr
       });
     },
     async stop(signal = 'SIGTERM', timeoutMs = 30_000) {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const send = (sig: NodeJS.Signals) => {
+        if (!options.group || child.pid === undefined) return child.kill(sig);
+        try {
+          process.kill(-child.pid, sig);
+        } catch {
+          // The group is gone already.
+        }
+      };
+      if (child.exitCode === null && child.signalCode === null) send(signal);
+      const killer = setTimeout(() => send('SIGKILL'), timeoutMs);
       const code = await exited;
       clearTimeout(killer);
       return code;
