@@ -2,7 +2,10 @@ import { Agent, request as httpRequest } from 'node:http';
 import { temporal } from '@temporalio/proto';
 import { parseCampaignText } from '../../src/campaigns/files';
 import { createCampaignRepository } from '../../src/db/campaigns';
+import type { TrackedEvent } from '../../src/domain/events';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
+import { eventSignal, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
+import { beckonUser } from '../../src/workflows/search-attributes';
 import type { InboxWatch } from './inbox-watch';
 import type { BenchStack } from './stack';
 
@@ -35,6 +38,26 @@ export interface BeckonPath {
   track(userId: string, event: string, messageId: string, properties?: Record<string, unknown>): Promise<void>;
   /** Sends the trigger and waits for its in-app message to commit: ms from the request to the commit, and to the API's answer. */
   trigger(userId: string, messageId: string): Promise<{ committedMs: number; answeredMs: number; sentAt: number }>;
+}
+
+/** The catalog revision the API would stamp on events now. */
+export async function catalogRevisionOf(stack: BenchStack): Promise<number> {
+  const revision = await stack.pool.query<{ revision: string }>('SELECT revision FROM campaign_catalog');
+  return Number(revision.rows[0]?.revision ?? 0);
+}
+
+/** One event as a plain signalWithStart from a Temporal client, with none of the API's work: the raw path. */
+export async function signalRaw(stack: BenchStack, pseudonym: string, messageId: string, name: string, properties: Record<string, unknown>, catalogRevision: number): Promise<void> {
+  const now = new Date().toISOString();
+  const event: TrackedEvent = { messageId, event: name, properties, timestamp: now, receivedAt: now };
+  await stack.temporal.workflow.signalWithStart('userWorkflow', {
+    workflowId: userWorkflowId(pseudonym),
+    taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+    args: [{ version: 1, pseudonym }],
+    signal: eventSignal,
+    signalArgs: [{ version: 1, event, catalogRevision } satisfies EventSignal],
+    typedSearchAttributes: [{ key: beckonUser, value: pseudonym }],
+  });
 }
 
 /** Calls through the API as an app would; `trigger` needs `inbox` to see the message commit. */

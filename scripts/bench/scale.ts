@@ -1,9 +1,7 @@
 import { loadavg } from 'node:os';
 import { temporal } from '@temporalio/proto';
-import type { TrackedEvent } from '../../src/domain/events';
-import { eventSignal, stateQuery, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
-import { beckonUser } from '../../src/workflows/search-attributes';
-import { beckonPath, publishBenchCampaign, WARM_EVENT } from './beckon-path';
+import { stateQuery, userWorkflowId } from '../../src/workflows/messages';
+import { beckonPath, catalogRevisionOf, publishBenchCampaign, signalRaw, WARM_EVENT } from './beckon-path';
 import { watchInbox } from './inbox-watch';
 import { rssOf, say, type BenchStack } from './stack';
 import { tagged } from './statements';
@@ -108,21 +106,8 @@ async function populate(stack: BenchStack, from: number, to: number, user: (i: n
     const chunk = ids.slice(k, k + 5000);
     await stack.pool.query('INSERT INTO users (pseudonym, user_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING', [chunk.map(pseudonymOf), chunk]);
   }
-  const revision = await stack.pool.query<{ revision: string }>('SELECT revision FROM campaign_catalog');
-  const catalogRevision = Number(revision.rows[0]?.revision ?? 0);
-  await timedLoad(`users ${from}..${to}`, ids.length, 32, async (k) => {
-    const pseudonym = pseudonymOf(ids[k]!);
-    const now = new Date().toISOString();
-    const event: TrackedEvent = { messageId: `${runId}-pop-${from + k}`, event: WARM_EVENT, properties: {}, timestamp: now, receivedAt: now };
-    await stack.temporal.workflow.signalWithStart('userWorkflow', {
-      workflowId: userWorkflowId(pseudonym),
-      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
-      args: [{ version: 1, pseudonym }],
-      signal: eventSignal,
-      signalArgs: [{ version: 1, event, catalogRevision } satisfies EventSignal],
-      typedSearchAttributes: [{ key: beckonUser, value: pseudonym }],
-    });
-  });
+  const catalogRevision = await catalogRevisionOf(stack);
+  await timedLoad(`users ${from}..${to}`, ids.length, 32, (k) => signalRaw(stack, pseudonymOf(ids[k]!), `${runId}-pop-${from + k}`, WARM_EVENT, {}, catalogRevision));
 }
 
 /** Waits until the worker has had nothing in flight for 3 s in a row: the backlog of first workflow tasks is done. */

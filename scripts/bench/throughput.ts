@@ -1,7 +1,4 @@
-import type { TrackedEvent } from '../../src/domain/events';
-import { eventSignal, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
-import { beckonUser } from '../../src/workflows/search-attributes';
-import { beckonPath, postJson } from './beckon-path';
+import { beckonPath, catalogRevisionOf, postJson, signalRaw } from './beckon-path';
 import { cpuPer, cpuSampler } from './cpu';
 import type { BenchStack } from './stack';
 import { countStatements } from './statements';
@@ -60,23 +57,12 @@ export async function runThroughput(stack: BenchStack, runId: string, options: T
     ),
   );
 
-  const revision = await stack.pool.query<{ revision: string }>('SELECT revision FROM campaign_catalog');
-  const catalogRevision = Number(revision.rows[0]?.revision ?? 0);
+  const catalogRevision = await catalogRevisionOf(stack);
   phases.push(
     await measure('signalWithStart (raw)', options.events, () =>
-      timedLoad('signalWithStart', options.events, options.concurrency, async (i) => {
-        const pseudonym = path.pseudonymOf(userOf('raw', i));
-        const now = new Date().toISOString();
-        const event: TrackedEvent = { messageId: `${runId}-raw-${i}`, event: 'Bench Event', properties: { i }, timestamp: now, receivedAt: now };
-        await stack.temporal.workflow.signalWithStart('userWorkflow', {
-          workflowId: userWorkflowId(pseudonym),
-          taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
-          args: [{ version: 1, pseudonym }],
-          signal: eventSignal,
-          signalArgs: [{ version: 1, event, catalogRevision } satisfies EventSignal],
-          typedSearchAttributes: [{ key: beckonUser, value: pseudonym }],
-        });
-      }),
+      timedLoad('signalWithStart', options.events, options.concurrency, (i) =>
+        signalRaw(stack, path.pseudonymOf(userOf('raw', i)), `${runId}-raw-${i}`, 'Bench Event', { i }, catalogRevision),
+      ),
     ),
   );
 
