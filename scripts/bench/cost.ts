@@ -33,7 +33,8 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
   /** Waits until the workflow has taken `signals` signals and is idle: no workflow task scheduled after the last one completed, or ended. */
   const quiet = async (workflowId: string, signals: number): Promise<HistoryEvent[]> => {
     for (let attempt = 0; ; attempt++) {
-      const events = await history(workflowId);
+      // Not found yet: a warm-up call that failed (and was retried below) or a journey not started yet.
+      const events = await history(workflowId).catch(() => [] as HistoryEvent[]);
       const idle = lastIndexOf(events, HistoryType.completed) >= 0 || lastIndexOf(events, HistoryType.taskCompleted) > lastIndexOf(events, HistoryType.taskScheduled);
       if (countEvents(events, HistoryType.signaled) >= signals && idle) return events;
       if (attempt > 300) throw new Error(`${workflowId} did not settle`);
@@ -77,7 +78,8 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
   try {
     const phases = ['quiet', 'trigger', 'floor'];
     const warm = phases.flatMap((phase) => Array.from({ length: samples }, (_, i) => user(phase, i)));
-    await timedLoad('warm-up: users', warm.length, 16, (i) => path.track(warm[i]!, WARM_EVENT, `${runId}-warm-${i}`));
+    const warmed = await timedLoad('warm-up: users', warm.length, 16, (i) => path.track(warm[i]!, WARM_EVENT, `${runId}-warm-${i}`));
+    if (warmed.errors > 0) throw new Error(`${warmed.errors} warm-up calls failed; the counts would be off`);
     await timedLoad('warm-up: floor', samples, 16, async (i) => void (await floor.ping(`c${i}`, `${runId}-fw-${i}`)));
     for (const id of warm) await quiet(userWorkflowId(path.pseudonymOf(id)), 1);
     say('warm-up settled');

@@ -98,18 +98,18 @@ async function main(): Promise<void> {
   try {
     console.log(`\nbeckon bench ${asked.join(' ')}: ${machine}`);
     console.log(`postgres: ${stack.describe.postgres}; temporal: ${stack.describe.temporal}`);
+    mkdirSync('bench-results', { recursive: true });
     for (const name of asked as readonly Benchmark[]) {
       say(`${name}: starting`);
       results[name] = await run(name, stack, runId, options);
+      // Written after each benchmark, so a later one that fails does not take these figures with it.
+      writeFileSync(join('bench-results', `${name}-${runId}.json`), JSON.stringify({ runId, at: new Date().toISOString(), machine, stack: stack.describe, options: options[name], result: results[name] }, null, 2));
     }
   } finally {
     await stack.stop();
   }
-  mkdirSync('bench-results', { recursive: true });
-  const file = join('bench-results', `${asked.join('-')}-${runId}.json`);
-  writeFileSync(file, JSON.stringify({ runId, at: new Date().toISOString(), machine, stack: stack.describe, options, results }, null, 2));
   console.log(`\nload average at the end: ${loadavg().map((n) => n.toFixed(1)).join(' ')}`);
-  console.log(`figures written to ${file}`);
+  console.log(`figures written to ${asked.map((name) => `bench-results/${name}-${runId}.json`).join(', ')}`);
 }
 
 async function run(name: Benchmark, stack: BenchStack, runId: string, options: BenchOptions): Promise<unknown> {
@@ -161,7 +161,7 @@ async function run(name: Benchmark, stack: BenchStack, runId: string, options: B
       console.log(`\n## cost per event, over ${options.cost.samples} users (existing users, one event each)\n`);
       console.log(
         table(
-          ['event', 'history events', 'workflow tasks', 'activities', 'local activities', 'Postgres statements', 'CPU ms'],
+          ['event', 'history events', 'workflow tasks', 'activities', 'markers (local activity or patch)', 'Postgres statements', 'CPU ms'],
           rows.map((r) => [r.event, r.historyEvents, r.workflowTasks, r.activities, r.localActivities, perParty(r.statementsPerEvent) || '0', perParty(r.cpuMsPerEvent)]),
         ),
       );

@@ -57,6 +57,8 @@ export async function runScale(stack: BenchStack, runId: string, options: ScaleO
   let population = 0;
   let triggered = 0;
   try {
+    // First, so that its figure is in even when the largest size is cut short.
+    const oneUser = options.oneUserEvents > 0 ? await runOneUser(stack, runId, options.oneUserEvents) : undefined;
     // The code paths warm before the first size is timed.
     await timedLoad('warm-up: triggers', 50, 2, async (i) => {
       await path.track(`bench-${runId}-w${i}`, WARM_EVENT, `${runId}-w-${i}`);
@@ -89,10 +91,10 @@ export async function runScale(stack: BenchStack, runId: string, options: ScaleO
         serverRssMb: mb(rssOf(stack.serverPid)),
         loadAverage: Math.round(loadavg()[0]! * 10) / 10,
       };
+      if (oneUser) say(`one user: ${oneUser.events} events, ${oneUser.runs} runs, the longest ${oneUser.longestRunEvents} history events`);
       say(`${size} users: p50 ${row.latency.p50} ms, p99 ${row.latency.p99} ms, ${row.cachedWorkflows} cached, node ${row.nodeRssMb} MB, server ${row.serverRssMb ?? '?'} MB`);
       rows.push(row);
     }
-    const oneUser = options.oneUserEvents > 0 ? await runOneUser(stack, runId, options.oneUserEvents) : undefined;
     return { rows, ...(oneUser && { oneUser }) };
   } finally {
     await inbox.stop();
