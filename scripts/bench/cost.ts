@@ -15,7 +15,8 @@ export interface CostRow {
   historyEvents: number;
   workflowTasks: number;
   activities: number;
-  localActivities: number;
+  /** Markers: a local activity's result or a patch. */
+  markers: number;
   statementsPerEvent: Record<string, number>;
   cpuMsPerEvent: Record<string, number>;
 }
@@ -69,7 +70,7 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
       historyEvents: per(totals.events),
       workflowTasks: per(totals.tasks),
       activities: per(totals.activities),
-      localActivities: per(totals.local),
+      markers: per(totals.local),
       statementsPerEvent: Object.fromEntries(Object.entries(statements.counts()).filter(([pool]) => pool !== 'bench-listen').map(([pool, n]) => [pool, per(n)])),
       cpuMsPerEvent: cpuPer(before, after, samples),
     };

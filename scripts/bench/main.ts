@@ -162,7 +162,7 @@ async function run(name: Benchmark, stack: BenchStack, runId: string, options: B
       console.log(
         table(
           ['event', 'history events', 'workflow tasks', 'activities', 'markers (local activity or patch)', 'Postgres statements', 'CPU ms'],
-          rows.map((r) => [r.event, r.historyEvents, r.workflowTasks, r.activities, r.localActivities, perParty(r.statementsPerEvent) || '0', perParty(r.cpuMsPerEvent)]),
+          rows.map((r) => [r.event, r.historyEvents, r.workflowTasks, r.activities, r.markers, perParty(r.statementsPerEvent) || '0', perParty(r.cpuMsPerEvent)]),
         ),
       );
       return rows;
