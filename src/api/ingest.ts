@@ -1,7 +1,7 @@
 import { createAliasRepository } from '../db/aliases';
 import { createIngestionLedger } from '../db/ingestion-ledger';
 import type { Source } from '../db/sources';
-import { createUserRepository, KEY_MISMATCH } from '../db/users';
+import { assertSameKey, createUserRepository } from '../db/users';
 import { groupCommit } from '../util/group-commit';
 import type { ApiDeps } from './deps';
 import { ValidationError } from './errors';
@@ -54,7 +54,7 @@ export function createIngestion(deps: ApiDeps) {
     // A call that only touches the profile does it in the reservation's statement.
     const touch = !profile && profileKey !== undefined ? { userId: profileKey } : undefined;
     const reserved = await ledger.reserve(source.id, message.messageId, pseudonym, touch);
-    if (touch && reserved.profilePseudonym !== pseudonym) throw new Error(KEY_MISMATCH);
+    if (touch) assertSameKey(reserved.profilePseudonym, pseudonym);
     if (reserved.entry === 'accepted') return 'duplicate';
 
     if (profile?.ok) {

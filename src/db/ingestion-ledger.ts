@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { touchUserSql } from './users';
 
 /** What the ledger knows of a messageId: first seen now, seen before but never delivered, or delivered. */
 export type LedgerEntry = 'new' | 'pending' | 'accepted';
@@ -16,13 +17,7 @@ export function createIngestionLedger(pool: Pool) {
      * profile holds: one round trip per event instead of two on the hot path.
      */
     async reserve(sourceId: string, messageId: string, pseudonym: string, touch?: { userId: string }): Promise<{ entry: LedgerEntry; profilePseudonym?: string }> {
-      const touched = touch
-        ? `, touched AS (
-             INSERT INTO users (pseudonym, user_id) VALUES ($3, $4)
-             ON CONFLICT (user_id) DO UPDATE SET last_seen_at = now()
-             RETURNING pseudonym
-           )`
-        : '';
+      const touched = touch ? `, touched AS (${touchUserSql(3, 4)})` : '';
       const result = await pool.query<{ inserted: boolean; accepted: boolean; profile_pseudonym: string | null }>(
         `WITH inserted AS (
            INSERT INTO ingested_messages (source_id, message_id, pseudonym) VALUES ($1, $2, $3)

@@ -12,22 +12,30 @@ export interface ProfileUpdate {
 }
 
 // Same user, other pseudonym: this process hashes with another PSEUDONYM_KEY than the one that made the profile.
-export const KEY_MISMATCH = 'PSEUDONYM_KEY differs from the key this database was used with; every API replica must share one key';
+const KEY_MISMATCH = 'PSEUDONYM_KEY differs from the key this database was used with; every API replica must share one key';
+
+/**
+ * The touch of a user (exists, seen now), returning the pseudonym the profile holds; `$p` and `$u`
+ * are the parameter numbers of the pseudonym and the user ID. Also run inside the ingestion
+ * ledger's reservation, so an event costs one round trip.
+ */
+export const touchUserSql = (p: number, u: number): string =>
+  `INSERT INTO users (pseudonym, user_id) VALUES ($${p}, $${u})
+   ON CONFLICT (user_id) DO UPDATE SET last_seen_at = now()
+   RETURNING pseudonym`;
+
+/** A profile made under another PSEUDONYM_KEY answers another pseudonym for the same user ID. */
+export function assertSameKey(profilePseudonym: string | undefined, pseudonym: string): void {
+  if (profilePseudonym !== pseudonym) throw new Error(KEY_MISMATCH);
+}
 
 /** Profiles: the one place where a user ID and its pseudonym sit side by side (Temporal only sees the pseudonym). */
 export function createUserRepository(pool: Pool) {
   return {
     /** Records that the user exists and was seen now; safe to repeat. */
     async touch(userId: string, pseudonym: string): Promise<void> {
-      const result = await pool.query<{ pseudonym: string }>(
-        `INSERT INTO users (pseudonym, user_id) VALUES ($1, $2)
-         ON CONFLICT (user_id) DO UPDATE SET last_seen_at = now()
-         RETURNING pseudonym`,
-        [pseudonym, userId],
-      );
-      if (result.rows[0]?.pseudonym !== pseudonym) {
-        throw new Error(KEY_MISMATCH);
-      }
+      const result = await pool.query<{ pseudonym: string }>(touchUserSql(1, 2), [pseudonym, userId]);
+      assertSameKey(result.rows[0]?.pseudonym, pseudonym);
     },
 
     /**
@@ -50,7 +58,7 @@ export function createUserRepository(pool: Pool) {
            RETURNING pseudonym`,
           [pseudonym, userId, JSON.stringify(update.traits), update.email ?? null, update.phone ?? null, update.timezone ?? null, update.locale ?? null],
         );
-        if (result.rows[0]?.pseudonym !== pseudonym) throw new Error(KEY_MISMATCH);
+        assertSameKey(result.rows[0]?.pseudonym, pseudonym);
         if (update.pushToken) {
           await client.query(
             `INSERT INTO push_tokens (token, pseudonym, platform) VALUES ($1, $2, $3)
