@@ -1,11 +1,11 @@
 import type { temporal } from '@temporalio/proto';
 import { journeyWorkflowId, userWorkflowId } from '../../src/workflows/messages';
-import { beckonPath, BENCH_CAMPAIGN, countEvents, findEvent, HistoryType, lastIndexOf, publishBenchCampaign, WARM_EVENT } from './beckon-path';
-import { cpuPer, cpuSampler } from './cpu';
+import { beckonPath, BENCH_CAMPAIGN, countEvents, HistoryType, lastIndexOf, publishBenchCampaign, WARM_EVENT } from './beckon-path';
 import { startFloor } from './floor';
+import { startMeter } from './meter';
 import { watchInbox } from './inbox-watch';
 import { say, type BenchStack } from './stack';
-import { countStatements, tagged } from './statements';
+import { tagged } from './statements';
 import { timedLoad } from './stats';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -27,8 +27,6 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
   const inbox = await watchInbox(tagged(stack.config.DATABASE_URL!, 'bench-listen'));
   const floor = await startFloor(stack, `cost-${runId}`);
   const path = beckonPath(stack, inbox);
-  const statements = countStatements();
-  const cpu = cpuSampler(stack.serverPid);
   const user = (phase: string, i: number) => `bench-${runId}-${phase}-${i}`;
   const history = async (workflowId: string) => (await stack.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   /** Waits until the workflow has taken `signals` signals and is idle: no workflow task scheduled after the last one completed, or ended. */
@@ -42,10 +40,10 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
-  /** History events, workflow tasks and activities from the measured signal (the second) on. */
-  const tally = (events: HistoryEvent[], fromSignal: number) => {
-    let from = 0;
-    for (let n = 0; n < fromSignal; n++) from = (findEvent(events, HistoryType.signaled, n === 0 ? 0 : from + 1)?.index ?? events.length);
+  /** History events, workflow tasks and activities from the `nth` signal on (0: the whole history). */
+  const tally = (events: HistoryEvent[], nth: number) => {
+    const signals = events.flatMap((event, index) => (Number(event.eventType) === HistoryType.signaled ? [index] : []));
+    const from = nth === 0 ? 0 : (signals[nth - 1] ?? events.length);
     return {
       events: events.length - from,
       tasks: countEvents(events, HistoryType.taskCompleted, from),
@@ -54,12 +52,11 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
     };
   };
   const measure = async (event: string, send: (i: number) => Promise<unknown>, count: (i: number) => Promise<ReturnType<typeof tally>[]>): Promise<CostRow> => {
-    statements.reset();
-    const before = cpu();
+    const meter = startMeter(stack.serverPid);
     await timedLoad(`cost: ${event}`, samples, 4, async (i) => void (await send(i)));
     // The tails (a journey's end, its signal to the user) finish before the CPU is read; the counting below reads histories, which costs CPU too.
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const after = cpu();
+    const metered = meter.read(samples);
     const totals = { events: 0, tasks: 0, activities: 0, local: 0 };
     for (let i = 0; i < samples; i++) {
       for (const part of await count(i)) for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += part[key];
@@ -71,8 +68,7 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
       workflowTasks: per(totals.tasks),
       activities: per(totals.activities),
       markers: per(totals.local),
-      statementsPerEvent: Object.fromEntries(Object.entries(statements.counts()).filter(([pool]) => pool !== 'bench-listen').map(([pool, n]) => [pool, per(n)])),
-      cpuMsPerEvent: cpuPer(before, after, samples),
+      ...metered,
     };
   };
 

@@ -1,7 +1,6 @@
 import { beckonPath, catalogRevisionOf, postJson, signalRaw } from './beckon-path';
-import { cpuPer, cpuSampler } from './cpu';
+import { startMeter } from './meter';
 import type { BenchStack } from './stack';
-import { countStatements } from './statements';
 import { summarise, timedLoad, type LoadResult, type Summary } from './stats';
 
 export interface ThroughputOptions {
@@ -30,21 +29,15 @@ export interface ThroughputPhase {
 export async function runThroughput(stack: BenchStack, runId: string, options: ThroughputOptions): Promise<ThroughputPhase[]> {
   const path = beckonPath(stack);
   const userOf = (phase: string, i: number) => `bench-${runId}-${phase}-${i % options.users}`;
-  const cpu = cpuSampler(stack.serverPid);
-  const statements = countStatements();
   const measure = async (name: string, events: number, run: () => Promise<LoadResult>): Promise<ThroughputPhase> => {
-    statements.reset();
-    const before = cpu();
+    const meter = startMeter(stack.serverPid);
     const result = await run();
-    const after = cpu();
-    const counted = statements.counts();
     return {
       path: name,
       eventsPerSecond: Math.round((events / result.elapsedMs) * 1000 * 10) / 10,
       latency: summarise(result.samples, result.elapsedMs),
       errors: result.errors,
-      cpuMsPerEvent: cpuPer(before, after, events),
-      statementsPerEvent: Object.fromEntries(Object.entries(counted).map(([pool, n]) => [pool, Math.round((n / events) * 100) / 100])),
+      ...meter.read(events),
     };
   };
 
