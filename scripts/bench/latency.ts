@@ -1,9 +1,9 @@
-import { journeyWorkflowId, userWorkflowId } from '../../src/workflows/messages';
-import { beckonPath, BENCH_CAMPAIGN, eventMs, findEvent, HistoryType, publishBenchCampaign, WARM_EVENT } from './beckon-path';
+import { beckonPath, eventMs, findEvent, HistoryType, publishBenchCampaign, WARM_EVENT } from './beckon-path';
 import { startFloor } from './floor';
 import { watchInbox } from './inbox-watch';
+import { addStage, beckonStages, stageMedians } from './stages';
 import { say, type BenchStack } from './stack';
-import { median, pacedLoad, summarise, timedLoad, type LoadResult, type Summary } from './stats';
+import { pacedLoad, summarise, timedLoad, type LoadResult, type Summary } from './stats';
 import { tagged } from './statements';
 
 export interface LatencyOptions {
@@ -72,7 +72,7 @@ export async function runLatency(stack: BenchStack, runId: string, options: Late
 
     say('reading histories for the stage breakdown');
     const stages = {
-      beckon: await beckonStages(stack, lightKeys.map((key, i) => ({ pseudonym: path.pseudonymOf(user(key)), ...sent[i]! })).filter((s) => s.sentAt)),
+      beckon: (await beckonStages(stack, lightKeys.map((key, i) => ({ pseudonym: path.pseudonymOf(user(key)), ...sent[i]! })).filter((s) => s.sentAt))).medians,
       floor: await floorStages(stack, floor.workflowId, lightKeys, floorLight),
     };
     const row = (load: string, name: string, result: LoadResult) => ({ load, path: name, summary: summarise(result.samples, result.elapsedMs), errors: result.errors });
@@ -96,44 +96,8 @@ export async function runLatency(stack: BenchStack, runId: string, options: Late
 /** Lets the previous phase's tail (journey ends, continue-as-new) drain before the next one is timed. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 3000));
 
-type Stages = Record<string, number[]>;
-const add = (stages: Stages, name: string, ms: number) => {
-  if (Number.isFinite(ms)) (stages[name] ??= []).push(ms);
-};
-const medians = (stages: Stages) => Object.fromEntries(Object.entries(stages).map(([name, values]) => [name, Math.round(median(values) * 10) / 10]));
-
-/** Where each light sample's time went, from the server's event times on the user's and the journey's histories. */
-async function beckonStages(stack: BenchStack, samples: { pseudonym: string; sentAt: number; committedMs: number }[]): Promise<Record<string, number>> {
-  const stages: Stages = {};
-  for (const sample of samples.slice(0, 100)) {
-    const userHistory = (await stack.temporal.workflow.getHandle(userWorkflowId(sample.pseudonym)).fetchHistory()).events ?? [];
-    // The warm-up event was the first signal; the trigger is the second.
-    const first = findEvent(userHistory, HistoryType.signaled);
-    const signaled = first && findEvent(userHistory, HistoryType.signaled, first.index + 1);
-    if (!signaled) continue;
-    const taskStarted = findEvent(userHistory, HistoryType.taskStarted, signaled.index);
-    const taskCompleted = taskStarted && findEvent(userHistory, HistoryType.taskCompleted, taskStarted.index);
-    const journey = (await stack.temporal.workflow.getHandle(journeyWorkflowId(BENCH_CAMPAIGN, sample.pseudonym, 1)).fetchHistory()).events ?? [];
-    const journeyStarted = findEvent(journey, HistoryType.started);
-    const journeyTask = findEvent(journey, HistoryType.taskStarted);
-    const journeyTaskDone = journeyTask && findEvent(journey, HistoryType.taskCompleted, journeyTask.index);
-    const activity = findEvent(journey, HistoryType.activityStarted);
-    const committed = sample.sentAt + sample.committedMs;
-    add(stages, '1 API: request to signal in history', eventMs(signaled.event) - sample.sentAt);
-    add(stages, '2 user workflow task: waits', eventMs(taskStarted?.event) - eventMs(signaled.event));
-    add(stages, '3 user workflow task: runs', eventMs(taskCompleted?.event) - eventMs(taskStarted?.event));
-    add(stages, '4 server starts the journey', eventMs(journeyStarted?.event) - eventMs(taskCompleted?.event));
-    add(stages, '5 journey task: waits', eventMs(journeyTask?.event) - eventMs(journeyStarted?.event));
-    add(stages, '6 journey task: runs', eventMs(journeyTaskDone?.event) - eventMs(journeyTask?.event));
-    add(stages, '7 send activity: waits', eventMs(activity?.event) - eventMs(journeyTaskDone?.event));
-    add(stages, '8 send activity: runs to commit', committed - eventMs(activity?.event));
-    add(stages, 'total', sample.committedMs);
-  }
-  return medians(stages);
-}
-
 async function floorStages(stack: BenchStack, workflowId: (key: string) => string, keys: string[], result: LoadResult): Promise<Record<string, number>> {
-  const stages: Stages = {};
+  const stages: Record<string, number[]> = {};
   for (const [i, key] of keys.slice(0, 100).entries()) {
     const history = (await stack.temporal.workflow.getHandle(workflowId(key)).fetchHistory()).events ?? [];
     const first = findEvent(history, HistoryType.signaled);
@@ -142,12 +106,12 @@ async function floorStages(stack: BenchStack, workflowId: (key: string) => strin
     const taskStarted = findEvent(history, HistoryType.taskStarted, signaled.index);
     const taskCompleted = taskStarted && findEvent(history, HistoryType.taskCompleted, taskStarted.index);
     const activity = findEvent(history, HistoryType.activityStarted, signaled.index);
-    add(stages, '2 workflow task: waits', eventMs(taskStarted?.event) - eventMs(signaled.event));
-    add(stages, '3 workflow task: runs', eventMs(taskCompleted?.event) - eventMs(taskStarted?.event));
-    add(stages, '7 activity: waits', eventMs(activity?.event) - eventMs(taskCompleted?.event));
+    addStage(stages, '2 workflow task: waits', eventMs(taskStarted?.event) - eventMs(signaled.event));
+    addStage(stages, '3 workflow task: runs', eventMs(taskCompleted?.event) - eventMs(taskStarted?.event));
+    addStage(stages, '7 activity: waits', eventMs(activity?.event) - eventMs(taskCompleted?.event));
     // One in flight at a time: the samples are in the keys' order.
-    add(stages, 'total', result.samples[i] ?? NaN);
+    addStage(stages, 'total', result.samples[i] ?? NaN);
   }
-  return medians(stages);
+  return stageMedians(stages);
 }
 

@@ -95,13 +95,17 @@ async function main(): Promise<void> {
   // A rate limit far above the load, so the benchmarks measure the path, not the limiter.
   const stack = await startBenchStack({ INGEST_RATE_LIMIT: 1_000_000 });
   const results: Record<string, unknown> = {};
+  // The SDK's runtime stops the worker on SIGINT and SIGTERM; the bench stops with it, and its servers too.
+  const interrupted = new Promise<never>((_, reject) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => reject(new Error(`stopped by ${signal}; figures of the benchmarks that finished are in bench-results/`)));
+  });
   try {
     console.log(`\nbeckon bench ${asked.join(' ')}: ${machine}`);
     console.log(`postgres: ${stack.describe.postgres}; temporal: ${stack.describe.temporal}`);
     mkdirSync('bench-results', { recursive: true });
     for (const name of asked as readonly Benchmark[]) {
       say(`${name}: starting`);
-      results[name] = await run(name, stack, runId, options);
+      results[name] = await Promise.race([run(name, stack, runId, options), interrupted]);
       // Written after each benchmark, so a later one that fails does not take these figures with it.
       writeFileSync(join('bench-results', `${name}-${runId}.json`), JSON.stringify({ runId, at: new Date().toISOString(), machine, stack: stack.describe, options: options[name], result: results[name] }, null, 2));
     }
@@ -148,6 +152,14 @@ async function run(name: Benchmark, stack: BenchStack, runId: string, options: B
         table(
           ['user workflows', 'added in s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'cached workflows', 'node RSS MB', 'node heap MB', 'server RSS MB', 'load avg'],
           report.rows.map((r) => [r.users, r.populateSeconds, r.latency.p50, r.latency.p95, r.latency.p99, r.errors, r.cachedWorkflows, r.nodeRssMb, r.nodeHeapMb, r.serverRssMb, r.loadAverage]),
+        ),
+      );
+      console.log(`\nwhere a trigger's time goes at each size (median ms, from the histories' event times)\n`);
+      const stageNames = [...new Set(report.rows.flatMap((r) => Object.keys(r.stages.medians)))].sort();
+      console.log(
+        table(
+          ['stage', ...report.rows.map((r) => `${r.users} users`)],
+          [...stageNames.map((stage) => [stage, ...report.rows.map((r) => r.stages.medians[stage])]), ['user task on the sticky queue', ...report.rows.map((r) => `${r.stages.stickyUserTasks} of ${r.stages.measured}`)]],
         ),
       );
       if (report.oneUser) {

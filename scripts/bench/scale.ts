@@ -3,6 +3,7 @@ import { temporal } from '@temporalio/proto';
 import { stateQuery, userWorkflowId } from '../../src/workflows/messages';
 import { beckonPath, catalogRevisionOf, publishBenchCampaign, signalRaw, WARM_EVENT } from './beckon-path';
 import { watchInbox } from './inbox-watch';
+import { beckonStages, type BeckonStages, type TriggerSample } from './stages';
 import { rssOf, say, type BenchStack } from './stack';
 import { tagged } from './statements';
 import { pacedLoad, summarise, timedLoad, type Summary } from './stats';
@@ -27,6 +28,8 @@ export interface ScaleRow {
   serverRssMb: number | undefined;
   /** The machine's 1-minute load average when the size was measured: the bench shares its cores. */
   loadAverage: number;
+  /** Where the triggers' time went at this size, from their histories. */
+  stages: BeckonStages;
 }
 
 export interface OneUserReport {
@@ -73,8 +76,11 @@ export async function runScale(stack: BenchStack, runId: string, options: ScaleO
       await idle(stack);
       // Spread over the population, each user at most once per size: most are not in the worker's cache.
       const stride = Math.max(1, Math.floor(size / options.samples));
+      const sent: TriggerSample[] = [];
       const result = await pacedLoad(`latency at ${size} users`, options.samples, options.rate, async (i) => {
-        const sample = await path.trigger(user((i * stride + triggered) % size), `${runId}-t${size}-${i}`);
+        const userId = user((i * stride + triggered) % size);
+        const sample = await path.trigger(userId, `${runId}-t${size}-${i}`);
+        sent.push({ pseudonym: path.pseudonymOf(userId), ...sample });
         return sample.committedMs;
       });
       triggered += 1;
@@ -90,9 +96,11 @@ export async function runScale(stack: BenchStack, runId: string, options: ScaleO
         nodeHeapMb: mb(memory.heapUsed)!,
         serverRssMb: mb(rssOf(stack.serverPid)),
         loadAverage: Math.round(loadavg()[0]! * 10) / 10,
+        stages: await beckonStages(stack, sent, sent.length),
       };
       if (oneUser) say(`one user: ${oneUser.events} events, ${oneUser.runs} runs, the longest ${oneUser.longestRunEvents} history events`);
       say(`${size} users: p50 ${row.latency.p50} ms, p99 ${row.latency.p99} ms, ${row.cachedWorkflows} cached, node ${row.nodeRssMb} MB, server ${row.serverRssMb ?? '?'} MB`);
+      say(`${size} users: user task waits ${row.stages.medians['2 user workflow task: waits']} ms and runs ${row.stages.medians['3 user workflow task: runs']} ms (median); ${row.stages.stickyUserTasks} of ${row.stages.measured} on the sticky queue`);
       rows.push(row);
     }
     return { rows, ...(oneUser && { oneUser }) };

@@ -1,0 +1,77 @@
+import { temporal } from '@temporalio/proto';
+import { userWorkflowId } from '../../src/workflows/messages';
+import { eventMs, findEvent, HistoryType } from './beckon-path';
+import type { BenchStack } from './stack';
+import { median } from './stats';
+
+type StageSamples = Record<string, number[]>;
+
+/** Adds one sample's ms to a stage; a stage the history did not reach is left out, not counted as 0. */
+export function addStage(stages: StageSamples, name: string, ms: number): void {
+  if (Number.isFinite(ms)) (stages[name] ??= []).push(ms);
+}
+
+export const stageMedians = (stages: StageSamples): Record<string, number> =>
+  Object.fromEntries(Object.entries(stages).map(([name, values]) => [name, Math.round(median(values) * 10) / 10]));
+
+export interface TriggerSample {
+  pseudonym: string;
+  /** Wall-clock ms when the request was sent: the trigger is the user's first signal at or after it. */
+  sentAt: number;
+  committedMs: number;
+}
+
+export interface BeckonStages {
+  /** Median ms of each stage. */
+  medians: Record<string, number>;
+  /** Samples whose histories were read. */
+  measured: number;
+  /** Of those, the user workflow tasks the server put on the worker's sticky queue (it believed the worker held the workflow). */
+  stickyUserTasks: number;
+}
+
+const STICKY = Number(temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_STICKY);
+// The server's event times and this process's clock are the same machine's; a millisecond of slack for rounding.
+const CLOCK_SLACK_MS = 1;
+
+/**
+ * Where each trigger's time went, from the server's event times on the user's and the journey's
+ * histories: the API, the user workflow task (waiting and running), the journey's start, its first
+ * task, and the send activity up to the inbox commit. At most `limit` samples are read.
+ */
+export async function beckonStages(stack: BenchStack, samples: TriggerSample[], limit = 100): Promise<BeckonStages> {
+  const stages: StageSamples = {};
+  let measured = 0;
+  let stickyUserTasks = 0;
+  const historyOf = async (workflowId: string) => (await stack.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  for (const sample of samples.slice(0, limit)) {
+    const userHistory = await historyOf(userWorkflowId(sample.pseudonym));
+    const signaledAt = userHistory.findIndex((event) => Number(event.eventType) === HistoryType.signaled && eventMs(event) >= sample.sentAt - CLOCK_SLACK_MS);
+    if (signaledAt < 0) continue;
+    const signaled = userHistory[signaledAt]!;
+    const taskScheduled = findEvent(userHistory, HistoryType.taskScheduled, signaledAt);
+    const taskStarted = findEvent(userHistory, HistoryType.taskStarted, signaledAt);
+    const taskCompleted = taskStarted && findEvent(userHistory, HistoryType.taskCompleted, taskStarted.index);
+    const child = taskCompleted && findEvent(userHistory, HistoryType.childInitiated, taskCompleted.index);
+    const journeyId = child?.event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+    if (!journeyId) continue;
+    const journey = await historyOf(journeyId);
+    const journeyStarted = findEvent(journey, HistoryType.started);
+    const journeyTask = findEvent(journey, HistoryType.taskStarted);
+    const journeyTaskDone = journeyTask && findEvent(journey, HistoryType.taskCompleted, journeyTask.index);
+    const activity = findEvent(journey, HistoryType.activityStarted);
+    const committed = sample.sentAt + sample.committedMs;
+    measured += 1;
+    if (Number(taskScheduled?.event.workflowTaskScheduledEventAttributes?.taskQueue?.kind) === STICKY) stickyUserTasks += 1;
+    addStage(stages, '1 API: request to signal in history', eventMs(signaled) - sample.sentAt);
+    addStage(stages, '2 user workflow task: waits', eventMs(taskStarted?.event) - eventMs(signaled));
+    addStage(stages, '3 user workflow task: runs', eventMs(taskCompleted?.event) - eventMs(taskStarted?.event));
+    addStage(stages, '4 server starts the journey', eventMs(journeyStarted?.event) - eventMs(taskCompleted?.event));
+    addStage(stages, '5 journey task: waits', eventMs(journeyTask?.event) - eventMs(journeyStarted?.event));
+    addStage(stages, '6 journey task: runs', eventMs(journeyTaskDone?.event) - eventMs(journeyTask?.event));
+    addStage(stages, '7 send activity: waits', eventMs(activity?.event) - eventMs(journeyTaskDone?.event));
+    addStage(stages, '8 send activity: runs to commit', committed - eventMs(activity?.event));
+    addStage(stages, 'total', sample.committedMs);
+  }
+  return { medians: stageMedians(stages), measured, stickyUserTasks };
+}
