@@ -3,12 +3,14 @@ import { startFloor } from './floor';
 import { watchInbox } from './inbox-watch';
 import { addStage, beckonStages, stageMedians } from './stages';
 import { say, type BenchStack } from './stack';
-import { pacedLoad, summarise, timedLoad, type LoadResult, type Summary } from './stats';
+import { pacedLoad, summarise, timedLoad, type LoadResult, type LoadWork, type Summary } from './stats';
 import { tagged } from './statements';
 
 export interface LatencyOptions {
-  /** Samples at light load: one event in flight at a time. */
+  /** Samples at light load. */
   light: number;
+  /** Their arrivals per second, far apart enough that each finds the system idle; 0: back to back, the next sent when the last one commits. */
+  lightRate: number;
   /** Samples at heavy load, arriving at `rate` per second whatever the responses do. */
   heavy: number;
   rate: number;
@@ -50,10 +52,12 @@ export async function runLatency(stack: BenchStack, runId: string, options: Late
     });
     await settle();
 
-    const floorLight = await timedLoad('floor, light', options.light, 1, (i) => floor.ping(lightKeys[i]!, `${runId}-fl-${i}`));
+    const lightLoad = (label: string, work: LoadWork) => (options.lightRate > 0 ? pacedLoad(label, options.light, options.lightRate, work) : timedLoad(label, options.light, 1, work));
+    const floorLightMs: number[] = [];
+    const floorLight = await lightLoad('floor, light', async (i) => (floorLightMs[i] = await floor.ping(lightKeys[i]!, `${runId}-fl-${i}`)));
     const sent: { sentAt: number; committedMs: number }[] = [];
     const answeredLight: number[] = [];
-    const beckonLight = await timedLoad('beckon, light', options.light, 1, async (i) => {
+    const beckonLight = await lightLoad('beckon, light', async (i) => {
       const sample = await path.trigger(user(lightKeys[i]!), `${runId}-bl-${i}`);
       sent[i] = sample;
       answeredLight.push(sample.answeredMs);
@@ -73,14 +77,15 @@ export async function runLatency(stack: BenchStack, runId: string, options: Late
     say('reading histories for the stage breakdown');
     const stages = {
       beckon: (await beckonStages(stack, lightKeys.map((key, i) => ({ pseudonym: path.pseudonymOf(user(key)), ...sent[i]! })).filter((s) => s.sentAt))).medians,
-      floor: await floorStages(stack, floor.workflowId, lightKeys, floorLight),
+      floor: await floorStages(stack, floor.workflowId, lightKeys, floorLightMs),
     };
+    const light = options.lightRate > 0 ? `light (${options.lightRate}/s)` : 'light (back to back)';
     const row = (load: string, name: string, result: LoadResult) => ({ load, path: name, summary: summarise(result.samples, result.elapsedMs), errors: result.errors });
     return {
       options,
       rows: [
-        row('light (1 in flight)', 'floor: signal + no-op activity', floorLight),
-        row('light (1 in flight)', 'Beckon: API to in-app commit', beckonLight),
+        row(light, 'floor: signal + no-op activity', floorLight),
+        row(light, 'Beckon: API to in-app commit', beckonLight),
         row(`heavy (${options.rate}/s)`, 'floor: signal + no-op activity', floorHeavy),
         row(`heavy (${options.rate}/s)`, 'Beckon: API to in-app commit', beckonHeavy),
       ],
@@ -96,7 +101,7 @@ export async function runLatency(stack: BenchStack, runId: string, options: Late
 /** Lets the previous phase's tail (journey ends, continue-as-new) drain before the next one is timed. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 3000));
 
-async function floorStages(stack: BenchStack, workflowId: (key: string) => string, keys: string[], result: LoadResult): Promise<Record<string, number>> {
+async function floorStages(stack: BenchStack, workflowId: (key: string) => string, keys: string[], samplesMs: number[]): Promise<Record<string, number>> {
   const stages: Record<string, number[]> = {};
   for (const [i, key] of keys.slice(0, 100).entries()) {
     const history = (await stack.temporal.workflow.getHandle(workflowId(key)).fetchHistory()).events ?? [];
@@ -109,8 +114,7 @@ async function floorStages(stack: BenchStack, workflowId: (key: string) => strin
     addStage(stages, '2 workflow task: waits', eventMs(taskStarted?.event) - eventMs(signaled.event));
     addStage(stages, '3 workflow task: runs', eventMs(taskCompleted?.event) - eventMs(taskStarted?.event));
     addStage(stages, '7 activity: waits', eventMs(activity?.event) - eventMs(taskCompleted?.event));
-    // One in flight at a time: the samples are in the keys' order.
-    addStage(stages, 'total', result.samples[i] ?? NaN);
+    addStage(stages, 'total', samplesMs[i] ?? NaN);
   }
   return stageMedians(stages);
 }

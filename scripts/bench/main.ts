@@ -13,7 +13,8 @@ const USAGE = `npm run bench -- <latency|throughput|scale|cost|all> [options]
 
 latency     API accepting an event -> first in-app message committed, against the floor
             (a bare workflow: one signal, one no-op activity), at a light and a heavy load
-  --light N        samples at light load, one in flight (default 200)
+  --light N        samples at light load (default 200)
+  --light-rate N   their arrivals per second (default 2); 0 sends each when the last has committed
   --heavy N        samples at heavy load (default 600)
   --rate N         heavy load's arrivals per second (default 20)
   --users N        users the heavy load is spread over (default 600)
@@ -46,7 +47,7 @@ class UsageError extends Error {}
 
 function parseOptions(values: Record<string, string | undefined>) {
   return {
-    latency: { light: positive('light', values.light, 200), heavy: positive('heavy', values.heavy, 600), rate: positive('rate', values.rate, 20), users: positive('users', values.users, 600) },
+    latency: { light: positive('light', values.light, 200), lightRate: positive('light-rate', values['light-rate'], 2), heavy: positive('heavy', values.heavy, 600), rate: positive('rate', values.rate, 20), users: positive('users', values.users, 600) },
     throughput: { events: positive('events', values.events, 10_000), users: positive('tp-users', values['tp-users'], 10_000), concurrency: positive('concurrency', values.concurrency, 32), batch: positive('batch', values.batch, 100) },
     scale: {
       sizes: (values.sizes ?? '1000,10000,100000').split(',').map((size) => positive('sizes', size, 0)),
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: Object.fromEntries(
-      ['light', 'heavy', 'rate', 'users', 'events', 'tp-users', 'concurrency', 'batch', 'sizes', 'samples', 'scale-rate', 'one-user', 'cost-samples'].map((name) => [name, { type: 'string' }]),
+      ['light', 'light-rate', 'heavy', 'rate', 'users', 'events', 'tp-users', 'concurrency', 'batch', 'sizes', 'samples', 'scale-rate', 'one-user', 'cost-samples'].map((name) => [name, { type: 'string' }]),
     ),
   });
 
