@@ -28,6 +28,7 @@ scale       latency and memory at growing numbers of user workflows; one user's 
   --samples N      trigger events timed at each size (default 200)
   --scale-rate N   their arrivals per second (default 10)
   --one-user N     events one user sends for the history check (default 20000; 0 skips)
+  --settle N       seconds to wait after the worker is idle before each size is timed (default 0)
 cost        history events, workflow tasks, Postgres statements and CPU per event
   --cost-samples N users measured (default 100)
 
@@ -54,6 +55,7 @@ function parseOptions(values: Record<string, string | undefined>) {
       samples: positive('samples', values.samples, 200),
       rate: positive('scale-rate', values['scale-rate'], 10),
       oneUserEvents: positive('one-user', values['one-user'], 20_000),
+      settleSeconds: positive('settle', values.settle, 0),
     },
     cost: { samples: positive('cost-samples', values['cost-samples'], 100) },
   };
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: Object.fromEntries(
-      ['light', 'light-rate', 'heavy', 'rate', 'users', 'events', 'tp-users', 'concurrency', 'batch', 'sizes', 'samples', 'scale-rate', 'one-user', 'cost-samples'].map((name) => [name, { type: 'string' }]),
+      ['light', 'light-rate', 'heavy', 'rate', 'users', 'events', 'tp-users', 'concurrency', 'batch', 'sizes', 'samples', 'scale-rate', 'one-user', 'settle', 'cost-samples'].map((name) => [name, { type: 'string' }]),
     ),
   });
 

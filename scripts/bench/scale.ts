@@ -15,6 +15,8 @@ export interface ScaleOptions {
   rate: number;
   /** Events one user sends for the history check (0 skips it). */
   oneUserEvents: number;
+  /** Seconds to wait after the worker has gone idle before a size is timed: the server works on after the worker is done. */
+  settleSeconds: number;
 }
 
 export interface ScaleRow {
@@ -74,6 +76,7 @@ export async function runScale(stack: BenchStack, runId: string, options: ScaleO
       population = size;
       const populateSeconds = Math.round((performance.now() - started) / 100) / 10;
       await idle(stack);
+      if (options.settleSeconds > 0) await new Promise((resolve) => setTimeout(resolve, options.settleSeconds * 1000));
       // Spread over the population, each user at most once per size: most are not in the worker's cache.
       const stride = Math.max(1, Math.floor(size / options.samples));
       const sent: TriggerSample[] = [];
