@@ -1,9 +1,10 @@
 import { beckonPath, eventMs, findEvent, HistoryType, publishBenchCampaign, WARM_EVENT } from './beckon-path';
 import { startFloor } from './floor';
 import { watchInbox } from './inbox-watch';
-import { addStage, beckonStages, stageMedians } from './stages';
+import { watchGc, type GcPauses, type GcWatch } from './gc-watch';
+import { addStage, beckonStages, stageMedians, type BeckonStages } from './stages';
 import { say, type BenchStack } from './stack';
-import { pacedLoad, summarise, timedLoad, type LoadResult, type LoadWork, type Summary } from './stats';
+import { median, pacedLoad, summarise, timedLoad, type LoadResult, type LoadWork, type Summary } from './stats';
 import { tagged } from './statements';
 
 export interface LatencyOptions {
@@ -24,7 +25,9 @@ export interface LatencyReport {
   /** API answer (not the commit) at each load, for Beckon. */
   answered: Record<string, Summary>;
   /** Median ms of each stage of the light samples, from the server's history event times. */
-  stages: { beckon: Record<string, number>; floor: Record<string, number> };
+  stages: { beckon: BeckonStages; floor: Record<string, number> };
+  /** This process's main-thread garbage collection during Beckon's light samples, and how much of it fell inside them. */
+  gcLight: GcPauses & { medianInSampleMs: number; medianInSlowestMs: number };
 }
 
 /**
@@ -57,12 +60,14 @@ export async function runLatency(stack: BenchStack, runId: string, options: Late
     const floorLight = await lightLoad('floor, light', async (i) => (floorLightMs[i] = await floor.ping(lightKeys[i]!, `${runId}-fl-${i}`)));
     const sent: { sentAt: number; committedMs: number }[] = [];
     const answeredLight: number[] = [];
+    const gc = watchGc();
     const beckonLight = await lightLoad('beckon, light', async (i) => {
       const sample = await path.trigger(user(lightKeys[i]!), `${runId}-bl-${i}`);
       sent[i] = sample;
       answeredLight.push(sample.answeredMs);
       return sample.committedMs;
     });
+    const gcLight = gcDuring(gc, sent);
     await settle();
     const heavyKey = (i: number) => heavyKeys[i % heavyKeys.length]!;
     const floorHeavy = await pacedLoad(`floor, ${options.rate}/s`, options.heavy, options.rate, (i) => floor.ping(heavyKey(i), `${runId}-fh-${i}`));
@@ -76,7 +81,7 @@ export async function runLatency(stack: BenchStack, runId: string, options: Late
 
     say('reading histories for the stage breakdown');
     const stages = {
-      beckon: (await beckonStages(stack, lightKeys.map((key, i) => ({ pseudonym: path.pseudonymOf(user(key)), ...sent[i]! })).filter((s) => s.sentAt))).medians,
+      beckon: await beckonStages(stack, lightKeys.map((key, i) => ({ pseudonym: path.pseudonymOf(user(key)), ...sent[i]! })).filter((s) => s.sentAt), options.light),
       floor: await floorStages(stack, floor.workflowId, lightKeys, floorLightMs),
     };
     const light = options.lightRate > 0 ? `light (${options.lightRate}/s)` : 'light (back to back)';
@@ -91,11 +96,24 @@ export async function runLatency(stack: BenchStack, runId: string, options: Late
       ],
       answered: { light: summarise(answeredLight, beckonLight.elapsedMs), heavy: summarise(answeredHeavy, beckonHeavy.elapsedMs) },
       stages,
+      gcLight,
     };
   } finally {
     await floor.stop();
     await inbox.stop();
   }
+}
+
+/** The pauses while `sent` ran, and the median ms of them inside a sample: over all samples, and over the slowest 5%. */
+function gcDuring(gc: GcWatch, sent: { sentAt: number; committedMs: number }[]): LatencyReport['gcLight'] {
+  const pauses = gc.stop();
+  const inSample = sent
+    .filter(Boolean)
+    .sort((a, b) => b.committedMs - a.committedMs)
+    .map(({ sentAt, committedMs }) => gc.overlapping(sentAt - performance.timeOrigin, sentAt - performance.timeOrigin + committedMs));
+  const slowest = inSample.slice(0, Math.max(1, Math.ceil(inSample.length * 0.05)));
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return { ...pauses, medianInSampleMs: round(median(inSample)), medianInSlowestMs: round(median(slowest)) };
 }
 
 /** Lets the previous phase's tail (journey ends, continue-as-new) drain before the next one is timed. */

@@ -131,9 +131,12 @@ async function run(name: Benchmark, stack: BenchStack, runId: string, options: B
         console.log(`${report.rows[load]!.load}: Beckon / floor p50 ${ratio(beckon.p50, floor.p50)}x, p99 ${ratio(beckon.p99, floor.p99)}x (goal: p99 <= 100 ms and <= 1.5x)`);
       }
       console.log(`API answered (200) p50/p99: light ${report.answered.light!.p50}/${report.answered.light!.p99} ms, heavy ${report.answered.heavy!.p50}/${report.answered.heavy!.p99} ms`);
+      const gc = report.gcLight;
+      console.log(`main-thread GC during Beckon's light samples: ${gc.count} pauses (${gc.major} major), ${gc.totalMs} ms in all, the longest ${gc.longestMs} ms; inside a sample (median) ${gc.medianInSampleMs} ms, inside the slowest 5% ${gc.medianInSlowestMs} ms`);
       console.log(`\nwhere a light sample's time goes (median ms, from the histories' event times)\n`);
-      const names = [...new Set([...Object.keys(report.stages.beckon), ...Object.keys(report.stages.floor)])].sort();
-      console.log(table(['stage', 'Beckon', 'floor'], names.map((stage) => [stage, report.stages.beckon[stage], report.stages.floor[stage]])));
+      const { beckon, floor } = report.stages;
+      const names = [...new Set([...Object.keys(beckon.medians), ...Object.keys(floor)])].sort();
+      console.log(table(['stage', 'Beckon', 'Beckon, slowest 5%', 'floor'], names.map((stage) => [stage, beckon.medians[stage], beckon.slowest[stage], floor[stage]])));
       return report;
     }
     case 'throughput': {

@@ -24,6 +24,8 @@ export interface TriggerSample {
 export interface BeckonStages {
   /** Median ms of each stage. */
   medians: Record<string, number>;
+  /** Median ms of each stage over the slowest 5% of the samples (by total): where the tail's time goes. */
+  slowest: Record<string, number>;
   /** Samples whose histories were read. */
   measured: number;
   /** Of those, the user workflow tasks the server put on the worker's sticky queue (it believed the worker held the workflow). */
@@ -40,8 +42,7 @@ const CLOCK_SLACK_MS = 1;
  * task, and the send activity up to the inbox commit. At most `limit` samples are read.
  */
 export async function beckonStages(stack: BenchStack, samples: TriggerSample[], limit = 100): Promise<BeckonStages> {
-  const stages: StageSamples = {};
-  let measured = 0;
+  const perSample: StageSamples[] = [];
   let stickyUserTasks = 0;
   const historyOf = async (workflowId: string) => (await stack.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   for (const sample of samples.slice(0, limit)) {
@@ -61,7 +62,8 @@ export async function beckonStages(stack: BenchStack, samples: TriggerSample[], 
     const journeyTaskDone = journeyTask && findEvent(journey, HistoryType.taskCompleted, journeyTask.index);
     const activity = findEvent(journey, HistoryType.activityStarted);
     const committed = sample.sentAt + sample.committedMs;
-    measured += 1;
+    const stages: StageSamples = {};
+    perSample.push(stages);
     if (Number(taskScheduled?.event.workflowTaskScheduledEventAttributes?.taskQueue?.kind) === STICKY) stickyUserTasks += 1;
     addStage(stages, '1 API: request to signal in history', eventMs(signaled) - sample.sentAt);
     addStage(stages, '2 user workflow task: waits', eventMs(taskStarted?.event) - eventMs(signaled));
@@ -73,5 +75,12 @@ export async function beckonStages(stack: BenchStack, samples: TriggerSample[], 
     addStage(stages, '8 send activity: runs to commit', committed - eventMs(activity?.event));
     addStage(stages, 'total', sample.committedMs);
   }
-  return { medians: stageMedians(stages), measured, stickyUserTasks };
+  const slowest = [...perSample].sort((a, b) => (b.total?.[0] ?? 0) - (a.total?.[0] ?? 0)).slice(0, Math.max(1, Math.ceil(perSample.length * 0.05)));
+  return { medians: stageMedians(merged(perSample)), slowest: stageMedians(merged(slowest)), measured: perSample.length, stickyUserTasks };
+}
+
+function merged(samples: StageSamples[]): StageSamples {
+  const all: StageSamples = {};
+  for (const sample of samples) for (const [name, values] of Object.entries(sample)) for (const ms of values) addStage(all, name, ms);
+  return all;
 }
