@@ -210,13 +210,18 @@ const yamlJunk = fc.constantFrom(
   `${'- '.repeat(3000)}x`,
 );
 
-/** Text the loader may be given: anything, YAML of any value, YAML junk, and mutated or valid campaigns as YAML or JSON. */
-export const campaignText: fc.Arbitrary<string> = fc.oneof(
+/** Text that is not a campaign: anything, YAML of any value, YAML junk. None of it can publish a campaign that others would see. */
+export const junkCampaignText: fc.Arbitrary<string> = fc.oneof(
   fc.string(),
   fc.string({ unit: 'binary', maxLength: 200 }),
   yamlJunk,
   nastyValue.map((value) => stringifyYaml(value)),
   fc.jsonValue().map((value) => JSON.stringify(value)),
+);
+
+/** Text the loader may be given: the junk above, and mutated or valid campaigns as YAML or JSON. */
+export const campaignText: fc.Arbitrary<string> = fc.oneof(
+  junkCampaignText,
   mutatedCampaign.chain(({ definition }) => fc.constantFrom(stringifyYaml(definition), JSON.stringify(definition))),
   validCampaign.map((definition) => stringifyYaml(definition)),
 );
