@@ -2,7 +2,7 @@ import type { temporal } from '@temporalio/proto';
 import { journeyWorkflowId, userWorkflowId } from '../../src/workflows/messages';
 import { beckonPath, BENCH_CAMPAIGN, countEvents, HistoryType, lastIndexOf, publishBenchCampaign, WARM_EVENT } from './beckon-path';
 import { startFloor } from './floor';
-import { startMeter } from './meter';
+import { startMeter, type Metered } from './meter';
 import { watchInbox } from './inbox-watch';
 import { say, type BenchStack } from './stack';
 import { tagged } from './statements';
@@ -10,15 +10,13 @@ import { timedLoad } from './stats';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-export interface CostRow {
+export interface CostRow extends Metered {
   event: string;
   historyEvents: number;
   workflowTasks: number;
   activities: number;
   /** Markers: a local activity's result or a patch. */
   markers: number;
-  statementsPerEvent: Record<string, number>;
-  cpuMsPerEvent: Record<string, number>;
 }
 
 /** What one more event costs a user who already exists, counted over `samples` users, one event each. */

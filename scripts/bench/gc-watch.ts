@@ -1,4 +1,5 @@
 import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
+import { oneDecimal as round } from './stats';
 
 export interface GcPauses {
   count: number;
@@ -14,7 +15,6 @@ export interface GcWatch {
   stop(): GcPauses;
 }
 
-const round = (n: number) => Math.round(n * 10) / 10;
 
 /**
  * Records this thread's garbage-collection pauses (the API, the activities and the SDK's main

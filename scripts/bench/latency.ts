@@ -4,7 +4,7 @@ import { watchInbox } from './inbox-watch';
 import { watchGc, type GcPauses, type GcWatch } from './gc-watch';
 import { addStage, beckonStages, stageMedians, type BeckonStages } from './stages';
 import { say, type BenchStack } from './stack';
-import { median, pacedLoad, summarise, timedLoad, type LoadResult, type LoadWork, type Summary } from './stats';
+import { median, oneDecimal, pacedLoad, summarise, timedLoad, type LoadResult, type LoadWork, type Summary } from './stats';
 import { tagged } from './statements';
 
 export interface LatencyOptions {
@@ -112,8 +112,7 @@ function gcDuring(gc: GcWatch, sent: { sentAt: number; committedMs: number }[]):
     .sort((a, b) => b.committedMs - a.committedMs)
     .map(({ sentAt, committedMs }) => gc.overlapping(sentAt - performance.timeOrigin, sentAt - performance.timeOrigin + committedMs));
   const slowest = inSample.slice(0, Math.max(1, Math.ceil(inSample.length * 0.05)));
-  const round = (n: number) => Math.round(n * 10) / 10;
-  return { ...pauses, medianInSampleMs: round(median(inSample)), medianInSlowestMs: round(median(slowest)) };
+  return { ...pauses, medianInSampleMs: oneDecimal(median(inSample)), medianInSlowestMs: oneDecimal(median(slowest)) };
 }
 
 /** Lets the previous phase's tail (journey ends, continue-as-new) drain before the next one is timed. */

@@ -6,7 +6,7 @@ import { watchInbox } from './inbox-watch';
 import { beckonStages, type BeckonStages, type TriggerSample } from './stages';
 import { rssOf, say, type BenchStack } from './stack';
 import { tagged } from './statements';
-import { pacedLoad, summarise, timedLoad, type Summary } from './stats';
+import { oneDecimal, pacedLoad, summarise, timedLoad, type Summary } from './stats';
 
 export interface ScaleOptions {
   sizes: number[];
@@ -98,7 +98,7 @@ export async function runScale(stack: BenchStack, runId: string, options: ScaleO
         nodeRssMb: mb(memory.rss)!,
         nodeHeapMb: mb(memory.heapUsed)!,
         serverRssMb: mb(rssOf(stack.serverPid)),
-        loadAverage: Math.round(loadavg()[0]! * 10) / 10,
+        loadAverage: oneDecimal(loadavg()[0]!),
         stages: await beckonStages(stack, sent, sent.length),
       };
       if (oneUser) say(`one user: ${oneUser.events} events, ${oneUser.runs} runs, the longest ${oneUser.longestRunEvents} history events`);

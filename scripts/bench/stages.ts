@@ -2,7 +2,7 @@ import { temporal } from '@temporalio/proto';
 import { userWorkflowId } from '../../src/workflows/messages';
 import { eventMs, findEvent, HistoryType } from './beckon-path';
 import type { BenchStack } from './stack';
-import { median } from './stats';
+import { median, oneDecimal } from './stats';
 
 type StageSamples = Record<string, number[]>;
 
@@ -11,8 +11,7 @@ export function addStage(stages: StageSamples, name: string, ms: number): void {
   if (Number.isFinite(ms)) (stages[name] ??= []).push(ms);
 }
 
-export const stageMedians = (stages: StageSamples): Record<string, number> =>
-  Object.fromEntries(Object.entries(stages).map(([name, values]) => [name, Math.round(median(values) * 10) / 10]));
+export const stageMedians = (stages: StageSamples): Record<string, number> => Object.fromEntries(Object.entries(stages).map(([name, values]) => [name, oneDecimal(median(values))]));
 
 export interface TriggerSample {
   pseudonym: string;
@@ -42,7 +41,7 @@ const CLOCK_SLACK_MS = 1;
  * task, and the send activity up to the inbox commit. At most `limit` samples are read.
  */
 export async function beckonStages(stack: BenchStack, samples: TriggerSample[], limit = 100): Promise<BeckonStages> {
-  const perSample: StageSamples[] = [];
+  const perSample: Record<string, number>[] = [];
   let stickyUserTasks = 0;
   const historyOf = async (workflowId: string) => (await stack.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   for (const sample of samples.slice(0, limit)) {
@@ -62,25 +61,30 @@ export async function beckonStages(stack: BenchStack, samples: TriggerSample[], 
     const journeyTaskDone = journeyTask && findEvent(journey, HistoryType.taskCompleted, journeyTask.index);
     const activity = findEvent(journey, HistoryType.activityStarted);
     const committed = sample.sentAt + sample.committedMs;
-    const stages: StageSamples = {};
+    const stages: Record<string, number> = {};
     perSample.push(stages);
     if (Number(taskScheduled?.event.workflowTaskScheduledEventAttributes?.taskQueue?.kind) === STICKY) stickyUserTasks += 1;
-    addStage(stages, '1 API: request to signal in history', eventMs(signaled) - sample.sentAt);
-    addStage(stages, '2 user workflow task: waits', eventMs(taskStarted?.event) - eventMs(signaled));
-    addStage(stages, '3 user workflow task: runs', eventMs(taskCompleted?.event) - eventMs(taskStarted?.event));
-    addStage(stages, '4 server starts the journey', eventMs(journeyStarted?.event) - eventMs(taskCompleted?.event));
-    addStage(stages, '5 journey task: waits', eventMs(journeyTask?.event) - eventMs(journeyStarted?.event));
-    addStage(stages, '6 journey task: runs', eventMs(journeyTaskDone?.event) - eventMs(journeyTask?.event));
-    addStage(stages, '7 send activity: waits', eventMs(activity?.event) - eventMs(journeyTaskDone?.event));
-    addStage(stages, '8 send activity: runs to commit', committed - eventMs(activity?.event));
-    addStage(stages, 'total', sample.committedMs);
+    stage(stages, '1 API: request to signal in history', eventMs(signaled) - sample.sentAt);
+    stage(stages, '2 user workflow task: waits', eventMs(taskStarted?.event) - eventMs(signaled));
+    stage(stages, '3 user workflow task: runs', eventMs(taskCompleted?.event) - eventMs(taskStarted?.event));
+    stage(stages, '4 server starts the journey', eventMs(journeyStarted?.event) - eventMs(taskCompleted?.event));
+    stage(stages, '5 journey task: waits', eventMs(journeyTask?.event) - eventMs(journeyStarted?.event));
+    stage(stages, '6 journey task: runs', eventMs(journeyTaskDone?.event) - eventMs(journeyTask?.event));
+    stage(stages, '7 send activity: waits', eventMs(activity?.event) - eventMs(journeyTaskDone?.event));
+    stage(stages, '8 send activity: runs to commit', committed - eventMs(activity?.event));
+    stage(stages, 'total', sample.committedMs);
   }
-  const slowest = [...perSample].sort((a, b) => (b.total?.[0] ?? 0) - (a.total?.[0] ?? 0)).slice(0, Math.max(1, Math.ceil(perSample.length * 0.05)));
+  const slowest = [...perSample].sort((a, b) => b.total! - a.total!).slice(0, Math.max(1, Math.ceil(perSample.length * 0.05)));
   return { medians: stageMedians(merged(perSample)), slowest: stageMedians(merged(slowest)), measured: perSample.length, stickyUserTasks };
 }
 
-function merged(samples: StageSamples[]): StageSamples {
+/** One sample's stage; a stage its history did not reach is left out. */
+function stage(stages: Record<string, number>, name: string, ms: number): void {
+  if (Number.isFinite(ms)) stages[name] = ms;
+}
+
+function merged(samples: Record<string, number>[]): StageSamples {
   const all: StageSamples = {};
-  for (const sample of samples) for (const [name, values] of Object.entries(sample)) for (const ms of values) addStage(all, name, ms);
+  for (const sample of samples) for (const [name, ms] of Object.entries(sample)) addStage(all, name, ms);
   return all;
 }

@@ -19,9 +19,12 @@ export function median(values: readonly number[]): number {
   return percentile([...values].sort((a, b) => a - b), 50);
 }
 
+/** The precision every figure of the benches is printed at. */
+export const oneDecimal = (n: number): number => Math.round(n * 10) / 10;
+
 export function summarise(samplesMs: readonly number[], elapsedMs: number): Summary {
   const sorted = [...samplesMs].sort((a, b) => a - b);
-  const round = (n: number) => Math.round(n * 10) / 10;
+  const round = oneDecimal;
   return {
     count: sorted.length,
     perSecond: round((sorted.length / elapsedMs) * 1000),

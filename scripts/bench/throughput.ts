@@ -1,7 +1,7 @@
 import { beckonPath, catalogRevisionOf, postJson, signalRaw } from './beckon-path';
-import { startMeter } from './meter';
+import { startMeter, type Metered } from './meter';
 import type { BenchStack } from './stack';
-import { summarise, timedLoad, type LoadResult, type Summary } from './stats';
+import { oneDecimal, summarise, timedLoad, type LoadResult, type Summary } from './stats';
 
 export interface ThroughputOptions {
   events: number;
@@ -11,14 +11,12 @@ export interface ThroughputOptions {
   batch: number;
 }
 
-export interface ThroughputPhase {
+export interface ThroughputPhase extends Metered {
   path: string;
   eventsPerSecond: number;
   /** Per request (a batch is one request). */
   latency: Summary;
   errors: number;
-  cpuMsPerEvent: Record<string, number>;
-  statementsPerEvent: Record<string, number>;
 }
 
 /**
@@ -34,7 +32,7 @@ export async function runThroughput(stack: BenchStack, runId: string, options: T
     const result = await run();
     return {
       path: name,
-      eventsPerSecond: Math.round((events / result.elapsedMs) * 1000 * 10) / 10,
+      eventsPerSecond: oneDecimal((events / result.elapsedMs) * 1000),
       latency: summarise(result.samples, result.elapsedMs),
       errors: result.errors,
       ...meter.read(events),
