@@ -1,7 +1,7 @@
 import { loadConfig, requireSetting } from '../src/config';
 import { migrate } from '../src/db/migrate';
 import { createPool } from '../src/db/pool';
-import { createSourceRepository } from '../src/db/sources';
+import { createSourceRepository } from '../src/db/source-repository';
 import { runMain } from '../src/process';
 
 const USAGE = `usage: npm run sources -- <command>

@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { buildApp } from './api/app';
 import { cachedRevision } from './api/catalog-revision';
-import { describePublish, publishCampaignFolder } from './campaigns/publish';
-import { createCampaignRepository } from './db/campaigns';
-import { createIngestionLedger } from './db/ingestion-ledger';
+import { describePublish, publishCampaignFolder } from './ops/campaign-publish';
+import { createCampaignRepository } from './db/campaign-repository';
+import { createIngestionLedger } from './db/ingestion-ledger-repository';
 import { loadConfig, requireSetting, temporalAddress, type Config } from './config';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
@@ -13,9 +13,9 @@ import { createPseudonymizer } from './privacy/pseudonym';
 import { createLinkSigner, deriveLinkKey } from './privacy/signed-links';
 import { runMain } from './process';
 import { runPeriodically } from './util/periodic';
-import { payloadCodecFor } from './temporal/codec';
-import { connectClient } from './temporal/connection';
-import { ensureSearchAttributes } from './temporal/search-attributes';
+import { payloadCodecFor } from './temporal/payload-codec';
+import { connectClient } from './temporal/client-connection';
+import { ensureSearchAttributes } from './temporal/search-attribute-registration';
 
 export interface RunningApi {
   app: FastifyInstance;

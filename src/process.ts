@@ -1,5 +1,5 @@
 import { ConfigError } from './config';
-import { CampaignDefinitionError } from './domain/campaign-loader';
+import { CampaignDefinitionError } from './domain/campaign/campaign-validation';
 
 /** Errors whose message is the whole story for the person starting Beckon: no stack trace. */
 function isUserError(err: unknown): boolean {

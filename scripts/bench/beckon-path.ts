@@ -1,7 +1,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { temporal } from '@temporalio/proto';
-import { parseCampaignText } from '../../src/campaigns/files';
-import { createCampaignRepository } from '../../src/db/campaigns';
+import { parseCampaignText } from '../../src/ops/campaign-files';
+import { createCampaignRepository } from '../../src/db/campaign-repository';
 import type { TrackedEvent } from '../../src/domain/events';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
 import { eventSignal, userWorkflowId, type EventSignal } from '../../src/workflows/messages';

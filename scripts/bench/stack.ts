@@ -4,19 +4,19 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { startApi, type RunningApi } from '../../src/api';
-import { publishCampaignFolder } from '../../src/campaigns/publish';
+import { publishCampaignFolder } from '../../src/ops/campaign-publish';
 import { loadConfig, type Config } from '../../src/config';
 import { startEmbeddedPostgres } from '../../src/db/embedded';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
-import { createSourceRepository } from '../../src/db/sources';
-import { payloadCodecFor } from '../../src/temporal/codec';
-import { connectClient } from '../../src/temporal/connection';
+import { createSourceRepository } from '../../src/db/source-repository';
+import { payloadCodecFor } from '../../src/temporal/payload-codec';
+import { connectClient } from '../../src/temporal/client-connection';
 import { startDevServer } from '../../src/temporal/dev-server';
-import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
+import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import { startWorker, type BeckonWorker } from '../../src/worker';
 import { freePort } from '../../test/support/ports';
-import { ensureTemporalCli } from '../tools/temporal-cli';
+import { ensureTemporalCli } from '../../src/temporal/tools/temporal-cli';
 import { tagged } from './statements';
 
 export interface BenchStack {

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureTemporalCli } from '../tools/temporal-cli';
+import { ensureTemporalCli } from '../../src/temporal/tools/temporal-cli';
 import { formatChaosReport } from './report';
 import { runChaos } from './runner';
 

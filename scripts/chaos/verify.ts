@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Pool } from 'pg';
-import { messageIdFor } from '../../src/activities/channels/email';
+import { messageIdFor } from '../../src/activities/channels/email-sender';
 import type { JourneyResult } from '../../src/workflows/messages';
 import { stateQuery, userWorkflowId } from '../../src/workflows/messages';
 import type { GoogleRequest } from '../../test/support/google-peer';

@@ -8,16 +8,16 @@ import { loadConfig } from '../../src/config';
 import { createDevPushSender } from '../../src/dev/push-log';
 import { startSmtpSink } from '../../src/dev/smtp-sink';
 import { channelSenders } from '../../src/worker';
-import { publishCampaignFolder } from '../../src/campaigns/publish';
-import { createCampaignLifecycleRepository } from '../../src/db/campaign-lifecycle';
+import { publishCampaignFolder } from '../../src/ops/campaign-publish';
+import { createCampaignLifecycleRepository } from '../../src/db/campaign-lifecycle-repository';
 import { startEmbeddedPostgres } from '../../src/db/embedded';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import type { TrackedEvent } from '../../src/domain/events';
-import { historyToRecord, type RecordedHistory } from '../../src/temporal/replay';
-import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
+import { historyToRecord, type RecordedHistory } from '../../src/temporal/history-replay';
+import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import { eventSignal, journeyQuery, journeyWorkflowId, rerunSignal, resumeSignal, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
-import { ensureTestServer } from '../tools/test-server';
+import { ensureTestServer } from '../../src/temporal/tools/test-server';
 
 /**
  * `npm run replay:record`: drives every journey shape of the shipped campaigns on Temporal's

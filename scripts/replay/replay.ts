@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, temporalAddress } from '../../src/config';
-import { connectClient } from '../../src/temporal/connection';
-import { fetchHistories, readRecordedHistories, replay } from '../../src/temporal/replay';
+import { connectClient } from '../../src/temporal/client-connection';
+import { fetchHistories, readRecordedHistories, replay } from '../../src/temporal/history-replay';
 
 const USAGE = `usage: npm run replay -- [--dir test/replay/histories]
        npm run replay -- --from-server [--query "<visibility query>"] [--limit 50]

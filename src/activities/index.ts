@@ -1,6 +1,6 @@
-import { createCampaignStatusActivities } from './campaign-status';
-import { createCatalogActivities } from './catalog';
-import { createMessageActivities, type MessageActivityDeps } from './messages';
+import { createCampaignStatusActivities } from './campaign-status-activities';
+import { createCatalogActivities } from './catalog-activities';
+import { createMessageActivities, type MessageActivityDeps } from './message-activities';
 
 /** The pool, and the channel senders the worker built from its configuration. */
 export type ActivityDeps = MessageActivityDeps;

@@ -1,21 +1,21 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { PayloadCodec } from '@temporalio/common';
-import { createSourceRepository } from '../db/sources';
+import { createSourceRepository } from '../db/source-repository';
 import type { ApiDeps } from './deps';
-import { requireSource } from './auth/source';
+import { requireSource } from './auth/source-auth';
 import { errorHandler } from './errors';
 import { registerOpenApi } from './openapi';
-import { codecRoutes } from './routes/codec';
-import { consentRoutes } from './routes/consent';
-import { devRoutes } from './routes/dev';
-import { healthRoutes } from './routes/health';
-import { inboxRoutes } from './routes/inbox';
-import { inboxStreamRoutes, type InboxStreamOptions } from './routes/inbox-stream';
-import { ingestRoutes } from './routes/ingest';
-import { linkRoutes } from './routes/links';
-import { opsRoutes } from './routes/ops';
-import { MESSAGE_LIMIT_BYTES } from './segment/schemas';
+import { codecRoutes } from './routes/codec-routes';
+import { consentRoutes } from './routes/consent-routes';
+import { devRoutes } from './routes/dev-routes';
+import { healthRoutes } from './routes/health-routes';
+import { inboxRoutes } from './routes/inbox-routes';
+import { inboxStreamRoutes, type InboxStreamOptions } from './routes/inbox-stream-routes';
+import { ingestRoutes } from './routes/ingest-routes';
+import { linkRoutes } from './routes/link-routes';
+import { opsRoutes } from './routes/ops-routes';
+import { MESSAGE_LIMIT_BYTES } from './segment/segment-schemas';
 
 export interface AppOptions {
   logLevel?: string;

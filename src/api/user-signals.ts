@@ -9,7 +9,7 @@ import {
   type UserWorkflowInput,
 } from '../workflows/messages';
 import { beckonUser } from '../workflows/search-attributes';
-import type { userWorkflow } from '../workflows/user';
+import type { userWorkflow } from '../workflows/user-workflow';
 import type { ApiDeps } from './deps';
 
 const TEMPORAL_DEADLINE_MS = 5_000;

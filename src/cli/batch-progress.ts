@@ -1,4 +1,4 @@
-import type { BatchProgress } from '../temporal/batch';
+import type { BatchProgress } from '../temporal/batch-operations';
 import type { CliContext } from './context';
 import { CliError, EXIT } from './exit-codes';
 import { bar } from './output';

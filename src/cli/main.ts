@@ -1,8 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { createApiClient, type ApiClient } from './api-client';
-import { campaignCommands } from './commands/campaigns';
-import { miscCommands } from './commands/misc';
-import { userCommands } from './commands/users';
+import { campaignCommands } from './commands/campaign-commands';
+import { miscCommands } from './commands/misc-commands';
+import { userCommands } from './commands/user-commands';
 import type { CliContext } from './context';
 import { CliError, EXIT } from './exit-codes';
 import { createOutput, type Output } from './output';

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
-import type { ChannelSender } from '../activities/channels/channel';
-import { createRenderer } from '../activities/channels/render';
-import { createDevOutboxRepository } from '../db/dev-outbox';
+import type { ChannelSender } from '../activities/channels/channel-sender';
+import { createRenderer } from '../activities/channels/template-render';
+import { createDevOutboxRepository } from '../db/dev-outbox-repository';
 
 /** `npm start`'s push sink when no Firebase service account is set: the push is rendered, logged and kept for GET /v1/dev/push. */
 export function createDevPushSender(deps: { pool: Pool; log: (line: string) => void }): ChannelSender {

@@ -1,7 +1,7 @@
 import { simpleParser } from 'mailparser';
 import type { Pool } from 'pg';
 import { SMTPServer } from 'smtp-server';
-import { createDevOutboxRepository } from '../db/dev-outbox';
+import { createDevOutboxRepository } from '../db/dev-outbox-repository';
 
 export interface SmtpSink {
   port: number;

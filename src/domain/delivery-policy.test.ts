@@ -1,4 +1,4 @@
-import { deliveryPolicySchema, type DeliveryPolicy } from './campaign-schema';
+import { deliveryPolicySchema, type DeliveryPolicy } from './campaign/campaign-schema';
 import { capDay, decideCaps, decideConsent, decideQuietHours, decideSend, deliveryZone, type ConsentView, type SendFacts } from './delivery-policy';
 
 const policy: DeliveryPolicy = deliveryPolicySchema.parse({

@@ -1,4 +1,4 @@
-import type { Channel, DeliveryPolicy } from './campaign-schema';
+import type { Channel, DeliveryPolicy } from './campaign/campaign-schema';
 import { effectiveZone, localDay, quietHoursEnd } from './time';
 
 /**

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { deliveryKey } from './campaign';
+import { deliveryKey } from './campaign/campaign-model';
 import { engagementEvent, engagementMessageId, MESSAGE_CLICKED, MESSAGE_OPENED, parseDeliveryKey } from './engagement';
 
 const now = new Date('2026-03-01T09:30:00Z');

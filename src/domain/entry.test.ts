@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import type { Campaign } from './campaign';
-import { compileCampaign } from './campaign-compile';
-import { validateCampaign } from './campaign-loader';
+import type { Campaign } from './campaign/campaign-model';
+import { compileCampaign } from './campaign/campaign-compile';
+import { validateCampaign } from './campaign/campaign-validation';
 import { nextDeadline, planForDeadlines, planForEvent } from './entry';
 import type { TrackedEvent } from './events';
 import { applyEvent, initialUserState, journeyEnded, type UserState } from './user-state';

@@ -1,4 +1,4 @@
-import { eventsListenedTo, type Campaign } from './campaign';
+import { eventsListenedTo, type Campaign } from './campaign/campaign-model';
 import { evaluateCondition, matchesAllFilters } from './conditions';
 import type { TrackedEvent } from './events';
 import { recordEntry, type UserState } from './user-state';

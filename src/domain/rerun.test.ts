@@ -1,5 +1,5 @@
-import { compileCampaign } from './campaign-compile';
-import { validateCampaign } from './campaign-loader';
+import { compileCampaign } from './campaign/campaign-compile';
+import { validateCampaign } from './campaign/campaign-validation';
 import { planRerun } from './rerun';
 import { initialUserState, recordEntry } from './user-state';
 

@@ -1,4 +1,4 @@
-import { eventsListenedTo, type Campaign } from './campaign';
+import { eventsListenedTo, type Campaign } from './campaign/campaign-model';
 import type { JourneyStart, WorkflowIdFor } from './entry';
 import type { TrackedEvent } from './events';
 import { recordEntry, RECENT_MESSAGE_IDS, type UserState } from './user-state';

@@ -1,13 +1,13 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { parseCampaignText } from '../campaigns/files';
-import { createCampaignLifecycleRepository, type StoredStatus, type Transition } from '../db/campaign-lifecycle';
-import { createCampaignRepository, type PublishResult } from '../db/campaigns';
-import { CampaignDefinitionError, type DefinitionProblem } from '../domain/campaign-loader';
-import type { CampaignDefinition } from '../domain/campaign-schema';
-import { startBatch } from '../temporal/batch';
+import { parseCampaignText } from './campaign-files';
+import { createCampaignLifecycleRepository, type StoredStatus, type Transition } from '../db/campaign-lifecycle-repository';
+import { createCampaignRepository, type PublishResult } from '../db/campaign-repository';
+import { CampaignDefinitionError, type DefinitionProblem } from '../domain/campaign/campaign-validation';
+import type { CampaignDefinition } from '../domain/campaign/campaign-schema';
+import { startBatch } from '../temporal/batch-operations';
 import { resumeSignal, type ResumeSignal } from '../workflows/messages';
-import { campaignJourneysQuery } from './queries';
+import { campaignJourneysQuery } from './visibility-queries';
 
 /** A lifecycle operation that the campaign's current status does not allow (e.g. resume an active one). */
 export class LifecycleConflictError extends Error {

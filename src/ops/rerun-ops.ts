@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { ValidationError } from '../api/errors';
-import { createCampaignLifecycleRepository } from '../db/campaign-lifecycle';
-import { startBatch } from '../temporal/batch';
+import { createCampaignLifecycleRepository } from '../db/campaign-lifecycle-repository';
+import { startBatch } from '../temporal/batch-operations';
 import { rerunSignal, type RerunSignal } from '../workflows/messages';
 import { CampaignNotFoundError, LifecycleConflictError } from './campaign-ops';
-import { userWorkflowsMatching, userWorkflowsQuery } from './queries';
+import { userWorkflowsMatching, userWorkflowsQuery } from './visibility-queries';
 
 export type RerunTarget = { userIds: string[] } | { query: string };
 

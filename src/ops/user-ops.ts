@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { journeyQuery, journeyWorkflowId, stateQuery, userWorkflowId, type JourneyView, type UserStateView } from '../workflows/messages';
 import { beckonCampaign, beckonCampaignVersion, beckonJourneyStatus, beckonStep } from '../workflows/search-attributes';
-import { userJourneysQuery } from './queries';
+import { userJourneysQuery } from './visibility-queries';
 
 /** The workflow (user or journey) does not exist in Temporal. */
 export class WorkflowMissingError extends Error {

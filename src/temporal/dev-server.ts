@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { searchAttributeFlags } from './search-attributes';
+import { searchAttributeFlags } from './search-attribute-registration';
 
 export interface DevServer {
   address: string;

@@ -1,2 +1,2 @@
-export { userWorkflow } from './user';
-export { journeyWorkflow } from './journey';
+export { userWorkflow } from './user-workflow';
+export { journeyWorkflow } from './journey-workflow';

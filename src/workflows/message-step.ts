@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, condition, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { DeliverMessageInput, DeliveryOutcome } from '../activities/messages';
+import type { DeliverMessageInput, DeliveryOutcome } from '../activities/message-activities';
 import { deliveryActivityOptions } from './activity-policies';
 
 /** What a message step ended with, as the journey sees it: an outcome of the activity, or a failure it will not retry. */

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { Campaign } from '../domain/campaign';
+import type { Campaign } from '../domain/campaign/campaign-model';
 import type { HistoryView } from '../domain/conditions';
 import type { TrackedEvent } from '../domain/events';
 import type { UserState } from '../domain/user-state';

@@ -1,4 +1,4 @@
-import { createAdminTokenRepository } from '../../src/db/admin-tokens';
+import { createAdminTokenRepository } from '../../src/db/admin-token-repository';
 import { startTestApi, type TestApi } from '../support/api';
 import { send } from '../fuzz/fuzz-kit';
 

@@ -1,5 +1,5 @@
 import { defaultPayloadConverter } from '@temporalio/common';
-import { payloadCodecFor } from '../../src/temporal/codec';
+import { payloadCodecFor } from '../../src/temporal/payload-codec';
 import { startTestApi, TEST_PSEUDONYM_KEY, type TestApi } from '../support/api';
 
 /** The codec endpoint that lets the Temporal Web UI show what Beckon encrypts. */

@@ -1,4 +1,4 @@
-import { currentConsents } from '../../src/db/consent';
+import { currentConsents } from '../../src/db/consent-repository';
 import { startApiHarness, type ApiHarness } from '../support/api-harness';
 import { uniqueUserId } from '../support/env';
 

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app';
 import { withTransaction } from '../../src/db/transaction';
-import { createInboxRepository, type InboxRepository } from '../../src/db/inbox';
-import { deliveryKey } from '../../src/domain/campaign';
+import { createInboxRepository, type InboxRepository } from '../../src/db/inbox-repository';
+import { deliveryKey } from '../../src/domain/campaign/campaign-model';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness';
 import { uniqueUserId } from '../support/env';
 import { openStream, type SseEvent, type SseReader } from '../support/sse';

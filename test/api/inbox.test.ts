@@ -1,5 +1,5 @@
-import { createInboxRepository, type InboxRepository } from '../../src/db/inbox';
-import { deliveryKey } from '../../src/domain/campaign';
+import { createInboxRepository, type InboxRepository } from '../../src/db/inbox-repository';
+import { deliveryKey } from '../../src/domain/campaign/campaign-model';
 import { MESSAGE_CLICKED, MESSAGE_OPENED } from '../../src/domain/engagement';
 import { uniqueUserId } from '../support/env';
 import { startApiHarness, type ApiHarness } from '../support/api-harness';

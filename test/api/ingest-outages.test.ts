@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { publishCampaignFolder } from '../../src/campaigns/publish';
+import { publishCampaignFolder } from '../../src/ops/campaign-publish';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { Client } from '@temporalio/client';
-import { createSourceRepository } from '../../src/db/sources';
-import { anonymousKey } from '../../src/api/ingest';
+import { createSourceRepository } from '../../src/db/source-repository';
+import { anonymousKey } from '../../src/api/ingestion';
 import { stateQuery, userWorkflowId } from '../../src/workflows/messages';
 import { basicAuth, eventually, startTestApi, type TestApi } from '../support/api';
 import { uniqueUserId } from '../support/env';

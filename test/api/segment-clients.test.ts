@@ -1,6 +1,6 @@
 import { Analytics as SegmentAnalytics } from '@segment/analytics-node';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
-import { anonymousKey } from '../../src/api/ingest';
+import { anonymousKey } from '../../src/api/ingestion';
 import { stateQuery, userWorkflowId } from '../../src/workflows/messages';
 import { eventually, startTestApi, type TestApi } from '../support/api';
 import { uniqueUserId } from '../support/env';

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
-import { validateCampaign } from '../../src/domain/campaign-loader';
-import type { CampaignDefinition } from '../../src/domain/campaign-schema';
-import { createCampaignRepository } from '../../src/db/campaigns';
+import { validateCampaign } from '../../src/domain/campaign/campaign-validation';
+import type { CampaignDefinition } from '../../src/domain/campaign/campaign-schema';
+import { createCampaignRepository } from '../../src/db/campaign-repository';
 import { testPool } from '../support/env';
 
 let pool: Pool;

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
-import { createIngestionLedger } from '../../src/db/ingestion-ledger';
-import { createSourceRepository } from '../../src/db/sources';
+import { createIngestionLedger } from '../../src/db/ingestion-ledger-repository';
+import { createSourceRepository } from '../../src/db/source-repository';
 import { testPool, uniqueUserId } from '../support/env';
 
 describe('ingestion ledger', () => {

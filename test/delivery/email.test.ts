@@ -1,8 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
-import { createEmailSender, createSmtpTransport, messageIdFor } from '../../src/activities/channels/email';
-import { createMessageActivities } from '../../src/activities/messages';
-import { deliveries } from '../../src/db/deliveries';
+import { createEmailSender, createSmtpTransport, messageIdFor } from '../../src/activities/channels/email-sender';
+import { createMessageActivities } from '../../src/activities/message-activities';
+import { deliveries } from '../../src/db/delivery-repository';
 import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
 import { testPool } from '../support/env';
 import { createProfile, testPseudonymKey } from '../support/profiles';

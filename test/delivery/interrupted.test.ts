@@ -1,10 +1,10 @@
 import type { Pool } from 'pg';
-import { createEmailSender, createSmtpTransport } from '../../src/activities/channels/email';
-import { createInAppSender } from '../../src/activities/channels/in-app';
-import { createMessageActivities } from '../../src/activities/messages';
-import { deliveries } from '../../src/db/deliveries';
-import { createInboxRepository } from '../../src/db/inbox';
-import type { TemplateDefinition } from '../../src/domain/campaign-schema';
+import { createEmailSender, createSmtpTransport } from '../../src/activities/channels/email-sender';
+import { createInAppSender } from '../../src/activities/channels/in-app-sender';
+import { createMessageActivities } from '../../src/activities/message-activities';
+import { deliveries } from '../../src/db/delivery-repository';
+import { createInboxRepository } from '../../src/db/inbox-repository';
+import type { TemplateDefinition } from '../../src/domain/campaign/campaign-schema';
 import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
 import { testPool } from '../support/env';
 import { createProfile, testPseudonymKey } from '../support/profiles';

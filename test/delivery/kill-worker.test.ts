@@ -1,11 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
-import { messageIdFor } from '../../src/activities/channels/email';
-import { FAULT_POINTS, type FaultPoint } from '../../src/activities/send';
-import { deliveries } from '../../src/db/deliveries';
-import { deliveryKey } from '../../src/domain/campaign';
-import { payloadCodecFor } from '../../src/temporal/codec';
-import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
+import { messageIdFor } from '../../src/activities/channels/email-sender';
+import { FAULT_POINTS, type FaultPoint } from '../../src/activities/send-path';
+import { deliveries } from '../../src/db/delivery-repository';
+import { deliveryKey } from '../../src/domain/campaign/campaign-model';
+import { payloadCodecFor } from '../../src/temporal/payload-codec';
+import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import type { JourneyResult, JourneyWorkflowInput } from '../../src/workflows/messages';
 import { daytimeZone } from '../support/daytime';
 import { testDatabaseUrl, testPool, testTemporalAddress } from '../support/env';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { payloadCodecFor } from '../../src/temporal/codec';
+import { payloadCodecFor } from '../../src/temporal/payload-codec';
 import { freePort } from '../support/ports';
 import { request } from '../support/http';
 import { cleanEnv, isAlive, runEntryPoint, type RunningProcess } from '../support/processes';

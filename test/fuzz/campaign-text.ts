@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { POLICY_FILE } from '../../src/campaigns/files';
+import { POLICY_FILE } from '../../src/ops/campaign-files';
 import { nastyString, nastyValue, wrongTypeFor } from './fuzz-kit';
 
 /** Campaign definitions as authors write them: the real files to mutate, and generators of text. */

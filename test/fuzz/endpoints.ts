@@ -1,7 +1,7 @@
 import type { Payload } from '@temporalio/common';
 import fc from 'fast-check';
 import { stringify as stringifyYaml } from 'yaml';
-import { CHANNELS } from '../../src/domain/campaign-schema';
+import { CHANNELS } from '../../src/domain/campaign/campaign-schema';
 import type { LinkSigner } from '../../src/privacy/signed-links';
 import { campaignText, junkCampaignText, mutatedCampaign, validCampaign } from './campaign-text';
 import {

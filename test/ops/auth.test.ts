@@ -1,4 +1,4 @@
-import { createAdminTokenRepository } from '../../src/db/admin-tokens';
+import { createAdminTokenRepository } from '../../src/db/admin-token-repository';
 import { issueToken } from '../../src/privacy/admin-token';
 import { opsEnvPerFile, publishCampaign } from '../support/ops-env';
 

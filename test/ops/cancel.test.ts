@@ -1,7 +1,7 @@
-import { parseCampaignText } from '../../src/campaigns/files';
-import { compileCampaign } from '../../src/domain/campaign-compile';
+import { parseCampaignText } from '../../src/ops/campaign-files';
+import { compileCampaign } from '../../src/domain/campaign/campaign-compile';
 import type { TrackedEvent } from '../../src/domain/events';
-import { campaignJourneysQuery } from '../../src/ops/queries';
+import { campaignJourneysQuery } from '../../src/ops/visibility-queries';
 import { journeyWorkflowId, type JourneyWorkflowInput } from '../../src/workflows/messages';
 import { eventually, opsEnvPerFile, publishCampaign } from '../support/ops-env';
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { loadConfig } from '../../src/config';
 import type { TrackedEvent } from '../../src/domain/events';
-import { connectClient } from '../../src/temporal/connection';
+import { connectClient } from '../../src/temporal/client-connection';
 import { journeyWorkflowId, type JourneyWorkflowInput } from '../../src/workflows/messages';
 import { startWorker } from '../../src/worker';
 import { testPool, testTemporalAddress, workflowBundle } from '../support/env';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { readRecordedHistories, replay } from '../../src/temporal/replay';
+import { readRecordedHistories, replay } from '../../src/temporal/history-replay';
 import { workflowBundle } from '../support/env';
 
 /**

@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../../src/api/deps';
 import { cachedRevision } from '../../src/api/catalog-revision';
-import { createCampaignRepository } from '../../src/db/campaigns';
+import { createCampaignRepository } from '../../src/db/campaign-repository';
 import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
 import { stateQuery, userWorkflowId, type UserStateView } from '../../src/workflows/messages';
 import { basicAuth, eventually, startTestApi, TEST_PSEUDONYM_KEY } from './api';

@@ -2,13 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { ensureTemporalCli } from '../../scripts/tools/temporal-cli';
-import { ensureTestServer } from '../../scripts/tools/test-server';
-import { publishCampaignFolder } from '../../src/campaigns/publish';
+import { ensureTemporalCli } from '../../src/temporal/tools/temporal-cli';
+import { ensureTestServer } from '../../src/temporal/tools/test-server';
+import { publishCampaignFolder } from '../../src/ops/campaign-publish';
 import { startEmbeddedPostgres } from '../../src/db/embedded';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
-import { connectClient } from '../../src/temporal/connection';
+import { connectClient } from '../../src/temporal/client-connection';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { freePort } from './ports';
 

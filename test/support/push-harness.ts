@@ -1,10 +1,10 @@
 import { verify } from 'node:crypto';
 import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
-import { createFirebaseMessaging, createPushSender } from '../../src/activities/channels/push';
-import { createMessageActivities } from '../../src/activities/messages';
-import { deliveries } from '../../src/db/deliveries';
-import { contactPoints, removePushToken } from '../../src/db/profiles';
-import type { TemplateDefinition } from '../../src/domain/campaign-schema';
+import { createFirebaseMessaging, createPushSender } from '../../src/activities/channels/push-sender';
+import { createMessageActivities } from '../../src/activities/message-activities';
+import { deliveries } from '../../src/db/delivery-repository';
+import { contactPoints, removePushToken } from '../../src/db/profile-repository';
+import type { TemplateDefinition } from '../../src/domain/campaign/campaign-schema';
 import { testPool } from './env';
 import { fcmError, startGooglePeer } from './google-peer';
 import { createProfile } from './profiles';

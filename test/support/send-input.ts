@@ -1,7 +1,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import type { DeliverMessageInput, DeliveryOutcome } from '../../src/activities/messages';
-import type { TemplateDefinition } from '../../src/domain/campaign-schema';
+import type { DeliverMessageInput, DeliveryOutcome } from '../../src/activities/message-activities';
+import type { TemplateDefinition } from '../../src/domain/campaign/campaign-schema';
 
 let steps = 0;
 

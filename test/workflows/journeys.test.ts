@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Campaign } from '../../src/domain/campaign';
+import type { Campaign } from '../../src/domain/campaign/campaign-model';
 import {
   journeyQuery,
   journeyWorkflowId,

@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { eventSignal, stateQuery, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
-import { EVENTS_PER_RUN } from '../../src/workflows/user';
+import { EVENTS_PER_RUN } from '../../src/workflows/user-workflow';
 import { testTemporalAddress, workflowBundle } from '../support/env';
 import { fakeActivities, seedCampaigns, waitFor } from '../support/workflow-env';
 

@@ -1,6 +1,6 @@
 import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DeliverMessageInput, DeliveryOutcome } from '../../src/activities/messages';
+import type { DeliverMessageInput, DeliveryOutcome } from '../../src/activities/message-activities';
 import { journeyWorkflowId } from '../../src/workflows/messages';
 import { compile, eventAt, fakeActivities, sendEvent, startedWorkflow, timeSkippingPerTest, withWorker } from '../support/workflow-env';
 

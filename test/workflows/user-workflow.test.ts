@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { journeyWorkflowId, stateQuery, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
-import type { userWorkflow } from '../../src/workflows/user';
+import type { userWorkflow } from '../../src/workflows/user-workflow';
 import { eventAt, fakeActivities, seedCampaigns, sendEvent, startedWorkflow, timeSkippingPerTest, waitFor, withWorker } from '../support/workflow-env';
 
 const currentEnv = timeSkippingPerTest();

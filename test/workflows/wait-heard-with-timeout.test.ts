@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { TrackedEvent } from '../../src/domain/events';
-import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
+import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import { journeyEventSignal, type JourneyResult, type JourneyWorkflowInput } from '../../src/workflows/messages';
 import { testTemporalAddress, workflowBundle } from '../support/env';
 import { compile, fakeActivities, waitFor } from '../support/workflow-env';

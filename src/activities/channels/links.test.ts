@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { messageIdFor, trackHtml } from './email';
-import { webhookSignature } from './webhook';
+import { messageIdFor, trackHtml } from './email-sender';
+import { webhookSignature } from './webhook-sender';
 
 const link = (purpose: 'open' | 'click', url?: string) => (purpose === 'open' ? 'https://b.test/o/T' : `https://b.test/c/${encodeURIComponent(url ?? '')}`);
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
-import { createAdminTokenRepository } from '../../db/admin-tokens';
+import { createAdminTokenRepository } from '../../db/admin-token-repository';
 
 /** `npm start`'s admin token: kept under DATA_DIR and reused while it is valid, so scripts keep working across restarts. */
 export async function devAdminToken(pool: Pool, dataDir: string): Promise<string> {

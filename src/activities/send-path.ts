@@ -1,0 +1,159 @@
+import { ApplicationFailure, log } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import { campaignStatusOf } from '../db/campaign-lifecycle-repository';
+import { currentConsents } from '../db/consent-repository';
+import { deliveries, loadDeliveryPolicy, type DeliveryRecord, type NewDelivery } from '../db/delivery-repository';
+import { contactPoints, type ContactPoints } from '../db/profile-repository';
+import { withTransaction } from '../db/transaction';
+import { cachedFor } from '../util/cached';
+import type { Channel } from '../domain/campaign/campaign-schema';
+import { capDay, decideSend, deliveryZone, type SkipReason } from '../domain/delivery-policy';
+import { SendRejected, type ChannelSender } from './channels/channel-sender';
+import type { DeliverMessageInput, DeliveryOutcome } from './message-activities';
+
+/** Points on the send path where a test worker kills itself (BECKON_FAULT_POINT), to prove what a crash there does. */
+export const FAULT_POINTS = ['after-reserve', 'after-claim', 'after-send', 'after-outcome'] as const;
+export type FaultPoint = (typeof FAULT_POINTS)[number];
+
+export interface SendPathDeps {
+  pool: Pool;
+  senders: Partial<Record<Channel, ChannelSender>>;
+  now: () => Date;
+  fault: (point: FaultPoint) => void;
+}
+
+type Checked =
+  | { kind: 'record'; record: DeliveryRecord; contact: ContactPoints }
+  | { kind: 'deferred'; until: Date }
+  | { kind: 'paused' }
+  | { kind: 'no_profile' };
+
+/** What a final record tells a retry: the same answer the first attempt gave. */
+function outcomeOf(record: DeliveryRecord): DeliveryOutcome | undefined {
+  switch (record.status) {
+    case 'sent':
+      return { status: 'sent', providerId: record.providerId ?? '' };
+    case 'skipped':
+      return { status: 'skipped', reason: (record.reason ?? 'no_consent') as SkipReason, detail: record.detail ?? '' };
+    case 'failed':
+      return { status: 'failed', reason: record.reason ?? 'unknown', detail: record.detail ?? '' };
+    case 'unknown':
+      return { status: 'unknown', detail: record.detail ?? '' };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The send path of one message step. One transaction locks the user's row, finds an earlier
+ * attempt's record or checks consent, address, quiet hours and caps and records the decision;
+ * then the delivery is claimed (reserved -> sending), handed to the channel, and the outcome recorded.
+ * The guarantee at each point is in the README, "Delivery guarantees".
+ */
+export function createSendPath(deps: SendPathDeps) {
+  const { pool } = deps;
+  // Published with the campaigns and rarely changed: read once a second, not once per send.
+  const policyNow = cachedFor(() => loadDeliveryPolicy(pool), 1000);
+
+  const check = async (input: DeliverMessageInput, delivery: NewDelivery): Promise<Checked> => {
+    // Read before the transaction takes its client: a second client asked for while one is held can
+    // wait forever on a full pool (or on embedded PGlite, which serves one connection at a time).
+    const policy = await policyNow();
+    return withTransaction(pool, async (client) => {
+      // Held before anything is decided, as the journey's pause gate did before (also a user without a profile); a recorded decision stands.
+      if (input.holdIfPaused && (await campaignStatusOf(client, input.campaignId)) === 'paused' && !(await deliveries.find(client, input.deliveryKey))) {
+        return { kind: 'paused' };
+      }
+      if (!(await deliveries.lockUser(client, input.pseudonym))) return { kind: 'no_profile' };
+      const contact = (await contactPoints(client, input.pseudonym))!;
+      const earlier = await deliveries.find(client, input.deliveryKey);
+      if (earlier) return { kind: 'record', record: earlier, contact };
+      const now = deps.now();
+      const traitZone = typeof contact.traits.timezone === 'string' ? contact.traits.timezone : undefined;
+      const zone = deliveryZone(contact.timezone ?? traitZone, policy);
+      const decision = decideSend({
+        now,
+        channel: input.channel,
+        category: input.category,
+        consents: await currentConsents(client, input.pseudonym),
+        hasAddress: deps.senders[input.channel]?.hasAddress(contact) ?? false,
+        zone,
+        policy,
+        campaign: input.delivery ?? {},
+        counts: await deliveries.countForDay(client, input.pseudonym, capDay(now, zone), input.campaignId),
+      });
+      if (decision.action === 'defer') return { kind: 'deferred', until: decision.until };
+      const record = decision.action === 'skip'
+        ? await deliveries.recordSkip(client, delivery, decision.reason, decision.detail)
+        : await deliveries.reserve(client, delivery, decision.localDay, decision.countsTowardCap);
+      return { kind: 'record', record, contact };
+    });
+  };
+
+  /** Hands a claimed delivery to the channel and records what the provider said. */
+  const send = async (sender: ChannelSender, input: DeliverMessageInput, contact: ContactPoints): Promise<DeliveryOutcome> => {
+    const key = input.deliveryKey;
+    let providerId: string;
+    try {
+      ({ providerId } = await sender.send({
+        deliveryKey: key,
+        pseudonym: input.pseudonym,
+        campaignId: input.campaignId,
+        campaignVersion: input.campaignVersion,
+        stepId: input.stepId,
+        category: input.category,
+        template: input.template,
+        // The profile's traits are fresher than the journey's copy from entry.
+        context: { ...input.context, traits: { ...input.context.traits, ...contact.traits } },
+        contact,
+      }));
+    } catch (err) {
+      if (!(err instanceof SendRejected)) throw err; // Unsure whether it left: the record stays `sending` for the retry to judge.
+      if (err.retryable) {
+        await deliveries.release(pool, key, err.message);
+        throw ApplicationFailure.retryable(`${input.channel} send not accepted yet: ${err.message}`, 'DeliveryRetry');
+      }
+      await deliveries.markFailed(pool, key, err.reason, err.detail);
+      throw ApplicationFailure.nonRetryable(`${input.channel} send failed: ${err.message}`, 'DeliveryFailed', { reason: err.reason, detail: err.detail });
+    }
+    deps.fault('after-send');
+    await deliveries.markSent(pool, key, providerId);
+    deps.fault('after-outcome');
+    return { status: 'sent', providerId };
+  };
+
+  return async function deliver(input: DeliverMessageInput): Promise<DeliveryOutcome> {
+    const sender = deps.senders[input.channel];
+    if (!sender) throw ApplicationFailure.nonRetryable(`the ${input.channel} channel is not configured on this worker`, 'ChannelNotConfigured');
+    const delivery: NewDelivery = {
+      deliveryKey: input.deliveryKey,
+      pseudonym: input.pseudonym,
+      campaignId: input.campaignId,
+      campaignVersion: input.campaignVersion,
+      stepId: input.stepId,
+      channel: input.channel,
+      category: input.category,
+    };
+    const checked = await check(input, delivery);
+    if (checked.kind === 'no_profile') return { status: 'skipped', reason: 'no_profile', detail: 'the user has no profile' };
+    if (checked.kind === 'deferred') return { status: 'deferred', until: checked.until.toISOString() };
+    if (checked.kind === 'paused') return { status: 'paused' };
+    const { record, contact } = checked;
+    const done = outcomeOf(record);
+    if (done) return done;
+    deps.fault('after-reserve');
+
+    if (record.status === 'reserved' && (await deliveries.claim(pool, input.deliveryKey))) {
+      deps.fault('after-claim');
+      return send(sender, input, contact);
+    }
+    // An earlier attempt claimed it and stopped (or is still running) without recording what the provider said.
+    const now = (await deliveries.find(pool, input.deliveryKey))!;
+    const settled = outcomeOf(now);
+    if (settled) return settled;
+    if (sender.repeatSafe && (await deliveries.reclaim(pool, input.deliveryKey))) return send(sender, input, contact);
+    const unknown = await deliveries.markUnknown(pool, input.deliveryKey, 'an earlier attempt stopped while sending; not sent again, to never send twice');
+    log.warn('delivery outcome unknown; not resent', { deliveryKey: input.deliveryKey, channel: input.channel });
+    return outcomeOf(unknown ?? (await deliveries.find(pool, input.deliveryKey))!) ?? { status: 'unknown', detail: 'interrupted while sending' };
+  };
+}

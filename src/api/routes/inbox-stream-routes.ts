@@ -1,0 +1,149 @@
+import type { FastifyInstance } from 'fastify';
+import { createInboxRepository, type InboxMessage } from '../../db/inbox-repository';
+import { startInboxFeed, type InboxFeed, type InboxFeedOptions } from '../../db/inbox-feed';
+import type { ApiDeps } from '../deps';
+import { lastEventId } from '../schemas/inbox-schemas';
+import { describeRoute } from '../openapi';
+import { userParams } from '../schemas/common-schemas';
+import { parse } from '../validate';
+
+export interface InboxStreamOptions {
+  /** A comment line this often keeps proxies and load balancers from closing an idle stream. */
+  heartbeatMs?: number;
+  feed?: InboxFeedOptions;
+}
+
+/** Streamed ids a connection remembers; past it the oldest half is folded into the cursor. */
+const MAX_REMEMBERED = 500;
+const STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-store, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+/** What EventSource waits before reconnecting (it then sends Last-Event-ID). */
+const RECONNECT_MS = 3_000;
+
+/**
+ * `GET /v1/users/:userId/inbox/stream`: server-sent events, one `message` event per inbox message as
+ * soon as its transaction commits. The event id is the message id, so a reconnecting client that
+ * sends `Last-Event-ID` gets what it missed first.
+ */
+export function inboxStreamRoutes(app: FastifyInstance, deps: ApiDeps, options: InboxStreamOptions = {}): void {
+  const inbox = createInboxRepository(deps.pool);
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const open = new Set<() => void>();
+  let feed: Promise<InboxFeed> | undefined;
+  const log = { info: (m: string) => app.log.info(m), warn: (m: string) => app.log.warn(m) };
+  const getFeed = (): Promise<InboxFeed> => {
+    // Started by the first stream; a failed start is retried by the next one.
+    feed ??= startInboxFeed(deps.pool, { log, ...options.feed }).catch((err: unknown) => {
+      feed = undefined;
+      throw err;
+    });
+    return feed;
+  };
+
+  // Before the server closes: it waits for open connections, and a stream would otherwise hold it open for good.
+  app.addHook('preClose', async () => {
+    for (const end of [...open]) end();
+  });
+  app.addHook('onClose', async () => {
+    if (feed) await (await feed.catch(() => undefined))?.close();
+  });
+
+  const doc = describeRoute({
+    summary: 'New inbox messages as server-sent events, as soon as they are committed',
+    description: 'One `message` event per message, its id the message id; send `Last-Event-ID` (or `?lastEventId=`) to get what was missed first.',
+    tags: ['inbox'],
+    params: userParams,
+    responses: { 400: 'Last-Event-ID is not a message id' },
+  });
+  app.get('/v1/users/:userId/inbox/stream', doc, async (request, reply) => {
+    const { userId } = parse(userParams, request.params, 'params');
+    const headerId = request.headers['last-event-id'];
+    const queryId = (request.query as { lastEventId?: unknown }).lastEventId;
+    const resumeFrom =
+      headerId !== undefined ? parse(lastEventId, headerId, 'headers.last-event-id') : queryId !== undefined ? parse(lastEventId, queryId, 'query.lastEventId') : undefined;
+    // HEAD gets the stream's headers and nothing else: Node sends no headers for a HEAD answer until it ends, so a stream would never answer.
+    if (request.method === 'HEAD') return reply.status(200).headers(STREAM_HEADERS).send();
+    const pseudonym = deps.pseudonymize(userId);
+    const changes = await getFeed();
+
+    // Subscribed before the starting point is read, so nothing committed in between is missed.
+    let lateIds: string[] = [];
+    let wake: () => void = () => {};
+    const unsubscribe = changes.subscribe(pseudonym, (ids) => {
+      if (ids) lateIds.push(...ids);
+      wake();
+    });
+    let baseline: bigint;
+    try {
+      baseline = BigInt(resumeFrom ?? (await inbox.latestId(pseudonym)));
+    } catch (err) {
+      unsubscribe();
+      throw err;
+    }
+
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, STREAM_HEADERS);
+    raw.write(`retry: ${RECONNECT_MS}\n: stream of ${changes.mode === 'listen' ? 'notified' : 'polled'} inbox messages\n\n`);
+
+    let closed = false;
+    const sent = new Set<bigint>();
+    let pumping: Promise<void> | undefined;
+    let again = false;
+
+    const send = (message: InboxMessage): void => {
+      raw.write(`id: ${message.id}\nevent: message\ndata: ${JSON.stringify(message)}\n\n`);
+      sent.add(BigInt(message.id));
+      if (sent.size > MAX_REMEMBERED) {
+        const oldest = [...sent].sort((a, b) => (a < b ? -1 : 1)).slice(0, MAX_REMEMBERED / 2);
+        for (const id of oldest) sent.delete(id);
+        baseline = oldest[oldest.length - 1] ?? baseline;
+      }
+    };
+
+    // Everything above the starting point not yet streamed, whatever order transactions committed in.
+    const pump = async (): Promise<void> => {
+      do {
+        again = false;
+        const alsoIds = lateIds.filter((id) => BigInt(id) <= baseline && !sent.has(BigInt(id)));
+        lateIds = [];
+        const messages = await inbox.since(pseudonym, baseline.toString(), { alsoIds, exceptIds: [...sent].map(String) });
+        for (const message of messages) if (!closed) send(message);
+      } while (again && !closed);
+    };
+
+    const end = (): void => {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      unsubscribe();
+      open.delete(end);
+      raw.end();
+    };
+
+    wake = () => {
+      if (closed) return;
+      if (pumping) {
+        again = true;
+        return;
+      }
+      pumping = pump()
+        .catch((err: Error) => {
+          // The client reconnects with Last-Event-ID and loses nothing.
+          request.log.warn({ err }, 'inbox stream ended: cannot read the inbox');
+          end();
+        })
+        .finally(() => (pumping = undefined));
+    };
+
+    const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), heartbeatMs);
+    open.add(end);
+    raw.on('close', end);
+    wake();
+    return reply;
+  });
+}

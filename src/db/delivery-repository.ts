@@ -1,0 +1,172 @@
+import type { Pool, PoolClient } from 'pg';
+import type { DeliveryPolicy } from '../domain/campaign/campaign-schema';
+
+type Queryable = Pool | PoolClient;
+
+/**
+ * reserved: the checks passed and the message counts against the caps; nothing has left yet.
+ * sending: an attempt is handing it to the provider now; a retry that finds this cannot know whether it left.
+ * sent / failed / skipped: final. unknown: an attempt stopped while sending (see README, "Delivery guarantees").
+ */
+export type DeliveryStatus = 'reserved' | 'sending' | 'sent' | 'failed' | 'skipped' | 'unknown';
+
+export interface DeliveryRecord {
+  deliveryKey: string;
+  pseudonym: string;
+  campaignId: string;
+  campaignVersion: number;
+  stepId: string;
+  channel: string;
+  category: string;
+  status: DeliveryStatus;
+  reason: string | null;
+  detail: string | null;
+  providerId: string | null;
+  attempts: number;
+  localDay: string | null;
+  countsTowardCap: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewDelivery = Pick<DeliveryRecord, 'deliveryKey' | 'pseudonym' | 'campaignId' | 'campaignVersion' | 'stepId' | 'channel' | 'category'>;
+
+interface DeliveryRow {
+  delivery_key: string;
+  pseudonym: string;
+  campaign_id: string;
+  campaign_version: number;
+  step_id: string;
+  channel: string;
+  category: string;
+  status: DeliveryStatus;
+  reason: string | null;
+  detail: string | null;
+  provider_id: string | null;
+  attempts: number;
+  local_day: string | null;
+  counts_toward_cap: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toRecord = (row: DeliveryRow): DeliveryRecord => ({
+  deliveryKey: row.delivery_key,
+  pseudonym: row.pseudonym,
+  campaignId: row.campaign_id,
+  campaignVersion: row.campaign_version,
+  stepId: row.step_id,
+  channel: row.channel,
+  category: row.category,
+  status: row.status,
+  reason: row.reason,
+  detail: row.detail,
+  providerId: row.provider_id,
+  attempts: row.attempts,
+  localDay: row.local_day,
+  countsTowardCap: row.counts_toward_cap,
+  createdAt: row.created_at.toISOString(),
+  updatedAt: row.updated_at.toISOString(),
+});
+
+/** Statuses that hold a place under the caps: everything that may have reached, or is about to reach, the user. */
+const COUNTED = ['reserved', 'sending', 'sent', 'unknown'];
+
+const INSERT = `INSERT INTO deliveries (delivery_key, pseudonym, campaign_id, campaign_version, step_id, channel, category, status, reason, detail, local_day, counts_toward_cap)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`;
+
+const params = (d: NewDelivery) => [d.deliveryKey, d.pseudonym, d.campaignId, d.campaignVersion, d.stepId, d.channel, d.category];
+
+/** Updates one delivery if it is in one of the `from` statuses; undefined when it is not (another attempt moved it). */
+async function transition(db: Queryable, key: string, from: DeliveryStatus[], set: string, values: unknown[]): Promise<DeliveryRecord | undefined> {
+  const result = await db.query<DeliveryRow>(
+    `UPDATE deliveries SET ${set}, updated_at = now() WHERE delivery_key = $1 AND status = ANY($2) RETURNING *`,
+    [key, from, ...values],
+  );
+  const row = result.rows[0];
+  return row && toRecord(row);
+}
+
+/** The deliveries table: the send path's memory of every message step, and what the caps count. */
+export const deliveries = {
+  /** Takes the user's row lock for the rest of the transaction; false when the user has no profile. */
+  async lockUser(client: PoolClient, pseudonym: string): Promise<boolean> {
+    const result = await client.query('SELECT 1 FROM users WHERE pseudonym = $1 FOR UPDATE', [pseudonym]);
+    return (result.rowCount ?? 0) > 0;
+  },
+
+  async find(db: Queryable, deliveryKey: string): Promise<DeliveryRecord | undefined> {
+    const result = await db.query<DeliveryRow>('SELECT * FROM deliveries WHERE delivery_key = $1', [deliveryKey]);
+    const row = result.rows[0];
+    return row && toRecord(row);
+  },
+
+  /** Messages holding a place under the caps on the user's local day: across campaigns (counted ones) and from this campaign (all). */
+  async countForDay(db: Queryable, pseudonym: string, localDay: string, campaignId: string): Promise<{ today: number; campaignToday: number }> {
+    const result = await db.query<{ today: string; campaign_today: string }>(
+      `SELECT count(*) FILTER (WHERE counts_toward_cap) AS today, count(*) FILTER (WHERE campaign_id = $3) AS campaign_today
+       FROM deliveries WHERE pseudonym = $1 AND local_day = $2 AND status = ANY($4)`,
+      [pseudonym, localDay, campaignId, COUNTED],
+    );
+    const row = result.rows[0];
+    return { today: Number(row?.today ?? 0), campaignToday: Number(row?.campaign_today ?? 0) };
+  },
+
+  async reserve(client: PoolClient, delivery: NewDelivery, localDay: string, countsTowardCap: boolean): Promise<DeliveryRecord> {
+    const result = await client.query<DeliveryRow>(INSERT, [...params(delivery), 'reserved', null, null, localDay, countsTowardCap]);
+    return toRecord(result.rows[0]!);
+  },
+
+  async recordSkip(client: PoolClient, delivery: NewDelivery, reason: string, detail: string): Promise<DeliveryRecord> {
+    const result = await client.query<DeliveryRow>(INSERT, [...params(delivery), 'skipped', reason, detail, null, false]);
+    return toRecord(result.rows[0]!);
+  },
+
+  /** reserved -> sending, once: of two attempts racing, one wins. */
+  claim(db: Queryable, key: string): Promise<DeliveryRecord | undefined> {
+    return transition(db, key, ['reserved'], 'status = $3, attempts = attempts + 1', ['sending']);
+  },
+
+  /** An attempt that stopped mid-send may still finish after a retry wrote `unknown`: the provider's answer is better knowledge. */
+  markSent(db: Queryable, key: string, providerId: string): Promise<DeliveryRecord | undefined> {
+    return transition(db, key, ['sending', 'unknown'], `status = 'sent', provider_id = $3, reason = NULL, detail = NULL`, [providerId]);
+  },
+
+  markFailed(db: Queryable, key: string, reason: string, detail: string): Promise<DeliveryRecord | undefined> {
+    return transition(db, key, ['sending'], `status = 'failed', reason = $3, detail = $4`, [reason, detail]);
+  },
+
+  /** The provider said no for now (nothing left): the next attempt may send. */
+  release(db: Queryable, key: string, detail: string): Promise<DeliveryRecord | undefined> {
+    return transition(db, key, ['sending'], `status = 'reserved', detail = $3`, [detail]);
+  },
+
+  markUnknown(db: Queryable, key: string, detail: string): Promise<DeliveryRecord | undefined> {
+    return transition(db, key, ['sending'], `status = 'unknown', reason = 'interrupted', detail = $3`, [detail]);
+  },
+
+  /** A retry of a channel whose provider drops repeats takes the delivery back for another send. */
+  reclaim(db: Queryable, key: string): Promise<DeliveryRecord | undefined> {
+    return transition(db, key, ['sending'], 'attempts = attempts + 1', []);
+  },
+
+  async forUser(db: Queryable, pseudonym: string): Promise<DeliveryRecord[]> {
+    const result = await db.query<DeliveryRow>('SELECT * FROM deliveries WHERE pseudonym = $1 ORDER BY created_at, delivery_key', [pseudonym]);
+    return result.rows.map(toRecord);
+  },
+};
+
+/** The delivery policy every worker applies; undefined until one is published (no caps, no quiet hours). */
+export async function loadDeliveryPolicy(db: Queryable): Promise<DeliveryPolicy | undefined> {
+  const result = await db.query<{ policy: DeliveryPolicy | null }>('SELECT policy FROM delivery_policy WHERE singleton');
+  return result.rows[0]?.policy ?? undefined;
+}
+
+/** Publishes policy.yaml (or its absence) for every worker. */
+export async function saveDeliveryPolicy(db: Queryable, policy: DeliveryPolicy | undefined): Promise<void> {
+  await db.query(
+    `INSERT INTO delivery_policy (singleton, policy) VALUES (true, $1)
+     ON CONFLICT (singleton) DO UPDATE SET policy = EXCLUDED.policy, updated_at = now()`,
+    [policy === undefined ? null : JSON.stringify(policy)],
+  );
+}

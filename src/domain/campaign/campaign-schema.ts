@@ -1,0 +1,206 @@
+import { z } from 'zod';
+import { FILTER_OPERATORS } from '../conditions';
+import { isValidTimeZone, parseClockTime, parseDuration, WEEKDAYS } from '../time';
+
+/**
+ * The campaign definition language, as authors write it (YAML or JSON). Durations are text
+ * ("48h", "4 hours") and are checked here, so a bad one is rejected when the campaign is loaded
+ * with its path and reason, never discovered when a journey reaches it.
+ */
+
+const identifier = z
+  .string({ error: 'must be a string' })
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, "-" or "_" (at most 63), starting with a letter or digit');
+
+const eventName = z.string({ error: 'must be an event name' }).trim().min(1, 'must not be empty').max(200);
+
+/** A duration in text, kept as written (for the Web UI) and checked to parse. */
+/** 100 years: workflows add a duration to now and write the result as a date, which stops existing a few hundred thousand years out. */
+const MAX_DURATION_MS = 36_500 * 86_400_000;
+
+const duration = z.string({ error: 'must be a duration such as "48h" or "4 hours"' }).superRefine((text, ctx) => {
+  const parsed = parseDuration(text);
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
+  else if (parsed.ms > MAX_DURATION_MS) ctx.addIssue({ code: 'custom', message: `"${text}" is longer than 36500 days (100 years), the longest duration a campaign may use` });
+});
+
+const clockTime = z.string({ error: 'must be a time "HH:mm"' }).refine((text) => parseClockTime(text) !== undefined, {
+  message: 'must be a 24-hour time "HH:mm", e.g. "10:00"',
+});
+
+const timeZone = z.string().refine(isValidTimeZone, { message: 'is not an IANA time zone, e.g. "America/New_York"' });
+
+export const propertyFilterSchema = z.object({
+  property: z.string().min(1, 'must name a property (dot path)'),
+  op: z.enum(FILTER_OPERATORS, { error: `must be one of ${FILTER_OPERATORS.join(', ')}` }),
+  value: z.unknown().optional(),
+}).strict().superRefine((filter, ctx) => {
+  const needsValue = filter.op !== 'exists' && filter.op !== 'not_exists';
+  if (needsValue && filter.value === undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: `is required for "${filter.op}"` });
+  if ((filter.op === 'in' || filter.op === 'not_in') && !Array.isArray(filter.value)) {
+    ctx.addIssue({ code: 'custom', path: ['value'], message: `must be a list for "${filter.op}"` });
+  }
+});
+
+const countOperators = ['gt', 'gte', 'lt', 'lte', 'equals'] as const;
+
+/** User conditions as written; `within` is text, turned into milliseconds by `compileCondition`. */
+export type WrittenCondition =
+  | { type: 'trait'; filter: z.infer<typeof propertyFilterSchema> }
+  | { type: 'did'; event: string; within?: string; atLeast?: number }
+  | { type: 'did_not'; event: string; within?: string }
+  | { type: 'event_count'; event: string; op: (typeof countOperators)[number]; value: number }
+  | { type: 'all' | 'any'; conditions: WrittenCondition[] }
+  | { type: 'not'; condition: WrittenCondition };
+
+export const conditionSchema: z.ZodType<WrittenCondition> = z.lazy(() =>
+  z.discriminatedUnion(
+    'type',
+    [
+      z.object({ type: z.literal('trait'), filter: propertyFilterSchema }).strict(),
+      z.object({ type: z.literal('did'), event: eventName, within: duration.optional(), atLeast: z.number().int().min(1).optional() }).strict(),
+      z.object({ type: z.literal('did_not'), event: eventName, within: duration.optional() }).strict(),
+      z.object({ type: z.literal('event_count'), event: eventName, op: z.enum(countOperators), value: z.number().int().min(0) }).strict(),
+      z.object({ type: z.enum(['all', 'any']), conditions: z.array(conditionSchema).min(1, 'must list at least one condition') }).strict(),
+      z.object({ type: z.literal('not'), condition: conditionSchema }).strict(),
+    ],
+    { error: 'must have a type: trait, did, did_not, event_count, all, any or not' },
+  ),
+);
+
+export const CHANNELS = ['in_app', 'push', 'email', 'webhook'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** Where a step goes next: another step's id, "next" (the following step) or "exit". */
+const target = z.string().min(1, 'must name a step, "next" or "exit"');
+
+const stepBase = { id: identifier, next: target.optional() };
+
+export const stepSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.object({
+      ...stepBase,
+      type: z.literal('message'),
+      template: identifier,
+      /** Extra variables for the template, beside the user's traits and the entry event's properties. */
+      variables: z.record(z.string(), z.unknown()).optional(),
+    }).strict(),
+    z.object({ ...stepBase, type: z.literal('wait'), duration }).strict(),
+    z.object({
+      ...stepBase,
+      type: z.literal('wait_until'),
+      at: clockTime,
+      /** Used when the user's own time zone is unknown or invalid. */
+      fallbackTimezone: timeZone.default('UTC'),
+      weekdays: z.array(z.enum(WEEKDAYS)).min(1).optional(),
+      /** Not on the local day the wait starts: "the next day at 10:00". */
+      nextDay: z.boolean().default(false),
+    }).strict(),
+    z.object({
+      ...stepBase,
+      type: z.literal('wait_for_event'),
+      event: eventName,
+      filters: z.array(propertyFilterSchema).optional(),
+      /** The awaited event must carry the same value at `property` as the entry event at `entryProperty`. */
+      matchEntry: z.object({ property: z.string().min(1), entryProperty: z.string().min(1) }).strict().optional(),
+      timeout: duration,
+      onEvent: target,
+      onTimeout: target,
+    }).strict(),
+    z.object({ ...stepBase, type: z.literal('branch'), condition: conditionSchema, then: target, else: target }).strict(),
+    z.object({
+      ...stepBase,
+      type: z.literal('split'),
+      variants: z
+        .array(z.object({ name: identifier, percent: z.number().min(0).max(100), next: target }).strict())
+        .min(2, 'must have at least two variants'),
+    }).strict(),
+    z.object({ id: identifier, type: z.literal('exit') }).strict(),
+  ],
+  { error: 'must have a type: message, wait, wait_until, wait_for_event, branch, split or exit' },
+);
+
+export const templateSchema = z.discriminatedUnion(
+  'channel',
+  [
+    z.object({ channel: z.literal('in_app'), title: z.string().min(1), body: z.string().min(1), url: z.string().optional() }).strict(),
+    z.object({ channel: z.literal('push'), title: z.string().min(1), body: z.string().min(1), url: z.string().optional() }).strict(),
+    z.object({ channel: z.literal('email'), subject: z.string().min(1), text: z.string().min(1), html: z.string().optional() }).strict(),
+    z.object({ channel: z.literal('webhook'), url: z.string().url('must be a URL'), body: z.record(z.string(), z.unknown()) }).strict(),
+  ],
+  { error: `must have a channel: ${CHANNELS.join(', ')}` },
+);
+
+export const campaignDefinitionSchema = z.object({
+  id: identifier,
+  name: z.string().min(1, 'must not be empty').max(200),
+  description: z.string().optional(),
+  /** Consent category the messages belong to; "transactional" may bypass caps (delivery decides). */
+  category: z.string().min(1).default('marketing'),
+  entry: z
+    .object({
+      event: eventName,
+      filters: z.array(propertyFilterSchema).optional(),
+      conditions: z.array(conditionSchema).optional(),
+      /** Enter only when none of these events follows the entry event within the window (the "72h without engagement" rule). */
+      absence: z.object({ events: z.array(eventName).min(1, 'must list at least one event'), within: duration }).strict().optional(),
+    })
+    .strict(),
+  reentry: z
+    .discriminatedUnion('mode', [
+      z.object({ mode: z.literal('once') }).strict(),
+      z.object({ mode: z.literal('every_time') }).strict(),
+      z.object({ mode: z.literal('once_per'), period: duration }).strict(),
+    ], { error: 'must have a mode: once, every_time or once_per' })
+    .default({ mode: 'every_time' }),
+  /** At most one running journey per user unless this allows more. */
+  allowConcurrent: z.boolean().default(false),
+  /** Events that end a running journey at once, whatever step it is at. */
+  exitOn: z.array(z.object({ event: eventName, filters: z.array(propertyFilterSchema).optional() }).strict()).default([]),
+  goal: z.object({ event: eventName, within: duration, exit: z.boolean().default(true) }).strict().optional(),
+  /** How this campaign's messages meet the delivery policy: its own daily cap, and what quiet hours do to them. */
+  delivery: z
+    .object({
+      /** At most this many of this campaign's messages per user per local day, whatever the category. */
+      perDay: z.number({ error: 'must be a whole number of messages' }).int('must be a whole number of messages').min(1, 'must be at least 1').optional(),
+      /** Overrides the policy's `duringQuietHours` for this campaign. */
+      duringQuietHours: z.enum(['defer', 'skip'], { error: 'must be defer or skip' }).optional(),
+    })
+    .strict()
+    .optional(),
+  templates: z.record(identifier, templateSchema),
+  steps: z.array(stepSchema).min(1, 'must have at least one step'),
+}).strict();
+
+export type CampaignDefinition = z.infer<typeof campaignDefinitionSchema>;
+export type CampaignStepDefinition = z.infer<typeof stepSchema>;
+export type TemplateDefinition = z.infer<typeof templateSchema>;
+
+/** Delivery rules across every campaign (seed scenario 3): caps and quiet hours in the user's local time. */
+export const deliveryPolicySchema = z.object({
+  frequencyCap: z
+    .object({
+      /** Triggered messages per user per local calendar day, across all campaigns. */
+      perDay: z.number().int().min(1),
+      /** Campaigns of these categories are not counted nor capped. */
+      exemptCategories: z.array(z.string().min(1)).default(['transactional']),
+    })
+    .strict(),
+  quietHours: z
+    .object({
+      start: clockTime,
+      end: clockTime,
+      fallbackTimezone: timeZone.default('UTC'),
+      /** Channels that would reach the user at once; an in-app message waits in the inbox anyway. */
+      channels: z.array(z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` })).default(['push', 'email', 'webhook']),
+    })
+    .strict()
+    .optional(),
+  /** A message due inside quiet hours waits for their end, or is skipped. */
+  duringQuietHours: z.enum(['defer', 'skip']).default('defer'),
+  /** Channels that need the user's recorded yes before anything is sent; every other channel is opt-out. */
+  consent: z.object({ optIn: z.array(z.enum(CHANNELS)).default([]) }).strict().default({ optIn: [] }),
+}).strict();
+
+export type DeliveryPolicy = z.infer<typeof deliveryPolicySchema>;

@@ -1,0 +1,179 @@
+import {
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  patched,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import { deliveryKey, END, type Campaign, type CampaignStep } from '../domain/campaign/campaign-model';
+import { evaluateCondition, matchesAllFilters, readPath } from '../domain/conditions';
+import type { TrackedEvent } from '../domain/events';
+import { assignVariant, splitBucket } from '../domain/split';
+import { countEvent } from '../domain/user-state';
+import { effectiveZone, nextLocalTime, startOfNextLocalDay } from '../domain/time';
+import { runMessageStep } from './message-step';
+import {
+  journeyEndedSignal,
+  journeyEventSignal,
+  journeyQuery,
+  userWorkflowId,
+  type JourneyResult,
+  type JourneyStatus,
+  type JourneyWorkflowInput,
+} from './messages';
+import { createPauseGate } from './pause-gate';
+import { beckonCampaign, beckonCampaignVersion, beckonJourneyStatus, beckonStep, beckonUser } from './search-attributes';
+
+/**
+ * From this patch on, the send activity answers `paused` itself, so a message step costs one
+ * activity instead of a local activity (with its own workflow task round trip) and an activity.
+ * Histories recorded before it replay the local activity first.
+ */
+export const PAUSE_CHECKED_BY_SEND = 'pause-checked-by-send';
+
+function awaitedBy(step: Extract<CampaignStep, { type: 'wait_for_event' }>, entryEvent: TrackedEvent) {
+  return (event: TrackedEvent) =>
+    event.event === step.event &&
+    matchesAllFilters(event.properties, step.filters) &&
+    (!step.matchEntry || readPath(event.properties, step.matchEntry.property) === readPath(entryEvent.properties, step.matchEntry.entryProperty));
+}
+
+/**
+ * One user's run through one campaign version. Events the user workflow forwards are kept in
+ * `heard` from the start, so one that arrives before the journey reaches its wait still counts;
+ * an exit event or the goal ends the journey at once, also in the middle of a wait.
+ */
+export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<JourneyResult> {
+  const { campaign, pseudonym, entry, entryEvent } = input;
+  const startedAt = Date.now();
+  let history = input.history;
+  const heard: TrackedEvent[] = [];
+  /** Heard events before this index were consumed by an earlier wait. */
+  let consumed = 0;
+  let exitReason: string | undefined;
+  let converted = false;
+  let delivered = 0;
+  let status: JourneyStatus = 'running';
+  const path: string[] = [];
+
+  setHandler(journeyEventSignal, ({ event }) => {
+    heard.push(event);
+    history = { ...history, events: countEvent(history.events, event) };
+    const exit = campaign.exitOn.find((rule) => rule.event === event.event && matchesAllFilters(event.properties, rule.filters));
+    if (exit) exitReason ??= `exit event "${event.event}"`;
+    const goal = campaign.goal;
+    if (goal && event.event === goal.event && Date.now() - startedAt <= goal.withinMs) {
+      converted = true;
+      if (goal.exit) exitReason ??= `goal "${goal.event}" reached`;
+    }
+  });
+  setHandler(journeyQuery, () => ({ step: path.at(-1), status, path, heard: heard.length }));
+
+  const show = (step: string, next: JourneyStatus) => {
+    status = next;
+    upsertSearchAttributes([
+      { key: beckonStep, value: step },
+      { key: beckonJourneyStatus, value: next },
+    ]);
+  };
+  upsertSearchAttributes([
+    { key: beckonUser, value: pseudonym },
+    { key: beckonCampaign, value: campaign.id },
+    { key: beckonCampaignVersion, value: campaign.version },
+  ]);
+  const exited = () => exitReason !== undefined;
+  const holdWhilePaused = createPauseGate(campaign.id, (stepId) => show(stepId, 'paused'));
+
+  let final: JourneyStatus = 'exited';
+  try {
+    let index = 0;
+    while (index !== END && !exited()) {
+      const step = campaign.steps[index]!;
+      path.push(step.id);
+      switch (step.type) {
+        case 'message': {
+          const pauseInSend = patched(PAUSE_CHECKED_BY_SEND);
+          if (!pauseInSend) {
+            await holdWhilePaused(step.id, exited);
+            if (exited()) break;
+          }
+          show(step.id, 'running');
+          const template = campaign.templates[step.template]!;
+          const outcome = await runMessageStep({
+            pseudonym,
+            deliveryKey: deliveryKey(campaign, pseudonym, entry, step.id),
+            campaignId: campaign.id,
+            campaignVersion: campaign.version,
+            category: campaign.category,
+            stepId: step.id,
+            channel: step.channel,
+            template,
+            context: { entry: entryEvent.properties, traits: history.traits, variables: step.variables },
+            ...(campaign.delivery && { delivery: campaign.delivery }),
+            ...(pauseInSend && { holdIfPaused: true }),
+          }, `${step.id}: ${step.channel} "${step.template}"`, exited, async () => {
+            await holdWhilePaused(step.id, exited);
+            if (!exited()) show(step.id, 'running');
+          });
+          if (outcome.status === 'sent') delivered += 1;
+          index = step.next;
+          break;
+        }
+        case 'wait':
+          show(step.id, 'waiting');
+          await condition(exited, step.durationMs, { summary: `${step.id}: wait ${step.duration}` });
+          index = step.next;
+          break;
+        case 'wait_until': {
+          show(step.id, 'waiting');
+          const zone = effectiveZone(typeof history.traits.timezone === 'string' ? history.traits.timezone : undefined, step.fallbackTimezone);
+          const now = new Date(Date.now());
+          const from = step.nextDay ? new Date(startOfNextLocalDay(now, zone).getTime() - 1) : now;
+          const until = nextLocalTime(from, { at: step.at, timezone: zone, fallbackTimezone: step.fallbackTimezone, ...(step.weekdays && { weekdays: step.weekdays }) });
+          await condition(exited, Math.max(until.getTime() - now.getTime(), 1), { summary: `${step.id}: until ${step.at} ${zone} (${until.toISOString()})` });
+          index = step.next;
+          break;
+        }
+        case 'wait_for_event': {
+          show(step.id, 'waiting');
+          const matches = awaitedBy(step, entryEvent);
+          const find = () => heard.findIndex((event, i) => i >= consumed && matches(event));
+          const found = await condition(() => exited() || find() >= 0, step.timeoutMs, { summary: `${step.id}: "${step.event}" within ${step.timeout}` });
+          const at = find();
+          if (at >= 0) consumed = at + 1;
+          if (exited()) break;
+          index = found && at >= 0 ? step.onEvent : step.onTimeout;
+          break;
+        }
+        case 'branch':
+          index = evaluateCondition(history, step.condition, Date.now()) ? step.then : step.else;
+          break;
+        case 'split': {
+          const variant = assignVariant(step.variants, splitBucket(pseudonym, campaign.id, step.id));
+          path.push(`${step.id}=${variant.name}`);
+          index = variant.next;
+          break;
+        }
+        case 'exit':
+          exitReason = `exit step "${step.id}"`;
+          break;
+      }
+    }
+    final = exited() ? 'exited' : 'completed';
+    show('end', final);
+    return { status: final, ...(exitReason && { reason: exitReason }), converted, delivered, path };
+  } finally {
+    // Also when the journey is cancelled or fails: the user workflow must free the campaign for re-entry.
+    await CancellationScope.nonCancellable(() => tellUserWorkflow(pseudonym, campaign, entry, final));
+  }
+}
+
+/** The user workflow frees the campaign for re-entry when it hears this; a user workflow that is gone has nothing to free. */
+async function tellUserWorkflow(pseudonym: string, campaign: Campaign, entry: number, status: JourneyStatus): Promise<void> {
+  try {
+    await getExternalWorkflowHandle(userWorkflowId(pseudonym)).signal(journeyEndedSignal, { version: 1, campaignId: campaign.id, entry, status });
+  } catch {
+    // The user workflow may have been terminated or erased; the journey's own result still records the outcome.
+  }
+}

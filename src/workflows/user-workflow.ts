@@ -1,0 +1,188 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  proxyLocalActivities,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { nextDeadline, planForDeadlines, planForEvent, type JourneyStart } from '../domain/entry';
+import { planRerun } from '../domain/rerun';
+import { applyEvent, applyTraits, journeyEnded, mergeUserStates, upgradeUserState, type UserState } from '../domain/user-state';
+import { catalogActivityOptions } from './activity-policies';
+import { journeyWorkflow } from './journey-workflow';
+import {
+  absorbSignal,
+  eventSignal,
+  handOverSignal,
+  journeyEndedSignal,
+  journeyEventSignal,
+  journeyWorkflowId,
+  mergeSignal,
+  rerunSignal,
+  stateQuery,
+  traitsSignal,
+  type CampaignCatalog,
+  type EventSignal,
+  type RerunSignal,
+  type UserWorkflowInput,
+  userWorkflowId,
+} from './messages';
+
+/** Events one run handles before it continues as new, well under Temporal's own suggestion, to keep histories small. */
+export const EVENTS_PER_RUN = 1000;
+
+const { loadCatalog } = proxyLocalActivities<Activities>(catalogActivityOptions);
+
+/**
+ * The single writer of one user's trigger state. Signals queue up; the main loop folds them in
+ * order, starts journeys, forwards events to running journeys that listen to them, fires absence
+ * deadlines, and continues as new with the state and whatever is still queued.
+ */
+export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
+  const { pseudonym } = input;
+  let state: UserState = upgradeUserState(input.state);
+  let catalog: CampaignCatalog = input.catalog ?? { revision: -1, campaigns: [] };
+  const pending: EventSignal[] = [...(input.pending ?? [])];
+  const reruns: RerunSignal[] = [...(input.reruns ?? [])];
+  let handledThisRun = 0;
+
+  setHandler(eventSignal, (signal) => {
+    pending.push(signal);
+  });
+  // Traits and journey ends touch no campaign logic, so they apply at once, in signal order.
+  setHandler(traitsSignal, ({ traits }) => {
+    state = applyTraits(state, traits);
+  });
+  setHandler(journeyEndedSignal, ({ campaignId, entry }) => {
+    state = journeyEnded(state, campaignId, entry);
+  });
+  // Alias: the known user's workflow asks each visitor's workflow to hand over; the visitor sends its state and ends.
+  const absorbing: string[] = [];
+  let handOverTo: string | undefined;
+  setHandler(absorbSignal, ({ from }) => {
+    if (from !== pseudonym) absorbing.push(from);
+  });
+  setHandler(handOverSignal, ({ to }) => {
+    if (to !== pseudonym) handOverTo ??= to;
+  });
+  setHandler(mergeSignal, ({ state: theirs, pending: theirPending }) => {
+    state = mergeUserStates(state, upgradeUserState(theirs));
+    pending.push(...theirPending);
+  });
+  setHandler(rerunSignal, (signal) => {
+    reruns.push(signal);
+  });
+  setHandler(stateQuery, () => ({ pseudonym, state, catalogRevision: catalog.revision, pending: pending.length }));
+
+  const idFor = (campaignId: string, entry: number) => journeyWorkflowId(campaignId, pseudonym, entry);
+  const eventsPerRun = input.eventsPerRun ?? EVENTS_PER_RUN;
+  const shouldRollOver = () => handledThisRun >= eventsPerRun || workflowInfo().continueAsNewSuggested;
+
+  /** Starts the journeys of every absence rule due at `at`, on a freshly loaded catalog (a campaign may have changed or gone). */
+  const fireDeadlines = async (at: number) => {
+    const due = nextDeadline(state);
+    if (due === undefined || due > at) return;
+    catalog = await loadCatalog();
+    const fired = planForDeadlines(state, catalog.campaigns, at, idFor);
+    // The state is written before any await, so signal handlers that run meanwhile change the latest state.
+    state = fired.state;
+    for (const start of fired.start) await startJourney(pseudonym, start, state);
+  };
+
+  for (;;) {
+    const deadline = nextDeadline(state);
+    const wake = () => pending.length > 0 || reruns.length > 0 || absorbing.length > 0 || handOverTo !== undefined || shouldRollOver();
+    if (deadline === undefined) await condition(wake);
+    else await condition(wake, Math.max(deadline - Date.now(), 1), { summary: 'next absence deadline' });
+
+    while (absorbing.length > 0) {
+      const from = absorbing.shift()!;
+      // A visitor without a running workflow has nothing to hand over.
+      await getExternalWorkflowHandle(userWorkflowId(from))
+        .signal(handOverSignal, { version: 1, to: pseudonym })
+        .catch(() => undefined);
+    }
+    if (handOverTo !== undefined && (await handOver(handOverTo))) return;
+
+    // At most the run's budget: under a steady stream the queue may never empty, and the run must still end.
+    // What is left goes into the next run's input.
+    while (pending.length > 0 && !shouldRollOver()) {
+      const signal = pending.shift()!;
+      // A deadline that passed before this event was received fires first: an event late in the queue cannot disarm it.
+      await fireDeadlines(Math.min(Date.parse(signal.event.receivedAt), Date.now()));
+      if (catalog.revision < 0 || (signal.catalogRevision ?? -1) > catalog.revision) catalog = await loadCatalog();
+      await handleEvent(signal);
+      handledThisRun += 1;
+    }
+    await fireDeadlines(Date.now());
+    if (reruns.length > 0) await handleReruns();
+    if (shouldRollOver() && absorbing.length === 0 && handOverTo === undefined) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof userWorkflow>({ ...input, state, pending, catalog, ...(reruns.length > 0 && { reruns }) });
+    }
+  }
+
+  /** Re-runs from ops, on a freshly loaded catalog (the campaign must be active now). */
+  async function handleReruns(): Promise<void> {
+    catalog = await loadCatalog();
+    while (reruns.length > 0) {
+      const { campaignId, requestId } = reruns.shift()!;
+      const plan = planRerun(state, catalog.campaigns.find((c) => c.id === campaignId), requestId, Date.now(), idFor);
+      state = plan.state;
+      if ('start' in plan) await startJourney(pseudonym, plan.start, state);
+    }
+  }
+
+  /** Sends this visitor's state and queue to the known user's workflow; true when it took them and this workflow may end. */
+  async function handOver(to: string): Promise<boolean> {
+    await condition(allHandlersFinished);
+    const handed = pending.splice(0);
+    try {
+      await getExternalWorkflowHandle(userWorkflowId(to)).signal(mergeSignal, { version: 1, from: pseudonym, state, pending: handed });
+      return true;
+    } catch {
+      // The user's workflow is gone (erased or terminated): stay the visitor's workflow, with its events.
+      pending.unshift(...handed);
+      handOverTo = undefined;
+      return false;
+    }
+  }
+
+  async function handleEvent(signal: EventSignal): Promise<void> {
+    const applied = applyEvent(state, signal.event);
+    if (applied.duplicate) return;
+    const plan = planForEvent(applied.state, catalog.campaigns, signal.event, Date.now(), idFor);
+    // Written before the awaits below: a journeyEnded or traits signal handled meanwhile must not be overwritten.
+    state = plan.state;
+    for (const workflowId of plan.forwardTo) {
+      // A journey that has just ended cannot take the signal; its end reaches us as journeyEnded.
+      await getExternalWorkflowHandle(workflowId)
+        .signal(journeyEventSignal, signal)
+        .catch(() => undefined);
+    }
+    for (const start of plan.start) await startJourney(pseudonym, start, state);
+  }
+}
+
+/** Starts a journey once: if its ID is already taken (a replayed or restarted user workflow), that journey stands. */
+async function startJourney(pseudonym: string, start: JourneyStart, state: UserState): Promise<void> {
+  const { campaign, entry, entryEvent, workflowId } = start;
+  try {
+    await startChild(journeyWorkflow, {
+      workflowId,
+      args: [{ version: 1, pseudonym, campaign, entry, entryEvent, history: { events: state.events, traits: state.traits } }],
+      // Journeys outlive the run that started them: the user workflow continues as new.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      memo: { campaignName: campaign.name, campaignVersion: campaign.version },
+      staticSummary: `${campaign.name} (v${campaign.version}), entry ${entry}`,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
