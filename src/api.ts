@@ -5,7 +5,7 @@ import { buildApp } from './api/app';
 import { cachedRevision } from './api/catalog-revision';
 import { describePublish, publishCampaignFolder } from './ops/campaign-publish';
 import { createCampaignRepository } from './db/campaign-repository';
-import { createIngestionLedger } from './db/ingestion-ledger-repository';
+import { createIngestionLedgerRepository } from './db/ingestion-ledger-repository';
 import { loadConfig, requireSetting, temporalAddress, type Config } from './config';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
@@ -51,7 +51,7 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
 
 /** Forgets messageIds older than the dedup window, hourly; every replica may do it, the DELETE is idempotent. */
 function pruneLedgerPeriodically(app: FastifyInstance, pool: Pool, days: number): void {
-  const ledger = createIngestionLedger(pool);
+  const ledger = createIngestionLedgerRepository(pool);
   const stop = runPeriodically(
     3_600_000,
     async () => {

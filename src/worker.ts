@@ -10,7 +10,7 @@ import { createFirebaseMessaging, createPushSender } from './activities/channels
 import { createWebhookSender } from './activities/channels/webhook-sender';
 import type { FaultPoint } from './activities/send-path';
 import { loadConfig, publicUrl, requireSetting, temporalAddress, type Config } from './config';
-import { removePushToken } from './db/profile-repository';
+import { createProfileRepository } from './db/profile-repository';
 import type { Channel } from './domain/campaign/campaign-schema';
 import { createLinkSigner, deriveLinkKey } from './privacy/signed-links';
 import { migrate } from './db/migrate';
@@ -48,9 +48,10 @@ export function channelSenders(
     senders.email = createEmailSender({ transport, from: config.EMAIL_FROM, links: createLinkSigner(deriveLinkKey(pseudonymKey)), publicUrl: publicUrl(config) });
   }
   if (config.FIREBASE_SERVICE_ACCOUNT) {
+    const profiles = createProfileRepository(pool);
     senders.push = createPushSender({
       messaging: createFirebaseMessaging(config.FIREBASE_SERVICE_ACCOUNT, firebaseAgent),
-      removeToken: (token) => removePushToken(pool, token),
+      removeToken: (token) => profiles.removePushToken(token),
       links: createLinkSigner(deriveLinkKey(pseudonymKey)),
     });
   }

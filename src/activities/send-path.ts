@@ -1,9 +1,10 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import { campaignStatusOf } from '../db/campaign-lifecycle-repository';
-import { currentConsents } from '../db/consent-repository';
-import { deliveries, loadDeliveryPolicy, type DeliveryRecord, type NewDelivery } from '../db/delivery-repository';
-import { contactPoints, type ContactPoints } from '../db/profile-repository';
+import { createCampaignLifecycleRepository } from '../db/campaign-lifecycle-repository';
+import { createConsentRepository } from '../db/consent-repository';
+import { createDeliveryPolicyRepository } from '../db/delivery-policy-repository';
+import { createDeliveryRepository, type DeliveryRecord, type NewDelivery } from '../db/delivery-repository';
+import { createProfileRepository, type ContactPoints } from '../db/profile-repository';
 import { withTransaction } from '../db/transaction';
 import { cachedFor } from '../util/cached';
 import type { Channel } from '../domain/campaign/campaign-schema';
@@ -52,21 +53,25 @@ function outcomeOf(record: DeliveryRecord): DeliveryOutcome | undefined {
  */
 export function createSendPath(deps: SendPathDeps) {
   const { pool } = deps;
+  // Outside the check's transaction, each statement on its own.
+  const deliveries = createDeliveryRepository(pool);
   // Published with the campaigns and rarely changed: read once a second, not once per send.
-  const policyNow = cachedFor(() => loadDeliveryPolicy(pool), 1000);
+  const policies = createDeliveryPolicyRepository(pool);
+  const policyNow = cachedFor(() => policies.load(), 1000);
 
   const check = async (input: DeliverMessageInput, delivery: NewDelivery): Promise<Checked> => {
     // Read before the transaction takes its client: a second client asked for while one is held can
     // wait forever on a full pool (or on embedded PGlite, which serves one connection at a time).
     const policy = await policyNow();
     return withTransaction(pool, async (client) => {
+      const locked = createDeliveryRepository(client);
       // Held before anything is decided, as the journey's pause gate did before (also a user without a profile); a recorded decision stands.
-      if (input.holdIfPaused && (await campaignStatusOf(client, input.campaignId)) === 'paused' && !(await deliveries.find(client, input.deliveryKey))) {
+      if (input.holdIfPaused && (await createCampaignLifecycleRepository(client).status(input.campaignId)) === 'paused' && !(await locked.find(input.deliveryKey))) {
         return { kind: 'paused' };
       }
-      if (!(await deliveries.lockUser(client, input.pseudonym))) return { kind: 'no_profile' };
-      const contact = (await contactPoints(client, input.pseudonym))!;
-      const earlier = await deliveries.find(client, input.deliveryKey);
+      if (!(await locked.lockUser(input.pseudonym))) return { kind: 'no_profile' };
+      const contact = (await createProfileRepository(client).contactPoints(input.pseudonym))!;
+      const earlier = await locked.find(input.deliveryKey);
       if (earlier) return { kind: 'record', record: earlier, contact };
       const now = deps.now();
       const traitZone = typeof contact.traits.timezone === 'string' ? contact.traits.timezone : undefined;
@@ -75,17 +80,17 @@ export function createSendPath(deps: SendPathDeps) {
         now,
         channel: input.channel,
         category: input.category,
-        consents: await currentConsents(client, input.pseudonym),
+        consents: await createConsentRepository(client).current(input.pseudonym),
         hasAddress: deps.senders[input.channel]?.hasAddress(contact) ?? false,
         zone,
         policy,
         campaign: input.delivery ?? {},
-        counts: await deliveries.countForDay(client, input.pseudonym, capDay(now, zone), input.campaignId),
+        counts: await locked.countForDay(input.pseudonym, capDay(now, zone), input.campaignId),
       });
       if (decision.action === 'defer') return { kind: 'deferred', until: decision.until };
       const record = decision.action === 'skip'
-        ? await deliveries.recordSkip(client, delivery, decision.reason, decision.detail)
-        : await deliveries.reserve(client, delivery, decision.localDay, decision.countsTowardCap);
+        ? await locked.recordSkip(delivery, decision.reason, decision.detail)
+        : await locked.reserve(delivery, decision.localDay, decision.countsTowardCap);
       return { kind: 'record', record, contact };
     });
   };
@@ -110,14 +115,14 @@ export function createSendPath(deps: SendPathDeps) {
     } catch (err) {
       if (!(err instanceof SendRejected)) throw err; // Unsure whether it left: the record stays `sending` for the retry to judge.
       if (err.retryable) {
-        await deliveries.release(pool, key, err.message);
+        await deliveries.release(key, err.message);
         throw ApplicationFailure.retryable(`${input.channel} send not accepted yet: ${err.message}`, 'DeliveryRetry');
       }
-      await deliveries.markFailed(pool, key, err.reason, err.detail);
+      await deliveries.markFailed(key, err.reason, err.detail);
       throw ApplicationFailure.nonRetryable(`${input.channel} send failed: ${err.message}`, 'DeliveryFailed', { reason: err.reason, detail: err.detail });
     }
     deps.fault('after-send');
-    await deliveries.markSent(pool, key, providerId);
+    await deliveries.markSent(key, providerId);
     deps.fault('after-outcome');
     return { status: 'sent', providerId };
   };
@@ -143,17 +148,17 @@ export function createSendPath(deps: SendPathDeps) {
     if (done) return done;
     deps.fault('after-reserve');
 
-    if (record.status === 'reserved' && (await deliveries.claim(pool, input.deliveryKey))) {
+    if (record.status === 'reserved' && (await deliveries.claim(input.deliveryKey))) {
       deps.fault('after-claim');
       return send(sender, input, contact);
     }
     // An earlier attempt claimed it and stopped (or is still running) without recording what the provider said.
-    const now = (await deliveries.find(pool, input.deliveryKey))!;
+    const now = (await deliveries.find(input.deliveryKey))!;
     const settled = outcomeOf(now);
     if (settled) return settled;
-    if (sender.repeatSafe && (await deliveries.reclaim(pool, input.deliveryKey))) return send(sender, input, contact);
-    const unknown = await deliveries.markUnknown(pool, input.deliveryKey, 'an earlier attempt stopped while sending; not sent again, to never send twice');
+    if (sender.repeatSafe && (await deliveries.reclaim(input.deliveryKey))) return send(sender, input, contact);
+    const unknown = await deliveries.markUnknown(input.deliveryKey, 'an earlier attempt stopped while sending; not sent again, to never send twice');
     log.warn('delivery outcome unknown; not resent', { deliveryKey: input.deliveryKey, channel: input.channel });
-    return outcomeOf(unknown ?? (await deliveries.find(pool, input.deliveryKey))!) ?? { status: 'unknown', detail: 'interrupted while sending' };
+    return outcomeOf(unknown ?? (await deliveries.find(input.deliveryKey))!) ?? { status: 'unknown', detail: 'interrupted while sending' };
   };
 }

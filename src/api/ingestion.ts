@@ -1,5 +1,5 @@
 import { createAliasRepository } from '../db/alias-repository';
-import { createIngestionLedger } from '../db/ingestion-ledger-repository';
+import { createIngestionLedgerRepository } from '../db/ingestion-ledger-repository';
 import type { Source } from '../db/source-repository';
 import { assertSameKey, createUserRepository } from '../db/user-repository';
 import { groupCommit } from '../util/group-commit';
@@ -25,7 +25,7 @@ export type IngestOutcome = 'accepted' | 'duplicate';
  */
 export function createIngestion(deps: ApiDeps) {
   const users = createUserRepository(deps.pool);
-  const ledger = createIngestionLedger(deps.pool);
+  const ledger = createIngestionLedgerRepository(deps.pool);
   const aliases = createAliasRepository(deps.pool);
   // Accepts written together while an earlier write is in flight: one UPDATE for many events under load, no wait when idle.
   const accept = groupCommit((entries: { sourceId: string; messageId: string }[]) => ledger.acceptMany(entries));

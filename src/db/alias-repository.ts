@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Queryable } from './queryable';
 
 export interface AliasLink {
   userPseudonym: string;
@@ -7,11 +7,11 @@ export interface AliasLink {
 }
 
 /** Which known user an anonymous visitor turned out to be; the first link wins. */
-export function createAliasRepository(pool: Pool) {
+export function createAliasRepository(db: Queryable) {
   return {
     /** Links the anonymous pseudonym to the user's unless it is linked already; returns the link in force. */
     async link(anonymousPseudonym: string, userPseudonym: string): Promise<AliasLink> {
-      const result = await pool.query<{ user_pseudonym: string; merge_requested: boolean }>(
+      const result = await db.query<{ user_pseudonym: string; merge_requested: boolean }>(
         `WITH inserted AS (
            INSERT INTO aliases (anonymous_pseudonym, user_pseudonym) VALUES ($1, $2)
            ON CONFLICT (anonymous_pseudonym) DO NOTHING
@@ -29,12 +29,12 @@ export function createAliasRepository(pool: Pool) {
     },
 
     async markMergeRequested(anonymousPseudonym: string): Promise<void> {
-      await pool.query('UPDATE aliases SET merge_requested_at = now() WHERE anonymous_pseudonym = $1', [anonymousPseudonym]);
+      await db.query('UPDATE aliases SET merge_requested_at = now() WHERE anonymous_pseudonym = $1', [anonymousPseudonym]);
     },
 
     /** The user an anonymous pseudonym belongs to, if it was ever linked. */
     async resolve(anonymousPseudonym: string): Promise<string | undefined> {
-      const result = await pool.query<{ user_pseudonym: string }>('SELECT user_pseudonym FROM aliases WHERE anonymous_pseudonym = $1', [
+      const result = await db.query<{ user_pseudonym: string }>('SELECT user_pseudonym FROM aliases WHERE anonymous_pseudonym = $1', [
         anonymousPseudonym,
       ]);
       return result.rows[0]?.user_pseudonym;

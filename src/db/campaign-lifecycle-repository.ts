@@ -1,6 +1,6 @@
-import type { Pool, PoolClient } from 'pg';
 import type { CampaignDefinition } from '../domain/campaign/campaign-schema';
 import type { CampaignStatus } from '../workflows/messages';
+import type { Queryable } from './queryable';
 import { withTransaction } from './transaction';
 
 export type StoredStatus = Exclude<CampaignStatus, 'unknown'>;
@@ -48,29 +48,27 @@ const summary = (row: SummaryRow): CampaignSummary => ({
   updatedAt: row.updated_at.toISOString(),
 });
 
-/** A campaign's status; also inside the send path's transaction, which answers `paused` itself. */
-export async function campaignStatusOf(db: Pool | PoolClient, campaignId: string): Promise<CampaignStatus> {
-  const result = await db.query<{ status: StoredStatus }>('SELECT status FROM campaigns WHERE id = $1', [campaignId]);
-  return result.rows[0]?.status ?? 'unknown';
-}
-
 /** Campaign status (active, paused, archived): what ops change, what the pause gate and the catalog read. */
-export function createCampaignLifecycleRepository(pool: Pool) {
+export function createCampaignLifecycleRepository(db: Queryable) {
   return {
-    status: (campaignId: string): Promise<CampaignStatus> => campaignStatusOf(pool, campaignId),
+    /** A campaign's status; also inside the send path's transaction, which answers `paused` itself. */
+    async status(campaignId: string): Promise<CampaignStatus> {
+      const result = await db.query<{ status: StoredStatus }>('SELECT status FROM campaigns WHERE id = $1', [campaignId]);
+      return result.rows[0]?.status ?? 'unknown';
+    },
 
     async list(options: { includeArchived?: boolean } = {}): Promise<CampaignSummary[]> {
-      const result = await pool.query<SummaryRow>(
+      const result = await db.query<SummaryRow>(
         `SELECT * FROM campaigns ${options.includeArchived ? '' : `WHERE status <> 'archived'`} ORDER BY id`,
       );
       return result.rows.map(summary);
     },
 
     async show(campaignId: string): Promise<(CampaignSummary & { definition: CampaignDefinition; versions: CampaignVersionInfo[] }) | undefined> {
-      const campaign = await pool.query<SummaryRow>('SELECT * FROM campaigns WHERE id = $1', [campaignId]);
+      const campaign = await db.query<SummaryRow>('SELECT * FROM campaigns WHERE id = $1', [campaignId]);
       const row = campaign.rows[0];
       if (!row) return undefined;
-      const versions = await pool.query<{ version: number; checksum: string; source: string; created_at: Date; definition: CampaignDefinition }>(
+      const versions = await db.query<{ version: number; checksum: string; source: string; created_at: Date; definition: CampaignDefinition }>(
         'SELECT version, checksum, source, created_at, definition FROM campaign_versions WHERE campaign_id = $1 ORDER BY version DESC',
         [campaignId],
       );
@@ -85,7 +83,7 @@ export function createCampaignLifecycleRepository(pool: Pool) {
     /** Moves a campaign to the operation's status and bumps the catalog revision, so user workflows stop (or resume) entries. */
     async transition(campaignId: string, operation: Transition): Promise<TransitionResult> {
       const { to, from } = TRANSITIONS[operation];
-      return withTransaction(pool, async (client) => {
+      return withTransaction(db, async (client) => {
         // The catalog row serialises this with publishers, as publish does.
         await client.query('SELECT revision FROM campaign_catalog WHERE singleton FOR UPDATE');
         const current = await client.query<{ status: StoredStatus }>('SELECT status FROM campaigns WHERE id = $1 FOR UPDATE', [campaignId]);

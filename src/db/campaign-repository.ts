@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { Queryable } from './queryable';
 import type { Campaign } from '../domain/campaign/campaign-model';
 import { compileCampaign } from '../domain/campaign/campaign-compile';
 import type { CampaignDefinition } from '../domain/campaign/campaign-schema';
@@ -34,12 +34,12 @@ export function definitionChecksum(definition: CampaignDefinition): string {
 }
 
 /** Campaign versions: an edit is a new version, never an update of the old one; running journeys keep theirs. */
-export function createCampaignRepository(pool: Pool) {
+export function createCampaignRepository(db: Queryable) {
   return {
     /** Publishes a validated definition as a new version unless it equals the current one; bumps the catalog revision. */
     async publish(definition: CampaignDefinition, source: string): Promise<PublishResult> {
       const checksum = definitionChecksum(definition);
-      return withTransaction(pool, async (client) => {
+      return withTransaction(db, async (client) => {
         // The catalog row serialises publishers, so two API replicas loading the same files agree on versions.
         await client.query('SELECT revision FROM campaign_catalog WHERE singleton FOR UPDATE');
         const current = await client.query<{ version: number; checksum: string }>(
@@ -68,8 +68,7 @@ export function createCampaignRepository(pool: Pool) {
 
     /** The active campaigns at their current versions, with the revision they belong to, read in one snapshot. */
     async catalog(): Promise<Catalog> {
-      return withTransaction(
-        pool,
+      return withTransaction(db,
         async (client) => {
           const revision = await client.query<{ revision: string }>('SELECT revision FROM campaign_catalog WHERE singleton');
           const rows = await client.query<{ compiled: Campaign }>(
@@ -85,7 +84,7 @@ export function createCampaignRepository(pool: Pool) {
 
     /** The catalog revision alone: what the API stamps on each event. */
     async revision(): Promise<number> {
-      const result = await pool.query<{ revision: string }>('SELECT revision FROM campaign_catalog WHERE singleton');
+      const result = await db.query<{ revision: string }>('SELECT revision FROM campaign_catalog WHERE singleton');
       return Number(result.rows[0]?.revision ?? 0);
     },
   };

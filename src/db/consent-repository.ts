@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Queryable } from './queryable';
 import { withTransaction } from './transaction';
 
 /** Stands for "every category of this channel" in `consents.category`. */
@@ -32,14 +32,12 @@ const toRecord = (row: ConsentRow): ConsentRecord => ({
   changedAt: row.changed_at.toISOString(),
 });
 
-type Queryable = Pool | PoolClient;
-
 /** Consent and preferences: the current choice per (channel, category) and the history of every change. */
-export function createConsentRepository(pool: Pool) {
+export function createConsentRepository(db: Queryable) {
   return {
     /** Records the choices at once, each with its source; the user must exist. */
     async record(pseudonym: string, choices: readonly ConsentChoice[], source: string): Promise<void> {
-      await withTransaction(pool, async (client) => {
+      await withTransaction(db, async (client) => {
         for (const choice of choices) {
           await client.query(
             `INSERT INTO consents (pseudonym, channel, category, granted, source, changed_at)
@@ -56,29 +54,24 @@ export function createConsentRepository(pool: Pool) {
       });
     },
 
-    /** The user's current choices, by channel then category. */
+    /** The user's current choices, by channel then category; over a transaction's client the send path reads them under its lock. */
     async current(pseudonym: string): Promise<ConsentRecord[]> {
-      return currentConsents(pool, pseudonym);
+      const result = await db.query<ConsentRow>(
+        `SELECT channel, category, granted, source, changed_at FROM consents WHERE pseudonym = $1 ORDER BY channel, category`,
+        [pseudonym],
+      );
+      return result.rows.map(toRecord);
     },
 
     /** Every change, oldest first. */
     async history(pseudonym: string): Promise<ConsentRecord[]> {
-      const result = await pool.query<ConsentRow>(
+      const result = await db.query<ConsentRow>(
         `SELECT channel, category, granted, source, changed_at FROM consent_changes WHERE pseudonym = $1 ORDER BY id`,
         [pseudonym],
       );
       return result.rows.map(toRecord);
     },
   };
-}
-
-/** The user's current choices; takes a transaction's client so the send path reads them under its lock. */
-export async function currentConsents(db: Queryable, pseudonym: string): Promise<ConsentRecord[]> {
-  const result = await db.query<ConsentRow>(
-    `SELECT channel, category, granted, source, changed_at FROM consents WHERE pseudonym = $1 ORDER BY channel, category`,
-    [pseudonym],
-  );
-  return result.rows.map(toRecord);
 }
 
 export type ConsentRepository = ReturnType<typeof createConsentRepository>;

@@ -1,7 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
-import type { DeliveryPolicy } from '../domain/campaign/campaign-schema';
-
-type Queryable = Pool | PoolClient;
+import type { Queryable } from './queryable';
 
 /**
  * reserved: the checks passed and the message counts against the caps; nothing has left yet.
@@ -87,86 +84,78 @@ async function transition(db: Queryable, key: string, from: DeliveryStatus[], se
   return row && toRecord(row);
 }
 
-/** The deliveries table: the send path's memory of every message step, and what the caps count. */
-export const deliveries = {
-  /** Takes the user's row lock for the rest of the transaction; false when the user has no profile. */
-  async lockUser(client: PoolClient, pseudonym: string): Promise<boolean> {
-    const result = await client.query('SELECT 1 FROM users WHERE pseudonym = $1 FOR UPDATE', [pseudonym]);
-    return (result.rowCount ?? 0) > 0;
-  },
+/**
+ * The deliveries table: the send path's memory of every message step, and what the caps count.
+ * `lockUser`, `reserve` and `recordSkip` belong in the send path's transaction (over its client).
+ */
+export function createDeliveryRepository(db: Queryable) {
+  return {
+    /** Takes the user's row lock for the rest of the transaction; false when the user has no profile. */
+    async lockUser(pseudonym: string): Promise<boolean> {
+      const result = await db.query('SELECT 1 FROM users WHERE pseudonym = $1 FOR UPDATE', [pseudonym]);
+      return (result.rowCount ?? 0) > 0;
+    },
 
-  async find(db: Queryable, deliveryKey: string): Promise<DeliveryRecord | undefined> {
-    const result = await db.query<DeliveryRow>('SELECT * FROM deliveries WHERE delivery_key = $1', [deliveryKey]);
-    const row = result.rows[0];
-    return row && toRecord(row);
-  },
+    async find(deliveryKey: string): Promise<DeliveryRecord | undefined> {
+      const result = await db.query<DeliveryRow>('SELECT * FROM deliveries WHERE delivery_key = $1', [deliveryKey]);
+      const row = result.rows[0];
+      return row && toRecord(row);
+    },
 
-  /** Messages holding a place under the caps on the user's local day: across campaigns (counted ones) and from this campaign (all). */
-  async countForDay(db: Queryable, pseudonym: string, localDay: string, campaignId: string): Promise<{ today: number; campaignToday: number }> {
-    const result = await db.query<{ today: string; campaign_today: string }>(
-      `SELECT count(*) FILTER (WHERE counts_toward_cap) AS today, count(*) FILTER (WHERE campaign_id = $3) AS campaign_today
-       FROM deliveries WHERE pseudonym = $1 AND local_day = $2 AND status = ANY($4)`,
-      [pseudonym, localDay, campaignId, COUNTED],
-    );
-    const row = result.rows[0];
-    return { today: Number(row?.today ?? 0), campaignToday: Number(row?.campaign_today ?? 0) };
-  },
+    /** Messages holding a place under the caps on the user's local day: across campaigns (counted ones) and from this campaign (all). */
+    async countForDay(pseudonym: string, localDay: string, campaignId: string): Promise<{ today: number; campaignToday: number }> {
+      const result = await db.query<{ today: string; campaign_today: string }>(
+        `SELECT count(*) FILTER (WHERE counts_toward_cap) AS today, count(*) FILTER (WHERE campaign_id = $3) AS campaign_today
+         FROM deliveries WHERE pseudonym = $1 AND local_day = $2 AND status = ANY($4)`,
+        [pseudonym, localDay, campaignId, COUNTED],
+      );
+      const row = result.rows[0];
+      return { today: Number(row?.today ?? 0), campaignToday: Number(row?.campaign_today ?? 0) };
+    },
 
-  async reserve(client: PoolClient, delivery: NewDelivery, localDay: string, countsTowardCap: boolean): Promise<DeliveryRecord> {
-    const result = await client.query<DeliveryRow>(INSERT, [...params(delivery), 'reserved', null, null, localDay, countsTowardCap]);
-    return toRecord(result.rows[0]!);
-  },
+    async reserve(delivery: NewDelivery, localDay: string, countsTowardCap: boolean): Promise<DeliveryRecord> {
+      const result = await db.query<DeliveryRow>(INSERT, [...params(delivery), 'reserved', null, null, localDay, countsTowardCap]);
+      return toRecord(result.rows[0]!);
+    },
 
-  async recordSkip(client: PoolClient, delivery: NewDelivery, reason: string, detail: string): Promise<DeliveryRecord> {
-    const result = await client.query<DeliveryRow>(INSERT, [...params(delivery), 'skipped', reason, detail, null, false]);
-    return toRecord(result.rows[0]!);
-  },
+    async recordSkip(delivery: NewDelivery, reason: string, detail: string): Promise<DeliveryRecord> {
+      const result = await db.query<DeliveryRow>(INSERT, [...params(delivery), 'skipped', reason, detail, null, false]);
+      return toRecord(result.rows[0]!);
+    },
 
-  /** reserved -> sending, once: of two attempts racing, one wins. */
-  claim(db: Queryable, key: string): Promise<DeliveryRecord | undefined> {
-    return transition(db, key, ['reserved'], 'status = $3, attempts = attempts + 1', ['sending']);
-  },
+    /** reserved -> sending, once: of two attempts racing, one wins. */
+    claim(key: string): Promise<DeliveryRecord | undefined> {
+      return transition(db, key, ['reserved'], 'status = $3, attempts = attempts + 1', ['sending']);
+    },
 
-  /** An attempt that stopped mid-send may still finish after a retry wrote `unknown`: the provider's answer is better knowledge. */
-  markSent(db: Queryable, key: string, providerId: string): Promise<DeliveryRecord | undefined> {
-    return transition(db, key, ['sending', 'unknown'], `status = 'sent', provider_id = $3, reason = NULL, detail = NULL`, [providerId]);
-  },
+    /** An attempt that stopped mid-send may still finish after a retry wrote `unknown`: the provider's answer is better knowledge. */
+    markSent(key: string, providerId: string): Promise<DeliveryRecord | undefined> {
+      return transition(db, key, ['sending', 'unknown'], `status = 'sent', provider_id = $3, reason = NULL, detail = NULL`, [providerId]);
+    },
 
-  markFailed(db: Queryable, key: string, reason: string, detail: string): Promise<DeliveryRecord | undefined> {
-    return transition(db, key, ['sending'], `status = 'failed', reason = $3, detail = $4`, [reason, detail]);
-  },
+    markFailed(key: string, reason: string, detail: string): Promise<DeliveryRecord | undefined> {
+      return transition(db, key, ['sending'], `status = 'failed', reason = $3, detail = $4`, [reason, detail]);
+    },
 
-  /** The provider said no for now (nothing left): the next attempt may send. */
-  release(db: Queryable, key: string, detail: string): Promise<DeliveryRecord | undefined> {
-    return transition(db, key, ['sending'], `status = 'reserved', detail = $3`, [detail]);
-  },
+    /** The provider said no for now (nothing left): the next attempt may send. */
+    release(key: string, detail: string): Promise<DeliveryRecord | undefined> {
+      return transition(db, key, ['sending'], `status = 'reserved', detail = $3`, [detail]);
+    },
 
-  markUnknown(db: Queryable, key: string, detail: string): Promise<DeliveryRecord | undefined> {
-    return transition(db, key, ['sending'], `status = 'unknown', reason = 'interrupted', detail = $3`, [detail]);
-  },
+    markUnknown(key: string, detail: string): Promise<DeliveryRecord | undefined> {
+      return transition(db, key, ['sending'], `status = 'unknown', reason = 'interrupted', detail = $3`, [detail]);
+    },
 
-  /** A retry of a channel whose provider drops repeats takes the delivery back for another send. */
-  reclaim(db: Queryable, key: string): Promise<DeliveryRecord | undefined> {
-    return transition(db, key, ['sending'], 'attempts = attempts + 1', []);
-  },
+    /** A retry of a channel whose provider drops repeats takes the delivery back for another send. */
+    reclaim(key: string): Promise<DeliveryRecord | undefined> {
+      return transition(db, key, ['sending'], 'attempts = attempts + 1', []);
+    },
 
-  async forUser(db: Queryable, pseudonym: string): Promise<DeliveryRecord[]> {
-    const result = await db.query<DeliveryRow>('SELECT * FROM deliveries WHERE pseudonym = $1 ORDER BY created_at, delivery_key', [pseudonym]);
-    return result.rows.map(toRecord);
-  },
-};
-
-/** The delivery policy every worker applies; undefined until one is published (no caps, no quiet hours). */
-export async function loadDeliveryPolicy(db: Queryable): Promise<DeliveryPolicy | undefined> {
-  const result = await db.query<{ policy: DeliveryPolicy | null }>('SELECT policy FROM delivery_policy WHERE singleton');
-  return result.rows[0]?.policy ?? undefined;
+    async forUser(pseudonym: string): Promise<DeliveryRecord[]> {
+      const result = await db.query<DeliveryRow>('SELECT * FROM deliveries WHERE pseudonym = $1 ORDER BY created_at, delivery_key', [pseudonym]);
+      return result.rows.map(toRecord);
+    },
+  };
 }
 
-/** Publishes policy.yaml (or its absence) for every worker. */
-export async function saveDeliveryPolicy(db: Queryable, policy: DeliveryPolicy | undefined): Promise<void> {
-  await db.query(
-    `INSERT INTO delivery_policy (singleton, policy) VALUES (true, $1)
-     ON CONFLICT (singleton) DO UPDATE SET policy = EXCLUDED.policy, updated_at = now()`,
-    [policy === undefined ? null : JSON.stringify(policy)],
-  );
-}
+export type DeliveryRepository = ReturnType<typeof createDeliveryRepository>;

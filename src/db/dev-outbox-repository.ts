@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Queryable } from './queryable';
 
 /** One message a dev sink caught: mail from the local SMTP server, or a push that was logged instead of sent. */
 export interface DevOutboxEntry {
@@ -11,10 +11,10 @@ export interface DevOutboxEntry {
 }
 
 /** What `npm start`'s dev sinks received, so the seed's sequences can be watched on one machine. */
-export function createDevOutboxRepository(pool: Pool) {
+export function createDevOutboxRepository(db: Queryable) {
   return {
     async add(entry: Pick<DevOutboxEntry, 'channel' | 'recipients' | 'subject' | 'body'>): Promise<void> {
-      await pool.query('INSERT INTO dev_outbox (channel, recipients, subject, body) VALUES ($1, $2, $3, $4)', [
+      await db.query('INSERT INTO dev_outbox (channel, recipients, subject, body) VALUES ($1, $2, $3, $4)', [
         entry.channel,
         entry.recipients,
         entry.subject,
@@ -24,7 +24,7 @@ export function createDevOutboxRepository(pool: Pool) {
 
     /** Newest first. */
     async list(channel: DevOutboxEntry['channel'], limit: number): Promise<DevOutboxEntry[]> {
-      const result = await pool.query<{ id: string; channel: DevOutboxEntry['channel']; recipients: string[]; subject: string | null; body: Record<string, unknown>; received_at: Date }>(
+      const result = await db.query<{ id: string; channel: DevOutboxEntry['channel']; recipients: string[]; subject: string | null; body: Record<string, unknown>; received_at: Date }>(
         'SELECT id, channel, recipients, subject, body, received_at FROM dev_outbox WHERE channel = $1 ORDER BY id DESC LIMIT $2',
         [channel, limit],
       );
@@ -39,3 +39,5 @@ export function createDevOutboxRepository(pool: Pool) {
     },
   };
 }
+
+export type DevOutboxRepository = ReturnType<typeof createDevOutboxRepository>;

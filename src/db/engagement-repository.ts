@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Queryable } from './queryable';
 import type { DeliveryRef } from '../domain/engagement';
 import type { TrackedEvent } from '../domain/events';
 
@@ -11,11 +11,11 @@ export interface PendingEngagement {
  * Opens and clicks, one row per deterministic messageId: written before the user workflow hears of
  * them (so Temporal being down loses none), and counted by statistics.
  */
-export function createEngagementRepository(pool: Pool) {
+export function createEngagementRepository(db: Queryable) {
   return {
     /** Keeps the event once; `inserted` is true only for the first report of it, `signalled` once a workflow has it. */
     async record(ref: DeliveryRef, deliveryKey: string, channel: string, event: TrackedEvent): Promise<{ inserted: boolean; signalled: boolean }> {
-      const result = await pool.query<{ inserted: boolean; signalled: boolean }>(
+      const result = await db.query<{ inserted: boolean; signalled: boolean }>(
         `INSERT INTO engagement_events
            (message_id, pseudonym, event, delivery_key, campaign_id, campaign_version, step_id, channel, payload, occurred_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -28,12 +28,12 @@ export function createEngagementRepository(pool: Pool) {
     },
 
     async markSignalled(messageId: string): Promise<void> {
-      await pool.query('UPDATE engagement_events SET signalled_at = now() WHERE message_id = $1 AND signalled_at IS NULL', [messageId]);
+      await db.query('UPDATE engagement_events SET signalled_at = now() WHERE message_id = $1 AND signalled_at IS NULL', [messageId]);
     },
 
     /** Oldest first: events recorded at least `olderThanMs` ago that no workflow has heard of yet. */
     async pending(limit: number, olderThanMs: number): Promise<PendingEngagement[]> {
-      const result = await pool.query<{ pseudonym: string; payload: TrackedEvent }>(
+      const result = await db.query<{ pseudonym: string; payload: TrackedEvent }>(
         `SELECT pseudonym, payload FROM engagement_events
          WHERE signalled_at IS NULL AND occurred_at <= now() - make_interval(secs => $2::double precision / 1000)
          ORDER BY occurred_at LIMIT $1`,
@@ -44,7 +44,7 @@ export function createEngagementRepository(pool: Pool) {
 
     /** Per event name, how many distinct engagements a campaign step had: what statistics count. */
     async counts(campaignId: string): Promise<{ campaignVersion: number; stepId: string; event: string; count: number }[]> {
-      const result = await pool.query<{ campaign_version: number; step_id: string; event: string; count: string }>(
+      const result = await db.query<{ campaign_version: number; step_id: string; event: string; count: string }>(
         `SELECT campaign_version, step_id, event, count(*) AS count FROM engagement_events
          WHERE campaign_id = $1 GROUP BY campaign_version, step_id, event ORDER BY campaign_version, step_id, event`,
         [campaignId],

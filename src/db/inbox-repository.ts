@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Queryable } from './queryable';
 import { parseDeliveryKey } from '../domain/engagement';
 
 export interface NewInboxMessage {
@@ -90,11 +90,11 @@ export interface ListOptions {
 }
 
 /** The in-app inbox: one row per delivered message, unique by delivery key. */
-export function createInboxRepository(pool: Pool) {
+export function createInboxRepository(db: Queryable) {
   return {
     /** Inserts the message once; a repeat with the same delivery key returns the first row and `created: false`. */
     async insert(message: NewInboxMessage): Promise<{ id: string; created: boolean }> {
-      const inserted = await pool.query<{ id: string }>(
+      const inserted = await db.query<{ id: string }>(
         `INSERT INTO inbox_messages (pseudonym, delivery_key, campaign_id, campaign_version, title, body, action_url)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (delivery_key) DO NOTHING
@@ -103,7 +103,7 @@ export function createInboxRepository(pool: Pool) {
       );
       const row = inserted.rows[0];
       if (row) return { id: row.id, created: true };
-      const existing = await pool.query<{ id: string }>('SELECT id FROM inbox_messages WHERE delivery_key = $1', [
+      const existing = await db.query<{ id: string }>('SELECT id FROM inbox_messages WHERE delivery_key = $1', [
         message.deliveryKey,
       ]);
       const first = existing.rows[0];
@@ -121,7 +121,7 @@ export function createInboxRepository(pool: Pool) {
       }
       if (options.unreadOnly) conditions.push('read_at IS NULL');
       if (!options.includeDismissed) conditions.push('dismissed_at IS NULL');
-      const result = await pool.query<InboxRow>(
+      const result = await db.query<InboxRow>(
         `SELECT ${COLUMNS} FROM inbox_messages WHERE ${conditions.join(' AND ')} ORDER BY id DESC LIMIT $2`,
         params,
       );
@@ -130,7 +130,7 @@ export function createInboxRepository(pool: Pool) {
 
     /** Messages neither read nor dismissed. */
     async unreadCount(pseudonym: string): Promise<number> {
-      const result = await pool.query<{ count: string }>(
+      const result = await db.query<{ count: string }>(
         'SELECT count(*) AS count FROM inbox_messages WHERE pseudonym = $1 AND read_at IS NULL AND dismissed_at IS NULL',
         [pseudonym],
       );
@@ -139,7 +139,7 @@ export function createInboxRepository(pool: Pool) {
 
     /** Records the action on the user's message; undefined when the user has no message with that id. */
     async mark(pseudonym: string, id: string, action: InboxAction): Promise<InboxMessageWithKey | undefined> {
-      const result = await pool.query<InboxRow>(
+      const result = await db.query<InboxRow>(
         `UPDATE inbox_messages SET ${ACTION_SETS[action]} WHERE id = $1 AND pseudonym = $2 RETURNING ${COLUMNS}`,
         [id, pseudonym],
       );
@@ -152,7 +152,7 @@ export function createInboxRepository(pool: Pool) {
      * leaving out `exceptIds` (already streamed).
      */
     async since(pseudonym: string, afterId: string, options: { alsoIds?: readonly string[]; exceptIds?: readonly string[] } = {}): Promise<InboxMessage[]> {
-      const result = await pool.query<InboxRow>(
+      const result = await db.query<InboxRow>(
         `SELECT ${COLUMNS} FROM inbox_messages
          WHERE pseudonym = $1 AND (id > $2 OR id = ANY($3::bigint[])) AND id <> ALL($4::bigint[]) AND dismissed_at IS NULL
          ORDER BY id`,
@@ -163,7 +163,7 @@ export function createInboxRepository(pool: Pool) {
 
     /** The id of the user's newest message, '0' when there is none: where a fresh live stream starts. */
     async latestId(pseudonym: string): Promise<string> {
-      const result = await pool.query<{ id: string | null }>('SELECT max(id)::text AS id FROM inbox_messages WHERE pseudonym = $1', [
+      const result = await db.query<{ id: string | null }>('SELECT max(id)::text AS id FROM inbox_messages WHERE pseudonym = $1', [
         pseudonym,
       ]);
       return result.rows[0]?.id ?? '0';

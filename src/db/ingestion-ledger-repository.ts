@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Queryable } from './queryable';
 import { touchUserSql } from './user-repository';
 
 /** What the ledger knows of a messageId: first seen now, seen before but never delivered, or delivered. */
@@ -9,7 +9,7 @@ export type LedgerEntry = 'new' | 'pending' | 'accepted';
  * also after the API restarts. A message is reserved before it is handed to Temporal and marked
  * accepted after; a reservation that was never accepted (Temporal was down) is handed over again.
  */
-export function createIngestionLedger(pool: Pool) {
+export function createIngestionLedgerRepository(db: Queryable) {
   return {
     /**
      * Reserves the messageId for this call. With `touch`, the same statement also records that the
@@ -18,7 +18,7 @@ export function createIngestionLedger(pool: Pool) {
      */
     async reserve(sourceId: string, messageId: string, pseudonym: string, touch?: { userId: string }): Promise<{ entry: LedgerEntry; profilePseudonym?: string }> {
       const touched = touch ? `, touched AS (${touchUserSql(3, 4)})` : '';
-      const result = await pool.query<{ inserted: boolean; accepted: boolean; profile_pseudonym: string | null }>(
+      const result = await db.query<{ inserted: boolean; accepted: boolean; profile_pseudonym: string | null }>(
         `WITH inserted AS (
            INSERT INTO ingested_messages (source_id, message_id, pseudonym) VALUES ($1, $2, $3)
            ON CONFLICT (source_id, message_id) DO NOTHING
@@ -40,13 +40,13 @@ export function createIngestionLedger(pool: Pool) {
     },
 
     async accept(sourceId: string, messageId: string): Promise<void> {
-      await pool.query('UPDATE ingested_messages SET accepted_at = now() WHERE source_id = $1 AND message_id = $2', [sourceId, messageId]);
+      await db.query('UPDATE ingested_messages SET accepted_at = now() WHERE source_id = $1 AND message_id = $2', [sourceId, messageId]);
     },
 
     /** Marks many messageIds accepted in one statement (the API's group commit). */
     async acceptMany(entries: readonly { sourceId: string; messageId: string }[]): Promise<void> {
       if (entries.length === 0) return;
-      await pool.query(
+      await db.query(
         `UPDATE ingested_messages SET accepted_at = now()
          FROM unnest($1::text[], $2::text[]) AS accepted(source_id, message_id)
          WHERE ingested_messages.source_id = accepted.source_id AND ingested_messages.message_id = accepted.message_id`,
@@ -56,10 +56,10 @@ export function createIngestionLedger(pool: Pool) {
 
     /** Forgets messageIds older than the window; a retry later than that would count again. */
     async prune(olderThan: Date): Promise<number> {
-      const result = await pool.query('DELETE FROM ingested_messages WHERE received_at < $1', [olderThan]);
+      const result = await db.query('DELETE FROM ingested_messages WHERE received_at < $1', [olderThan]);
       return result.rowCount ?? 0;
     },
   };
 }
 
-export type IngestionLedger = ReturnType<typeof createIngestionLedger>;
+export type IngestionLedgerRepository = ReturnType<typeof createIngestionLedgerRepository>;

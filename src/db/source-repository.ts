@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { Queryable } from './queryable';
 
 /**
  * Sources and their write keys. A key reads `<source id>.<secret>`: the id finds the row, and the
@@ -36,14 +36,14 @@ export function sourceIdOf(writeKey: string): string | undefined {
   return match?.[1];
 }
 
-export function createSourceRepository(pool: Pool) {
+export function createSourceRepository(db: Queryable) {
   return {
     /** A new source; the returned write key is the only time it exists in clear. */
     async create(name: string, writeKey?: string): Promise<{ source: Source; writeKey: string }> {
       const key = writeKey ?? `src_${randomBytes(9).toString('base64url')}.${randomBytes(24).toString('base64url')}`;
       const id = sourceIdOf(key);
       if (!id) throw new Error('a write key must read src_<id>.<secret>');
-      const result = await pool.query<SourceRow>(
+      const result = await db.query<SourceRow>(
         'INSERT INTO sources (id, name, key_hash) VALUES ($1, $2, $3) RETURNING id, name, key_hash, created_at, revoked_at',
         [id, name, hashKey(key)],
       );
@@ -54,7 +54,7 @@ export function createSourceRepository(pool: Pool) {
     async authenticate(writeKey: string): Promise<Source | undefined> {
       const id = sourceIdOf(writeKey);
       if (!id) return undefined;
-      const result = await pool.query<SourceRow>(
+      const result = await db.query<SourceRow>(
         'SELECT id, name, key_hash, created_at, revoked_at FROM sources WHERE id = $1',
         [id],
       );
@@ -64,13 +64,13 @@ export function createSourceRepository(pool: Pool) {
     },
 
     async list(): Promise<Source[]> {
-      const result = await pool.query<SourceRow>('SELECT id, name, key_hash, created_at, revoked_at FROM sources ORDER BY created_at, id');
+      const result = await db.query<SourceRow>('SELECT id, name, key_hash, created_at, revoked_at FROM sources ORDER BY created_at, id');
       return result.rows.map(toSource);
     },
 
     /** Revokes the key for good; returns false for an unknown or already revoked source. */
     async revoke(id: string): Promise<boolean> {
-      const result = await pool.query('UPDATE sources SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
+      const result = await db.query('UPDATE sources SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
       return (result.rowCount ?? 0) > 0;
     },
   };

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Queryable } from './queryable';
 import { withTransaction } from './transaction';
 
 /** What identify says about a user: traits, and the contact points drawn from them and from its context. */
@@ -30,11 +30,11 @@ export function assertSameKey(profilePseudonym: string | undefined, pseudonym: s
 }
 
 /** Profiles: the one place where a user ID and its pseudonym sit side by side (Temporal only sees the pseudonym). */
-export function createUserRepository(pool: Pool) {
+export function createUserRepository(db: Queryable) {
   return {
     /** Records that the user exists and was seen now; safe to repeat. */
     async touch(userId: string, pseudonym: string): Promise<void> {
-      const result = await pool.query<{ pseudonym: string }>(touchUserSql(1, 2), [pseudonym, userId]);
+      const result = await db.query<{ pseudonym: string }>(touchUserSql(1, 2), [pseudonym, userId]);
       assertSameKey(result.rows[0]?.pseudonym, pseudonym);
     },
 
@@ -43,7 +43,7 @@ export function createUserRepository(pool: Pool) {
      * replaced only where given, a push token attached to this user (moved from any other).
      */
     async identify(userId: string, pseudonym: string, update: ProfileUpdate): Promise<void> {
-      await withTransaction(pool, async (client) => {
+      await withTransaction(db, async (client) => {
         const result = await client.query<{ pseudonym: string }>(
           `INSERT INTO users (pseudonym, user_id, traits, email, phone, timezone, locale)
            VALUES ($1, $2, jsonb_strip_nulls($3::jsonb), $4, $5, $6, $7)

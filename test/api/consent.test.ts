@@ -1,4 +1,4 @@
-import { currentConsents } from '../../src/db/consent-repository';
+import { createConsentRepository } from '../../src/db/consent-repository';
 import { startApiHarness, type ApiHarness } from '../support/api-harness';
 import { uniqueUserId } from '../support/env';
 
@@ -63,7 +63,7 @@ describe('consent API', () => {
     await api.appHttp({ method: 'PUT', url: path(userId), payload: { consents: [{ channel: 'in_app', category: 'marketing', granted: false }] } });
     const client = await api.deps.pool.connect();
     try {
-      expect(await currentConsents(client, pseudonym)).toEqual([expect.objectContaining({ channel: 'in_app', category: 'marketing', granted: false })]);
+      expect(await createConsentRepository(client).current(pseudonym)).toEqual([expect.objectContaining({ channel: 'in_app', category: 'marketing', granted: false })]);
     } finally {
       client.release();
     }

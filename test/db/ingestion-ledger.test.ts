@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { createIngestionLedger } from '../../src/db/ingestion-ledger-repository';
+import { createIngestionLedgerRepository } from '../../src/db/ingestion-ledger-repository';
 import { createSourceRepository } from '../../src/db/source-repository';
 import { testPool, uniqueUserId } from '../support/env';
 
@@ -17,7 +17,7 @@ describe('ingestion ledger', () => {
   });
 
   it('reserves a messageId once, re-offers it until accepted, then answers accepted', async () => {
-    const ledger = createIngestionLedger(pool);
+    const ledger = createIngestionLedgerRepository(pool);
     const id = uniqueUserId('msg');
     expect((await ledger.reserve(sourceId, id, 'p')).entry).toBe('new');
     expect((await ledger.reserve(sourceId, id, 'p')).entry).toBe('pending');
@@ -26,7 +26,7 @@ describe('ingestion ledger', () => {
   });
 
   it('touches the profile in the same statement, and answers the pseudonym the profile holds', async () => {
-    const ledger = createIngestionLedger(pool);
+    const ledger = createIngestionLedgerRepository(pool);
     const userId = uniqueUserId('touched');
     const first = await ledger.reserve(sourceId, `${userId}-1`, 'p-touched', { userId });
     expect(first).toEqual({ entry: 'new', profilePseudonym: 'p-touched' });
@@ -39,7 +39,7 @@ describe('ingestion ledger', () => {
   });
 
   it('accepts many messageIds in one statement, per source', async () => {
-    const ledger = createIngestionLedger(pool);
+    const ledger = createIngestionLedgerRepository(pool);
     const other = (await createSourceRepository(pool).create('accept-many source')).source.id;
     const ids = [uniqueUserId('many'), uniqueUserId('many'), uniqueUserId('many')];
     for (const id of ids) await ledger.reserve(sourceId, id, 'p');
@@ -52,7 +52,7 @@ describe('ingestion ledger', () => {
   });
 
   it('keeps messageIds apart per source', async () => {
-    const ledger = createIngestionLedger(pool);
+    const ledger = createIngestionLedgerRepository(pool);
     const other = (await createSourceRepository(pool).create('other source')).source.id;
     const id = uniqueUserId('shared');
     await ledger.reserve(sourceId, id, 'p');
@@ -61,7 +61,7 @@ describe('ingestion ledger', () => {
   });
 
   it('forgets messageIds older than the window when pruned', async () => {
-    const ledger = createIngestionLedger(pool);
+    const ledger = createIngestionLedgerRepository(pool);
     const id = uniqueUserId('old');
     await ledger.reserve(sourceId, id, 'p');
     await ledger.accept(sourceId, id);

@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
+import { createProfileRepository } from '../../src/db/profile-repository';
 import { withTransaction } from '../../src/db/transaction';
+import { createUserRepository } from '../../src/db/user-repository';
 import { testPool } from '../support/env';
 
 /**
@@ -31,5 +34,40 @@ describe('withTransaction when the server ends the connection between two querie
     });
     await expect(attempt).rejects.toThrow(/terminat|Connection/i);
     expect(await withTransaction(pool, async (client) => (await client.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one)).toBe(1);
+  });
+});
+
+describe('a repository made over a transaction\'s client', () => {
+  let pool: Pool;
+
+  beforeAll(() => {
+    pool = testPool();
+  });
+
+  afterAll(async () => {
+    await pool.end();
+  });
+
+  it('joins the caller\'s transaction: its own transaction is rolled back with the caller\'s', async () => {
+    const userId = `tx-${randomUUID()}`;
+    const attempt = withTransaction(pool, async (client) => {
+      await createUserRepository(client).identify(userId, `p-${userId}`, { traits: {}, email: 'a@example.com' });
+      expect(await createProfileRepository(client).contactPoints(`p-${userId}`)).toMatchObject({ email: 'a@example.com' });
+      throw new Error('the caller changes its mind');
+    });
+    await expect(attempt).rejects.toThrow('the caller changes its mind');
+    expect(await createProfileRepository(pool).contactPoints(`p-${userId}`)).toBeUndefined();
+  });
+
+  it('undoes only its own statements when it fails, and the caller\'s transaction goes on', async () => {
+    const userId = `tx-${randomUUID()}`;
+    await withTransaction(pool, async (client) => {
+      const users = createUserRepository(client);
+      await users.identify(userId, `p-${userId}`, { traits: { plan: 'pro' } });
+      // Same user ID under another pseudonym: the repository's transaction fails (a key mismatch).
+      await expect(users.identify(userId, `other-${userId}`, { traits: { plan: 'free' } })).rejects.toThrow(/PSEUDONYM_KEY/);
+      await client.query('SELECT 1');
+    });
+    expect(await createProfileRepository(pool).contactPoints(`p-${userId}`)).toMatchObject({ traits: { plan: 'pro' } });
   });
 });

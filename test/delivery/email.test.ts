@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { createEmailSender, createSmtpTransport, messageIdFor } from '../../src/activities/channels/email-sender';
 import { createMessageActivities } from '../../src/activities/message-activities';
-import { deliveries } from '../../src/db/delivery-repository';
+import { createDeliveryRepository } from '../../src/db/delivery-repository';
 import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
 import { testPool } from '../support/env';
 import { createProfile, testPseudonymKey } from '../support/profiles';
@@ -79,7 +79,7 @@ describe('email channel', () => {
         `<img src="https://beckon.example.com/v1/e/o/${open![1]}" width="1" height="1" alt="" style="display:none">`,
     );
 
-    const record = await deliveries.find(pool, input.deliveryKey);
+    const record = await createDeliveryRepository(pool).find(input.deliveryKey);
     expect(record).toMatchObject({ status: 'sent', channel: 'email', category: 'marketing', localDay: '2026-03-10', countsTowardCap: true, attempts: 1 });
     expect(record?.providerId).toContain('queued as peer-');
   });
@@ -103,7 +103,7 @@ describe('email channel', () => {
     // The reply quoted the address; the failure, which Temporal keeps in the journey's history, does not.
     expect((failure as Error).message).toContain('550 No such user here: <<recipient>>');
     expect((failure as Error).message).not.toMatch(/nobody@example\.com/i);
-    expect(await deliveries.find(pool, input.deliveryKey)).toMatchObject({ status: 'failed', reason: 'rejected_address' });
+    expect(await createDeliveryRepository(pool).find(input.deliveryKey)).toMatchObject({ status: 'failed', reason: 'rejected_address' });
 
     peer.accept('nobody@example.com');
     expect(await runActivity(deliverMessage, input)).toMatchObject({ status: 'failed', reason: 'rejected_address' });
@@ -116,11 +116,11 @@ describe('email channel', () => {
     const input = messageInput(user.pseudonym, { channel: 'email', subject: 'Later', text: 'Eventually' });
     const failure = await runActivity(deliverMessage, input).catch((err: unknown) => err);
     expect(failure).toMatchObject({ nonRetryable: false, type: 'DeliveryRetry' });
-    expect(await deliveries.find(pool, input.deliveryKey)).toMatchObject({ status: 'reserved', attempts: 1 });
+    expect(await createDeliveryRepository(pool).find(input.deliveryKey)).toMatchObject({ status: 'reserved', attempts: 1 });
 
     peer.accept('busy@example.com');
     expect(await runActivity(deliverMessage, input)).toMatchObject({ status: 'sent' });
-    expect(await deliveries.find(pool, input.deliveryKey)).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(await createDeliveryRepository(pool).find(input.deliveryKey)).toMatchObject({ status: 'sent', attempts: 2 });
     expect(peer.received.filter((m) => m.envelope.to.includes('busy@example.com'))).toHaveLength(1);
   });
 
@@ -130,7 +130,7 @@ describe('email channel', () => {
     const failure = await runActivity(deliverMessage, input).catch((err: unknown) => err);
     expect(failure).toMatchObject({ nonRetryable: true });
     expect((failure as Error).message).toContain('undefined variable: traits.firstName');
-    expect(await deliveries.find(pool, input.deliveryKey)).toMatchObject({ status: 'failed', reason: 'template_error' });
+    expect(await createDeliveryRepository(pool).find(input.deliveryKey)).toMatchObject({ status: 'failed', reason: 'template_error' });
     expect(peer.received.filter((m) => m.envelope.to.includes('blank@example.com'))).toHaveLength(0);
   });
 
@@ -138,6 +138,6 @@ describe('email channel', () => {
     const user = await createProfile(pool, { label: 'mail-none', timezone: 'UTC' });
     const input = messageInput(user.pseudonym, { channel: 'email', subject: 'Hi', text: 'x' });
     expect(await runActivity(deliverMessage, input)).toEqual({ status: 'skipped', reason: 'no_address', detail: 'no email address' });
-    expect(await deliveries.find(pool, input.deliveryKey)).toMatchObject({ status: 'skipped', reason: 'no_address' });
+    expect(await createDeliveryRepository(pool).find(input.deliveryKey)).toMatchObject({ status: 'skipped', reason: 'no_address' });
   });
 });

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { createEmailSender, createSmtpTransport } from '../../src/activities/channels/email-sender';
 import { createInAppSender } from '../../src/activities/channels/in-app-sender';
 import { createMessageActivities } from '../../src/activities/message-activities';
-import { deliveries } from '../../src/db/delivery-repository';
+import { createDeliveryRepository } from '../../src/db/delivery-repository';
 import { createInboxRepository } from '../../src/db/inbox-repository';
 import type { TemplateDefinition } from '../../src/domain/campaign/campaign-schema';
 import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
@@ -44,21 +44,21 @@ describe('a retry after an attempt stopped while sending', () => {
     stopAfterClaim = true;
     await expect(runActivity(deliverMessage, input)).rejects.toThrow('attempt stopped here');
     stopAfterClaim = false;
-    expect(await deliveries.find(pool, input.deliveryKey)).toMatchObject({ status: 'sending', attempts: 1 });
+    expect(await createDeliveryRepository(pool).find(input.deliveryKey)).toMatchObject({ status: 'sending', attempts: 1 });
     return { user, input, outcome: await runActivity(deliverMessage, input) };
   }
 
   it('in-app sends again, once: the inbox holds one message', async () => {
     const { user, input, outcome } = await interruptedThenRetried({ channel: 'in_app', title: 'Hi', body: 'Once' }, 'stopped-inbox');
     expect(outcome).toEqual({ status: 'sent', providerId: expect.stringMatching(/^inbox:\d+$/) });
-    expect(await deliveries.find(pool, input.deliveryKey)).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(await createDeliveryRepository(pool).find(input.deliveryKey)).toMatchObject({ status: 'sent', attempts: 2 });
     expect(await createInboxRepository(pool).list(user.pseudonym, { limit: 10 })).toHaveLength(1);
   });
 
   it('email is not sent again: the outcome is recorded as unknown, and stays so', async () => {
     const { input, outcome } = await interruptedThenRetried({ channel: 'email', subject: 'Hi', text: 'At most once' }, 'stopped-mail');
     expect(outcome).toEqual({ status: 'unknown', detail: 'an earlier attempt stopped while sending; not sent again, to never send twice' });
-    expect(await deliveries.find(pool, input.deliveryKey)).toMatchObject({ status: 'unknown', reason: 'interrupted' });
+    expect(await createDeliveryRepository(pool).find(input.deliveryKey)).toMatchObject({ status: 'unknown', reason: 'interrupted' });
     expect(await runActivity(deliverMessage, input)).toEqual(outcome);
     expect(peer.received.filter((m) => m.envelope.to.includes('stopped-mail@example.com'))).toHaveLength(0);
   });

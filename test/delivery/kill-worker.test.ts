@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { messageIdFor } from '../../src/activities/channels/email-sender';
 import { FAULT_POINTS, type FaultPoint } from '../../src/activities/send-path';
-import { deliveries } from '../../src/db/delivery-repository';
+import { createDeliveryRepository } from '../../src/db/delivery-repository';
 import { deliveryKey } from '../../src/domain/campaign/campaign-model';
 import { payloadCodecFor } from '../../src/temporal/payload-codec';
 import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
@@ -104,7 +104,7 @@ describe('killing the worker on the send path', () => {
 
     const arrived = peer.received.filter((mail) => mail.envelope.to.includes(email));
     expect(arrived.every((mail) => mail.parsed.messageId === messageIdFor(key, from))).toBe(true);
-    const record = await deliveries.find(pool, key);
+    const record = await createDeliveryRepository(pool).find(key);
     expect({ received: arrived.length, status: record?.status, delivered: result.delivered }).toEqual(expected[point]);
     expect(arrived.length).toBeLessThanOrEqual(1);
   }, 420_000);

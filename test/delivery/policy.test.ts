@@ -3,7 +3,7 @@ import { createEmailSender, createSmtpTransport } from '../../src/activities/cha
 import { createInAppSender } from '../../src/activities/channels/in-app-sender';
 import { createMessageActivities } from '../../src/activities/message-activities';
 import { createCampaignLifecycleRepository } from '../../src/db/campaign-lifecycle-repository';
-import { deliveries } from '../../src/db/delivery-repository';
+import { createDeliveryRepository } from '../../src/db/delivery-repository';
 import type { TemplateDefinition } from '../../src/domain/campaign/campaign-schema';
 import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
 import { testPool } from '../support/env';
@@ -51,14 +51,14 @@ describe('delivery policy at send time', () => {
     clock = new Date();
     const input = messageInput(user.pseudonym, inbox, { campaignId: id, holdIfPaused: true, category: 'transactional' });
     expect(await runActivity(deliverMessage, input)).toEqual({ status: 'paused' });
-    expect(await deliveries.find(pool, input.deliveryKey)).toBeUndefined();
+    expect(await createDeliveryRepository(pool).find(input.deliveryKey)).toBeUndefined();
     // Without the flag (journeys from before the patch, whose gate already asked), the send goes ahead.
     expect(await runActivity(deliverMessage, { ...input, deliveryKey: `${input.deliveryKey}-old`, holdIfPaused: undefined })).toMatchObject({ status: 'sent' });
 
     expect(await lifecycle.transition(id, 'resume')).toMatchObject({ outcome: 'changed', status: 'active' });
     expect(await runActivity(deliverMessage, input)).toMatchObject({ status: 'sent' });
     expect(await runActivity(deliverMessage, input)).toMatchObject({ status: 'sent' });
-    expect((await deliveries.forUser(pool, user.pseudonym)).filter((d) => d.deliveryKey === input.deliveryKey)).toHaveLength(1);
+    expect((await createDeliveryRepository(pool).forUser(user.pseudonym)).filter((d) => d.deliveryKey === input.deliveryKey)).toHaveLength(1);
   });
 
   it('caps at 2 per local day across campaigns, spares transactional ones, and opens again on the next local day (Tokyo)', async () => {
@@ -74,7 +74,7 @@ describe('delivery policy at send time', () => {
     clock = new Date('2026-03-10T15:00:00Z'); // 00:00 on 11 March in Tokyo, the same UTC day
     expect(await send(user.pseudonym, inbox, 'campaign-c')).toMatchObject({ status: 'sent' });
 
-    const days = (await deliveries.forUser(pool, user.pseudonym)).map((d) => [d.campaignId, d.status, d.localDay, d.countsTowardCap]);
+    const days = (await createDeliveryRepository(pool).forUser(user.pseudonym)).map((d) => [d.campaignId, d.status, d.localDay, d.countsTowardCap]);
     expect(days).toEqual([
       ['campaign-a', 'sent', '2026-03-10', true],
       ['campaign-b', 'sent', '2026-03-10', true],
@@ -115,7 +115,7 @@ describe('delivery policy at send time', () => {
     clock = new Date('2026-03-10T13:30:00Z'); // 22:30 in Tokyo
     const input = messageInput(user.pseudonym, mail, { campaignId: 'night-mail' });
     expect(await runActivity(deliverMessage, input)).toEqual({ status: 'deferred', until: '2026-03-10T23:00:00.000Z' });
-    expect(await deliveries.find(pool, input.deliveryKey)).toBeUndefined();
+    expect(await createDeliveryRepository(pool).find(input.deliveryKey)).toBeUndefined();
     expect(await send(user.pseudonym, inbox, 'night-inbox')).toMatchObject({ status: 'sent' });
 
     clock = new Date('2026-03-10T23:00:00Z'); // 08:00 in Tokyo: the journey asks again

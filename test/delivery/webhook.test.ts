@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { loadConfig } from '../../src/config';
-import { deliveries } from '../../src/db/delivery-repository';
+import { createDeliveryRepository } from '../../src/db/delivery-repository';
 import { deliveryKey } from '../../src/domain/campaign/campaign-model';
 import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import { startWorker, type BeckonWorker } from '../../src/worker';
@@ -103,7 +103,7 @@ describe('webhook channel', () => {
         data: { order: 'o-42', items: ['SKU-1'] },
       });
     }
-    expect(await deliveries.find(pool, key)).toMatchObject({ status: 'sent', providerId: expect.stringMatching(/^req-\d+$/), attempts: 2 });
+    expect(await createDeliveryRepository(pool).find(key)).toMatchObject({ status: 'sent', providerId: expect.stringMatching(/^req-\d+$/), attempts: 2 });
   });
 
   it('a 4xx is not retried: the step fails for good and the journey goes on', async () => {
@@ -111,6 +111,6 @@ describe('webhook channel', () => {
     const { result, key } = await runJourney('gone', '/gone');
     expect(result).toMatchObject({ status: 'completed', delivered: 0, path: ['notify'] });
     expect(received.filter((r) => r.path === '/gone')).toHaveLength(1);
-    expect(await deliveries.find(pool, key)).toMatchObject({ status: 'failed', reason: 'http_410', detail: '410 nope' });
+    expect(await createDeliveryRepository(pool).find(key)).toMatchObject({ status: 'failed', reason: 'http_410', detail: '410 nope' });
   });
 });

@@ -2,8 +2,8 @@ import { verify } from 'node:crypto';
 import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
 import { createFirebaseMessaging, createPushSender } from '../../src/activities/channels/push-sender';
 import { createMessageActivities } from '../../src/activities/message-activities';
-import { deliveries } from '../../src/db/delivery-repository';
-import { contactPoints, removePushToken } from '../../src/db/profile-repository';
+import { createDeliveryRepository } from '../../src/db/delivery-repository';
+import { createProfileRepository } from '../../src/db/profile-repository';
 import type { TemplateDefinition } from '../../src/domain/campaign/campaign-schema';
 import { testPool } from './env';
 import { fcmError, startGooglePeer } from './google-peer';
@@ -23,13 +23,13 @@ const harnessLinks = createLinkSigner(deriveLinkKey(HARNESS_LINK_KEY));
 async function main(): Promise<void> {
   const pool = testPool();
   const google = await startGooglePeer();
-  const push = createPushSender({ messaging: createFirebaseMessaging(google.serviceAccountPath, google.agent), removeToken: (token) => removePushToken(pool, token), links: harnessLinks });
+  const push = createPushSender({ messaging: createFirebaseMessaging(google.serviceAccountPath, google.agent), removeToken: (token) => createProfileRepository(pool).removePushToken(token), links: harnessLinks });
   const { deliverMessage } = createMessageActivities({ pool, senders: { push }, now: () => new Date('2026-03-10T14:00:00Z') });
   const attempt = (input: Parameters<typeof deliverMessage>[0]) =>
     runActivity(deliverMessage, input).catch((err: { message: string; nonRetryable?: boolean; type?: string }) => ({
       error: { message: err.message, nonRetryable: err.nonRetryable, type: err.type },
     }));
-  const tokensOf = async (pseudonym: string) => (await contactPoints(pool, pseudonym))?.pushTokens.map((t) => t.token) ?? [];
+  const tokensOf = async (pseudonym: string) => (await createProfileRepository(pool).contactPoints(pseudonym))?.pushTokens.map((t) => t.token) ?? [];
   const report = (scenario: string, observed: unknown) => console.log(JSON.stringify({ scenario, observed }));
   const simple: TemplateDefinition = { channel: 'push', title: 'Hello', body: 'There' };
 
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       report('send', {
         deliveryKey: input.deliveryKey,
         outcome,
-        record: await deliveries.find(pool, input.deliveryKey),
+        record: await createDeliveryRepository(pool).find(input.deliveryKey),
         token: {
           method: tokenRequest?.method,
           path: tokenRequest?.path,
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
       const outcome = await attempt(input);
       report('all-dead', {
         outcome,
-        record: await deliveries.find(pool, input.deliveryKey),
+        record: await createDeliveryRepository(pool).find(input.deliveryKey),
         tokens: await tokensOf(user.pseudonym),
         next: await attempt(messageInput(user.pseudonym, simple)),
       });
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
       google.answer('flaky-token', fcmError(500, 'INTERNAL', 'INTERNAL', 'Internal error encountered.'));
       const input = messageInput(user.pseudonym, simple);
       const first = await attempt(input);
-      const between = await deliveries.find(pool, input.deliveryKey);
+      const between = await createDeliveryRepository(pool).find(input.deliveryKey);
       google.answer('flaky-token', { status: 200, body: { name: 'projects/beckon-test/messages/flaky-ok' } });
       const second = await attempt(input);
       const third = await attempt(input);
