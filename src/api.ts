@@ -1,11 +1,26 @@
 import type { Client } from '@temporalio/client';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
+import { pino } from 'pino';
 import { buildApp } from './api/app';
+import { requireSource } from './api/auth/source-auth';
 import { cachedRevision } from './api/catalog-revision';
+import type { ApiBase, ApiDeps } from './api/deps';
+import { createEngagementReporter, scheduleEngagementRetries } from './api/engagement-reporter';
+import { createIngestion } from './api/ingestion';
 import { describePublish, publishCampaignFolder } from './ops/campaign-publish';
+import { createCampaignOps } from './ops/campaign-ops';
+import { createRerunOps } from './ops/rerun-ops';
+import { createUserOps } from './ops/user-ops';
+import { createAdminTokenRepository } from './db/admin-token-repository';
 import { createCampaignRepository } from './db/campaign-repository';
+import { createConsentRepository } from './db/consent-repository';
+import { createDevOutboxRepository } from './db/dev-outbox-repository';
+import { startInboxFeed, type InboxFeedOptions } from './db/inbox-feed';
+import { createInboxRepository } from './db/inbox-repository';
 import { createIngestionLedgerRepository } from './db/ingestion-ledger-repository';
+import { createSourceRepository } from './db/source-repository';
+import { createUserRepository } from './db/user-repository';
 import { loadConfig, requireSetting, temporalAddress, type Config } from './config';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
@@ -22,11 +37,60 @@ export interface RunningApi {
   url: string;
 }
 
+/** How often each API process hands engagement that Temporal missed to the user workflows. */
+const ENGAGEMENT_RETRY_MS = 30_000;
+
+export interface ApiDepsOptions {
+  /** The log of the API and its services; by default one at `logLevel`. */
+  log?: FastifyBaseLogger;
+  logLevel?: string;
+  /** The inbox streams' change feed (tests force polling). */
+  inboxFeed?: Omit<InboxFeedOptions, 'log'>;
+}
+
+/** The routes' repositories and services, each built once; `close` stops their background work (after the app closed). */
+export type RunningApiDeps = ApiDeps & { close(): Promise<void> };
+
+/**
+ * Builds everything the routes take, once per API process: one write-key cache for ingestion and
+ * the app-facing routes, one engagement reporter with its retry loop, one inbox feed.
+ */
+export async function createApiDeps(base: ApiBase, options: ApiDepsOptions = {}): Promise<RunningApiDeps> {
+  const log: FastifyBaseLogger = options.log ?? pino({ level: options.logLevel ?? 'info' });
+  const { pool } = base;
+  const engagement = createEngagementReporter(base, log);
+  const inboxFeed = await startInboxFeed(pool, { log: { info: (m) => log.info(m), warn: (m) => log.warn(m) }, ...options.inboxFeed });
+  const stopRetries = scheduleEngagementRetries(engagement, ENGAGEMENT_RETRY_MS, log);
+  const sources = createSourceRepository(pool);
+  return {
+    ...base,
+    log,
+    sources,
+    requireSource: requireSource(sources),
+    ingest: createIngestion(base),
+    engagement,
+    inboxFeed,
+    inbox: createInboxRepository(pool),
+    consents: createConsentRepository(pool),
+    users: createUserRepository(pool),
+    adminTokens: createAdminTokenRepository(pool),
+    devOutbox: createDevOutboxRepository(pool),
+    campaignOps: createCampaignOps(base),
+    rerunOps: createRerunOps(base),
+    userOps: createUserOps(base),
+    async close() {
+      await stopRetries();
+      await engagement.settle();
+      await inboxFeed.close();
+    },
+  };
+}
+
 /** Builds the API over its dependencies and starts listening. */
 export async function startApi(options: { config: Config; pool: Pool; temporal: Client; pseudonymKey: string; devSinks?: boolean }): Promise<RunningApi> {
   const codecOrigin = options.config.CODEC_UI_ORIGIN;
   const { config } = options;
-  const app = await buildApp(
+  const deps = await createApiDeps(
     {
       pool: options.pool,
       temporal: options.temporal,
@@ -36,12 +100,14 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
       linkSigner: createLinkSigner(deriveLinkKey(options.pseudonymKey)),
       ...(options.devSinks && { devSinks: true }),
     },
-    {
-      logLevel: config.LOG_LEVEL,
-      ingestRateLimit: config.INGEST_RATE_LIMIT,
-      codec: codecOrigin ? { codec: payloadCodecFor(options.pseudonymKey), uiOrigin: codecOrigin.replace(/\/+$/, '') } : undefined,
-    },
+    { logLevel: config.LOG_LEVEL },
   );
+  const app = await buildApp(deps, {
+    ingestRateLimit: config.INGEST_RATE_LIMIT,
+    codec: codecOrigin ? { codec: payloadCodecFor(options.pseudonymKey), uiOrigin: codecOrigin.replace(/\/+$/, '') } : undefined,
+  });
+  // After the routes' own hooks: open streams and requests are done before their services stop.
+  app.addHook('onClose', () => deps.close());
   pruneLedgerPeriodically(app, options.pool, config.INGEST_DEDUP_DAYS);
   await app.listen({ host: config.HOST, port: config.PORT });
   const address = app.server.address();

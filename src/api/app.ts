@@ -1,9 +1,7 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { PayloadCodec } from '@temporalio/common';
-import { createSourceRepository } from '../db/source-repository';
 import type { ApiDeps } from './deps';
-import { requireSource } from './auth/source-auth';
 import { errorHandler } from './errors';
 import { registerOpenApi } from './openapi';
 import { codecRoutes } from './routes/codec-routes';
@@ -18,23 +16,25 @@ import { opsRoutes } from './routes/ops-routes';
 import { MESSAGE_LIMIT_BYTES } from './segment/segment-schemas';
 
 export interface AppOptions {
-  logLevel?: string;
   /** Requests a write key may make per second on this process (INGEST_RATE_LIMIT). */
   ingestRateLimit?: number;
   /** Serves /codec/decode to this Web UI origin (CODEC_UI_ORIGIN). */
   codec?: { codec: PayloadCodec; uiOrigin: string };
-  /** Heartbeat and change feed of the live inbox streams (tests shorten them). */
+  /** Heartbeat of the live inbox streams (tests shorten it). */
   inboxStream?: InboxStreamOptions;
 }
 
 /** Signed link tokens travel in the path and carry a whole click URL; Fastify's default (100) would answer them 404. */
 const MAX_PARAM_LENGTH = 8192;
 
-/** The HTTP API with every route, ready to `listen`. */
+/**
+ * The HTTP API with every route, ready to `listen`. Its repositories and services come built in
+ * `deps` (src/api.ts `createApiDeps`); whoever built them stops them after the app is closed.
+ */
 export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise<FastifyInstance> {
   // Segment's limit on one event is the default body limit; /v1/batch raises its own.
   const app = Fastify({
-    logger: { level: options.logLevel ?? 'info' },
+    loggerInstance: deps.log,
     bodyLimit: MESSAGE_LIMIT_BYTES,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // A path that is not percent-encoded UTF-8, or a parameter past the limit, gets the same error body as every other 4xx.
@@ -63,7 +63,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
   await app.register(async (scope) => ingestRoutes(scope, deps, { rateLimitPerSecond: options.ingestRateLimit ?? 500 }));
   // What apps read and set about their users takes the same write key as what they send.
   await app.register(async (scope) => {
-    scope.addHook('preHandler', requireSource(createSourceRepository(deps.pool)));
+    scope.addHook('preHandler', deps.requireSource);
     inboxRoutes(scope, deps);
     inboxStreamRoutes(scope, deps, options.inboxStream);
     consentRoutes(scope, deps);

@@ -1,9 +1,22 @@
 import type { Client } from '@temporalio/client';
+import type { FastifyBaseLogger, preHandlerAsyncHookHandler } from 'fastify';
 import type { Pool } from 'pg';
+import type { AdminTokenRepository } from '../db/admin-token-repository';
+import type { ConsentRepository } from '../db/consent-repository';
+import type { DevOutboxRepository } from '../db/dev-outbox-repository';
+import type { InboxFeed } from '../db/inbox-feed';
+import type { InboxRepository } from '../db/inbox-repository';
+import type { SourceRepository } from '../db/source-repository';
+import type { UserRepository } from '../db/user-repository';
+import type { CampaignOps } from '../ops/campaign-ops';
+import type { RerunOps } from '../ops/rerun-ops';
+import type { UserOps } from '../ops/user-ops';
 import type { LinkSigner } from '../privacy/signed-links';
+import type { EngagementReporter } from './engagement-reporter';
+import type { Ingest } from './ingestion';
 
-/** What the routes need; `src/api.ts` builds it. */
-export interface ApiDeps {
+/** What the API is built over: connections, keys and settings; the entry point (`src/api.ts`) has them. */
+export interface ApiBase {
   pool: Pool;
   temporal: Client;
   taskQueue: string;
@@ -14,4 +27,27 @@ export interface ApiDeps {
   linkSigner: LinkSigner;
   /** True under `npm start` with its dev sinks: serves GET /v1/dev/mail and /v1/dev/push. */
   devSinks?: boolean;
+}
+
+/**
+ * What the routes take: repositories and services, each built once by `createApiDeps` in
+ * `src/api.ts` (one write-key cache, one engagement reporter, one inbox feed), never by a route.
+ */
+export interface ApiDeps extends ApiBase {
+  log: FastifyBaseLogger;
+  sources: SourceRepository;
+  /** Admits a request only with a live write key (one key cache for every route that takes one). */
+  requireSource: preHandlerAsyncHookHandler;
+  ingest: Ingest;
+  engagement: EngagementReporter;
+  /** Started with the API: new inbox messages for the live streams. */
+  inboxFeed: InboxFeed;
+  inbox: InboxRepository;
+  consents: ConsentRepository;
+  users: UserRepository;
+  adminTokens: AdminTokenRepository;
+  devOutbox: DevOutboxRepository;
+  campaignOps: CampaignOps;
+  rerunOps: RerunOps;
+  userOps: UserOps;
 }

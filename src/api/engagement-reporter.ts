@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { createEngagementRepository } from '../db/engagement-repository';
 import { engagementEvent, parseDeliveryKey, type Engagement } from '../domain/engagement';
-import type { ApiDeps } from './deps';
+import type { ApiBase } from './deps';
 import { signalUserEvent } from './user-signals';
 import { runPeriodically } from '../util/periodic';
 
@@ -17,7 +17,7 @@ const RETRY_BATCH = 200;
  * Each report is written to Postgres first, then signalled; what could not be signalled is retried
  * later, so an open or click made while Temporal is down still counts, and counts once.
  */
-export function createEngagementReporter(deps: ApiDeps, log: FastifyBaseLogger) {
+export function createEngagementReporter(deps: ApiBase, log: FastifyBaseLogger) {
   const events = createEngagementRepository(deps.pool);
   const inFlight = new Set<Promise<boolean>>();
 

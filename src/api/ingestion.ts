@@ -3,7 +3,7 @@ import { createIngestionLedgerRepository } from '../db/ingestion-ledger-reposito
 import type { Source } from '../db/source-repository';
 import { assertSameKey, createUserRepository } from '../db/user-repository';
 import { groupCommit } from '../util/group-commit';
-import type { ApiDeps } from './deps';
+import type { ApiBase } from './deps';
 import { ValidationError } from './errors';
 import type { IngestMessage } from './segment/segment-normalize';
 import { profileFromIdentify } from './segment/identify-profile';
@@ -23,7 +23,7 @@ export type IngestOutcome = 'accepted' | 'duplicate';
  * delivered. Any step may fail (503 to the client); a retry redoes only what was not finished,
  * and the user workflow drops an event it has already seen, so a retry is never a second event.
  */
-export function createIngestion(deps: ApiDeps) {
+export function createIngestion(deps: ApiBase) {
   const users = createUserRepository(deps.pool);
   const ledger = createIngestionLedgerRepository(deps.pool);
   const aliases = createAliasRepository(deps.pool);

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/api/app';
 import { withTransaction } from '../../src/db/transaction';
 import { createInboxRepository, type InboxRepository } from '../../src/db/inbox-repository';
 import { deliveryKey } from '../../src/domain/campaign/campaign-model';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness';
+import { buildTestApp } from '../support/api';
 import { uniqueUserId } from '../support/env';
 import { openStream, type SseEvent, type SseReader } from '../support/sse';
 
@@ -17,7 +17,7 @@ const streams: SseReader[] = [];
 beforeAll(async () => {
   api = await startApiHarness();
   inbox = createInboxRepository(api.deps.pool);
-  polling = await buildApp(api.deps, { logLevel: 'silent', inboxStream: { feed: { mode: 'poll', pollIntervalMs: 100 } } });
+  ({ app: polling } = await buildTestApp(api.deps, { inboxFeed: { mode: 'poll', pollIntervalMs: 100 } }));
   pollingUrl = await polling.listen({ host: '127.0.0.1', port: 0 });
 });
 
@@ -103,7 +103,7 @@ describe('GET /v1/users/:userId/inbox/stream', () => {
   });
 
   it('sends heartbeats and lets go of a client that disconnects', async () => {
-    const app = await buildApp(api.deps, { logLevel: 'silent', inboxStream: { heartbeatMs: 50 } });
+    const { app } = await buildTestApp(api.deps, { inboxStream: { heartbeatMs: 50 } });
     try {
       const reader = await stream(await app.listen({ host: '127.0.0.1', port: 0 }), uniqueUserId('beat'));
       expect((await reader.next((event) => event.comments.includes('heartbeat'))).comments).toEqual(['heartbeat']);
@@ -117,7 +117,7 @@ describe('GET /v1/users/:userId/inbox/stream', () => {
   });
 
   it('ends open streams when the API stops, so that stopping never hangs on them', async () => {
-    const app = await buildApp(api.deps, { logLevel: 'silent', inboxStream: { feed: { mode: 'poll', pollIntervalMs: 100 } } });
+    const { app } = await buildTestApp(api.deps, { inboxFeed: { mode: 'poll', pollIntervalMs: 100 } });
     const reader = await stream(await app.listen({ host: '127.0.0.1', port: 0 }), uniqueUserId('stop'));
     await reader.next();
     await app.close();

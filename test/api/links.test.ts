@@ -1,6 +1,4 @@
 import { defaultPayloadConverter } from '@temporalio/common';
-import { buildApp } from '../../src/api/app';
-import { createEngagementReporter } from '../../src/api/engagement-reporter';
 import { createConsentRepository } from '../../src/db/consent-repository';
 import { createEngagementRepository } from '../../src/db/engagement-repository';
 import { createUserRepository } from '../../src/db/user-repository';
@@ -9,7 +7,7 @@ import { MESSAGE_CLICKED, MESSAGE_OPENED } from '../../src/domain/engagement';
 import type { LinkClaims } from '../../src/privacy/signed-links';
 import { payloadCodecFor } from '../../src/temporal/payload-codec';
 import { userWorkflowId, type EventSignal } from '../../src/workflows/messages';
-import { TEST_PSEUDONYM_KEY } from '../support/api';
+import { buildTestApp, TEST_PSEUDONYM_KEY } from '../support/api';
 import { offlineTemporal, startApiHarness, type ApiHarness } from '../support/api-harness';
 import { uniqueUserId } from '../support/env';
 import { request } from '../support/http';
@@ -61,7 +59,7 @@ describe('one-click unsubscribe', () => {
 
     // What RFC 8058 mail clients send; Temporal is not needed for it.
     const temporal = offlineTemporal();
-    const offline = await buildApp({ ...api.deps, temporal }, { logLevel: 'silent' });
+    const { app: offline } = await buildTestApp({ ...api.deps, temporal });
     try {
       const url = `${await offline.listen({ host: '127.0.0.1', port: 0 })}/v1/unsubscribe/${token}`;
       for (let i = 0; i < 2; i++) {
@@ -113,7 +111,7 @@ describe('open pixel and click redirect', () => {
     const target = 'https://example.com/during-outage';
     const { pseudonym, token } = await recipient('outage', 'click', { url: target });
     const offlineDeps = { ...api.deps, temporal: offlineTemporal() };
-    const offline = await buildApp(offlineDeps, { logLevel: 'silent' });
+    const { app: offline } = await buildTestApp(offlineDeps);
     try {
       const response = await fetch(`${await offline.listen({ host: '127.0.0.1', port: 0 })}/v1/e/c/${token}`, { redirect: 'manual' });
       expect(response.status).toBe(302);
@@ -126,7 +124,7 @@ describe('open pixel and click redirect', () => {
     expect(kept.rows).toEqual([{ event: MESSAGE_CLICKED, signalled_at: null }]);
 
     // What each API process runs every 30 s: here at once, with Temporal reachable again.
-    const retried = await createEngagementReporter(api.deps, api.app.log).retryPending(0);
+    const retried = await api.deps.engagement.retryPending(0);
     expect(retried.signalled).toBeGreaterThanOrEqual(1);
     const view = await api.userState(pseudonym, (v) => v.state.events[MESSAGE_CLICKED] !== undefined);
     expect(view.state.events[MESSAGE_CLICKED]?.count).toBe(1);

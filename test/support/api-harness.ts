@@ -1,11 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import type { ApiDeps } from '../../src/api/deps';
-import { cachedRevision } from '../../src/api/catalog-revision';
-import { createCampaignRepository } from '../../src/db/campaign-repository';
-import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
+import type { RunningApiDeps } from '../../src/api';
 import { stateQuery, userWorkflowId, type UserStateView } from '../../src/workflows/messages';
-import { basicAuth, eventually, startTestApi, TEST_PSEUDONYM_KEY } from './api';
+import { basicAuth, eventually, startTestApi } from './api';
 import { request, type HttpRequest, type HttpResponse } from './http';
 
 /**
@@ -13,7 +10,7 @@ import { request, type HttpRequest, type HttpResponse } from './http';
  * with what the inbox, consent and engagement tests need on top.
  */
 export interface ApiHarness {
-  deps: ApiDeps;
+  deps: RunningApiDeps;
   app: FastifyInstance;
   baseUrl: string;
   /** Link routes: authenticated by their signature, so sent without credentials. */
@@ -29,14 +26,7 @@ export interface ApiHarness {
 
 export async function startApiHarness(): Promise<ApiHarness> {
   const api = await startTestApi();
-  const deps: ApiDeps = {
-    pool: api.pool,
-    temporal: api.temporal,
-    taskQueue: api.taskQueue,
-    pseudonymize: api.pseudonymize,
-    catalogRevision: cachedRevision(() => createCampaignRepository(api.pool).revision()),
-    linkSigner: createLinkSigner(deriveLinkKey(TEST_PSEUDONYM_KEY)),
-  };
+  const { deps } = api;
   const appHeaders = { authorization: basicAuth(api.writeKey) };
   return {
     deps,

@@ -1,9 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
+import { createApiDeps, type ApiDepsOptions, type RunningApiDeps } from '../../src/api';
 import { buildApp, type AppOptions } from '../../src/api/app';
 import { cachedRevision } from '../../src/api/catalog-revision';
-import type { ApiDeps } from '../../src/api/deps';
+import type { ApiBase } from '../../src/api/deps';
 import { loadConfig } from '../../src/config';
 import { createCampaignRepository } from '../../src/db/campaign-repository';
 import { createPool } from '../../src/db/pool';
@@ -31,10 +32,20 @@ export interface TestApi {
   temporal: Client;
   taskQueue: string;
   pseudonymize: (userId: string) => string;
+  /** The repositories and services the app's routes took. */
+  deps: RunningApiDeps;
   app: FastifyInstance;
   /** The worker on `taskQueue`, unless started with `worker: false`. */
   worker?: BeckonWorker;
   close(): Promise<void>;
+}
+
+/** An app over `base` with repositories and services of its own, as src/api.ts builds them; closing the app stops them. */
+export async function buildTestApp(base: ApiBase, options: AppOptions & ApiDepsOptions = {}): Promise<{ app: FastifyInstance; deps: RunningApiDeps }> {
+  const deps = await createApiDeps(base, { logLevel: 'silent', ...options });
+  const app = await buildApp(deps, options);
+  app.addHook('onClose', () => deps.close());
+  return { app, deps };
 }
 
 /**
@@ -42,9 +53,10 @@ export interface TestApi {
  * `worker: false`) a worker on its own task queue so the workflows it starts run.
  */
 export async function startTestApi(
-  options: AppOptions & {
+  options: AppOptions &
+    ApiDepsOptions & {
     worker?: boolean;
-    deps?: Partial<ApiDeps>;
+    deps?: Partial<ApiBase>;
     onResponse?: (method: string, url: string, status: number) => void;
     /** Another Postgres or Temporal than the test run's shared ones. */
     databaseUrl?: string;
@@ -62,7 +74,7 @@ export async function startTestApi(
     worker = await startWorker({ config, pool, pseudonymKey: TEST_PSEUDONYM_KEY, workflowBundle: workflowBundle(), payloadCodec });
   }
   const pseudonymize = createPseudonymizer(TEST_PSEUDONYM_KEY);
-  const deps: ApiDeps = {
+  const base: ApiBase = {
     pool,
     temporal,
     taskQueue,
@@ -71,7 +83,7 @@ export async function startTestApi(
     linkSigner: createLinkSigner(deriveLinkKey(TEST_PSEUDONYM_KEY)),
     ...options.deps,
   };
-  const app = await buildApp(deps, { logLevel: 'silent', ...options });
+  const { app, deps } = await buildTestApp(base, options);
   const observe = options.onResponse;
   if (observe) app.addHook('onResponse', async (request, reply) => observe(request.method, request.url, reply.statusCode));
   const { source, writeKey } = await createSourceRepository(pool).create(`test ${taskQueue}`);
@@ -88,6 +100,7 @@ export async function startTestApi(
     temporal: deps.temporal,
     taskQueue,
     pseudonymize,
+    deps,
     app,
     worker,
     async close() {

@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
-import { buildApp } from '../../src/api/app';
 import { cachedRevision } from '../../src/api/catalog-revision';
 import { loadConfig } from '../../src/config';
 import { createAdminTokenRepository } from '../../src/db/admin-token-repository';
@@ -14,7 +13,7 @@ import { connectClient } from '../../src/temporal/client-connection';
 import { startWorker, type BeckonWorker } from '../../src/worker';
 import { serve, type HttpRequest, type HttpResponse } from './http';
 import { testPool, testTemporalAddress, workflowBundle } from './env';
-import { basicAuth } from './api';
+import { basicAuth, buildTestApp } from './api';
 
 export interface OpsEnv {
   pool: Pool;
@@ -47,7 +46,7 @@ export function opsEnvPerFile(label: string, options: { worker?: boolean } = {})
     const pseudonymize = createPseudonymizer('ops-test-key-'.padEnd(40, 'x'));
     const catalogRevision = cachedRevision(() => createCampaignRepository(pool).revision(), 0);
     const linkSigner = createLinkSigner(deriveLinkKey('ops-test-key-'.padEnd(40, 'x')));
-    const app = await buildApp({ pool, temporal, taskQueue, pseudonymize, catalogRevision, linkSigner }, { logLevel: 'silent' });
+    const { app } = await buildTestApp({ pool, temporal, taskQueue, pseudonymize, catalogRevision, linkSigner });
     const http = await serve(app);
     const address = app.server.address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

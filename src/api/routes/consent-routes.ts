@@ -1,6 +1,4 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { createConsentRepository } from '../../db/consent-repository';
-import { createUserRepository } from '../../db/user-repository';
 import { consentBody } from '../schemas/consent-schemas';
 import type { ApiDeps } from '../deps';
 import { describeRoute } from '../openapi';
@@ -12,8 +10,7 @@ import { parse } from '../validate';
  * keeps its source and time; the send path reads the current choices at send time.
  */
 export function consentRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const consents = createConsentRepository(deps.pool);
-  const users = createUserRepository(deps.pool);
+  const { consents, users } = deps;
 
   const tags = ['consent'];
   app.get('/v1/users/:userId/consent', describeRoute({ summary: "The user's current choices per channel and category", tags, params: userParams }), async (request) => {

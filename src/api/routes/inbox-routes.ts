@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createInboxRepository, type InboxAction } from '../../db/inbox-repository';
+import type { InboxAction } from '../../db/inbox-repository';
 import type { ApiDeps } from '../deps';
-import { createEngagementReporter } from '../engagement-reporter';
 import { clickBody, encodeCursor, inboxListQuery, messageParams } from '../schemas/inbox-schemas';
 import { describeRoute } from '../openapi';
 import { userParams } from '../schemas/common-schemas';
@@ -9,9 +8,7 @@ import { parse } from '../validate';
 
 /** The in-app inbox as an app reads it: pages of messages, the unread count, and what the user did to each message. */
 export function inboxRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const inbox = createInboxRepository(deps.pool);
-  const engagement = createEngagementReporter(deps, app.log);
-  app.addHook('onClose', () => engagement.settle());
+  const { inbox, engagement } = deps;
 
   const listDoc = describeRoute({
     summary: "The user's in-app messages, newest first, a page at a time",

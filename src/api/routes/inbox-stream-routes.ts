@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createInboxRepository, type InboxMessage } from '../../db/inbox-repository';
-import { startInboxFeed, type InboxFeed, type InboxFeedOptions } from '../../db/inbox-feed';
+import type { InboxMessage } from '../../db/inbox-repository';
 import type { ApiDeps } from '../deps';
 import { lastEventId } from '../schemas/inbox-schemas';
 import { describeRoute } from '../openapi';
@@ -10,7 +9,6 @@ import { parse } from '../validate';
 export interface InboxStreamOptions {
   /** A comment line this often keeps proxies and load balancers from closing an idle stream. */
   heartbeatMs?: number;
-  feed?: InboxFeedOptions;
 }
 
 /** Streamed ids a connection remembers; past it the oldest half is folded into the cursor. */
@@ -30,26 +28,13 @@ const RECONNECT_MS = 3_000;
  * sends `Last-Event-ID` gets what it missed first.
  */
 export function inboxStreamRoutes(app: FastifyInstance, deps: ApiDeps, options: InboxStreamOptions = {}): void {
-  const inbox = createInboxRepository(deps.pool);
+  const { inbox, inboxFeed: changes } = deps;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const open = new Set<() => void>();
-  let feed: Promise<InboxFeed> | undefined;
-  const log = { info: (m: string) => app.log.info(m), warn: (m: string) => app.log.warn(m) };
-  const getFeed = (): Promise<InboxFeed> => {
-    // Started by the first stream; a failed start is retried by the next one.
-    feed ??= startInboxFeed(deps.pool, { log, ...options.feed }).catch((err: unknown) => {
-      feed = undefined;
-      throw err;
-    });
-    return feed;
-  };
 
   // Before the server closes: it waits for open connections, and a stream would otherwise hold it open for good.
   app.addHook('preClose', async () => {
     for (const end of [...open]) end();
-  });
-  app.addHook('onClose', async () => {
-    if (feed) await (await feed.catch(() => undefined))?.close();
   });
 
   const doc = describeRoute({
@@ -68,7 +53,6 @@ export function inboxStreamRoutes(app: FastifyInstance, deps: ApiDeps, options: 
     // HEAD gets the stream's headers and nothing else: Node sends no headers for a HEAD answer until it ends, so a stream would never answer.
     if (request.method === 'HEAD') return reply.status(200).headers(STREAM_HEADERS).send();
     const pseudonym = deps.pseudonymize(userId);
-    const changes = await getFeed();
 
     // Subscribed before the starting point is read, so nothing committed in between is missed.
     let lateIds: string[] = [];

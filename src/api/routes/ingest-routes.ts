@@ -1,10 +1,8 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
-import { createSourceRepository } from '../../db/source-repository';
-import { requireSource } from '../auth/source-auth';
 import type { ApiDeps } from '../deps';
 import { RateLimitedError, ValidationError, type FieldProblem } from '../errors';
-import { createIngestion, type IngestOutcome } from '../ingestion';
+import type { IngestOutcome } from '../ingestion';
 import { checkMessage, type IngestMessage } from '../segment/segment-normalize';
 import { describeRoute } from '../openapi';
 import { BATCH_LIMIT_BYTES, batchEnvelope, batchItemType, MESSAGE_TYPES, messageSchemas, type MessageType } from '../segment/segment-schemas';
@@ -29,8 +27,8 @@ interface Rejected {
  * authenticated by a source's write key and limited per key.
  */
 export async function ingestRoutes(app: FastifyInstance, deps: ApiDeps, options: IngestOptions): Promise<void> {
-  const authenticate = requireSource(createSourceRepository(deps.pool));
-  const ingest = createIngestion(deps);
+  const authenticate = deps.requireSource;
+  const { ingest } = deps;
 
   // Clients label their JSON loosely (RudderStack's gzipped batches carry a form content type): read every body here as JSON.
   app.addContentTypeParser('*', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));

@@ -1,16 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { ANY_CATEGORY, createConsentRepository } from '../../db/consent-repository';
+import { ANY_CATEGORY } from '../../db/consent-repository';
 import { CHANNELS, type Channel } from '../../domain/campaign/campaign-schema';
 import type { LinkClaims, LinkPurpose } from '../../privacy/signed-links';
 import type { ApiDeps } from '../deps';
-import { createEngagementReporter, scheduleEngagementRetries } from '../engagement-reporter';
 import { describeRoute } from '../openapi';
 import { parse } from '../validate';
 import { linkErrorPage, unsubscribedPage, unsubscribePage } from './link-pages';
 
-/** How often each API process hands engagement that Temporal missed to the user workflows. */
-const RETRY_INTERVAL_MS = 30_000;
 /** The smallest transparent GIF: the open pixel. */
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 const NO_CACHE = { 'cache-control': 'no-store, no-cache, must-revalidate, private, max-age=0', pragma: 'no-cache', expires: '0' };
@@ -25,16 +22,7 @@ type Checked = { ok: true; claims: LinkClaims } | { ok: false; reason: string };
  * click redirect, and the app's report of an opened push. Their signature authenticates them, not a key.
  */
 export function linkRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const consents = createConsentRepository(deps.pool);
-  const reporter = createEngagementReporter(deps, app.log);
-  let stopRetries: (() => Promise<void>) | undefined;
-  app.addHook('onReady', async () => {
-    stopRetries = scheduleEngagementRetries(reporter, RETRY_INTERVAL_MS, app.log);
-  });
-  app.addHook('onClose', async () => {
-    await stopRetries?.();
-    await reporter.settle();
-  });
+  const { consents, engagement: reporter } = deps;
 
   const check = (token: string, purpose: LinkPurpose): Checked => {
     const verified = deps.linkSigner.verify(token, purpose);

@@ -1,8 +1,4 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createAdminTokenRepository } from '../../db/admin-token-repository';
-import { createCampaignOps } from '../../ops/campaign-ops';
-import { createRerunOps } from '../../ops/rerun-ops';
-import { createUserOps } from '../../ops/user-ops';
 import type { AdminScope } from '../../privacy/admin-token';
 import { requireScope } from '../auth/admin-auth';
 import type { ApiDeps } from '../deps';
@@ -33,10 +29,10 @@ function opsErrorHandler(error: FastifyError | Error, request: FastifyRequest, r
 export function opsRoutes(deps: ApiDeps) {
   return async (app: FastifyInstance) => {
     app.setErrorHandler(opsErrorHandler);
-    const tokens = createAdminTokenRepository(deps.pool);
+    const tokens = deps.adminTokens;
     const guard = (scope: AdminScope) => ({ preHandler: requireScope(tokens, scope) });
-    opsCampaignRoutes(app, createCampaignOps(deps), createRerunOps(deps), guard);
-    opsUserRoutes(app, deps, createUserOps(deps), guard);
+    opsCampaignRoutes(app, deps.campaignOps, deps.rerunOps, guard);
+    opsUserRoutes(app, deps, deps.userOps, guard);
     opsAdminRoutes(app, deps, tokens, guard);
   };
 }
