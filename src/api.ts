@@ -16,6 +16,7 @@ import { createAdminTokenRepository } from './db/admin-token-repository';
 import { createCampaignRepository } from './db/campaign-repository';
 import { createConsentRepository } from './db/consent-repository';
 import { createDevOutboxRepository } from './db/dev-outbox-repository';
+import { createHealthRepository } from './db/health-repository';
 import { startInboxFeed, type InboxFeedOptions } from './db/inbox-feed';
 import { createInboxRepository } from './db/inbox-repository';
 import { createIngestionLedgerRepository } from './db/ingestion-ledger-repository';
@@ -75,6 +76,7 @@ export async function createApiDeps(base: ApiBase, options: ApiDepsOptions = {})
     users: createUserRepository(pool),
     adminTokens: createAdminTokenRepository(pool),
     devOutbox: createDevOutboxRepository(pool),
+    health: createHealthRepository(pool),
     campaignOps: createCampaignOps(base),
     rerunOps: createRerunOps(base),
     userOps: createUserOps(base),

@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import type { AdminTokenRepository } from '../db/admin-token-repository';
 import type { ConsentRepository } from '../db/consent-repository';
 import type { DevOutboxRepository } from '../db/dev-outbox-repository';
+import type { HealthRepository } from '../db/health-repository';
 import type { InboxFeed } from '../db/inbox-feed';
 import type { InboxRepository } from '../db/inbox-repository';
 import type { SourceRepository } from '../db/source-repository';
@@ -47,6 +48,7 @@ export interface ApiDeps extends ApiBase {
   users: UserRepository;
   adminTokens: AdminTokenRepository;
   devOutbox: DevOutboxRepository;
+  health: HealthRepository;
   campaignOps: CampaignOps;
   rerunOps: RerunOps;
   userOps: UserOps;

@@ -38,6 +38,12 @@ export function createUserRepository(db: Queryable) {
       assertSameKey(result.rows[0]?.pseudonym, pseudonym);
     },
 
+    /** The user ID behind each of these pseudonyms that has a profile. */
+    async userIdsOf(pseudonyms: readonly string[]): Promise<Map<string, string>> {
+      const result = await db.query<{ pseudonym: string; user_id: string }>('SELECT pseudonym, user_id FROM users WHERE pseudonym = ANY($1)', [pseudonyms]);
+      return new Map(result.rows.map((row) => [row.pseudonym, row.user_id]));
+    },
+
     /**
      * Records identify in one transaction: traits merged (a null trait removes it), contact points
      * replaced only where given, a push token attached to this user (moved from any other).

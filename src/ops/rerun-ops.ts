@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { ValidationError } from '../api/errors';
 import { createCampaignLifecycleRepository } from '../db/campaign-lifecycle-repository';
+import { createUserRepository } from '../db/user-repository';
 import { startBatch } from '../temporal/batch-operations';
 import { rerunSignal, type RerunSignal } from '../workflows/messages';
 import { CampaignNotFoundError, LifecycleConflictError } from './campaign-ops';
@@ -30,6 +31,7 @@ const GRPC_INVALID_ARGUMENT = 3;
 /** Re-runs a campaign for a set of users (a list, or a visibility query over user workflows), with a dry run that says who. */
 export function createRerunOps(deps: { pool: Pool; temporal: Client; pseudonymize: (userId: string) => string }) {
   const lifecycle = createCampaignLifecycleRepository(deps.pool);
+  const users = createUserRepository(deps.pool);
 
   const matching = async (query: string) => {
     try {
@@ -54,8 +56,7 @@ export function createRerunOps(deps: { pool: Pool; temporal: Client; pseudonymiz
       const selection = listed ? userWorkflowsQuery([...listed.keys()]) : narrowed((target as { query: string }).query);
       const query = `${selection} AND ExecutionStatus = 'Running'`;
       const { pseudonyms, count } = await matching(query);
-      const known = await deps.pool.query<{ pseudonym: string; user_id: string }>('SELECT pseudonym, user_id FROM users WHERE pseudonym = ANY($1)', [pseudonyms]);
-      const userIds = new Map(known.rows.map((row) => [row.pseudonym, row.user_id]));
+      const userIds = await users.userIdsOf(pseudonyms);
       const found = new Set(pseudonyms);
       const result: RerunResult = {
         campaignId,

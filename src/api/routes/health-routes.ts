@@ -11,7 +11,7 @@ export function healthRoutes(app: FastifyInstance, deps: ApiDeps): void {
   });
   app.get('/healthz', doc, async (_request, reply) => {
     const checks = await Promise.allSettled([
-      deps.pool.query('SELECT 1'),
+      deps.health.ping(),
       // Bounded, so a Temporal outage answers 503 now rather than after the client's retries.
       deps.temporal.withDeadline(Date.now() + 3_000, () => deps.temporal.connection.workflowService.getSystemInfo({})),
     ]);
