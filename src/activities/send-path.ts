@@ -116,7 +116,12 @@ export function createSendPath(deps: SendPathDeps) {
       if (!(err instanceof SendRejected)) throw err; // Unsure whether it left: the record stays `sending` for the retry to judge.
       if (err.retryable) {
         await deliveries.release(key, err.message);
-        throw ApplicationFailure.retryable(`${input.channel} send not accepted yet: ${err.message}`, 'DeliveryRetry');
+        // The provider's own wait (Retry-After) replaces the policy's backoff for this retry.
+        throw ApplicationFailure.create({
+          message: `${input.channel} send not accepted yet: ${err.message}`,
+          type: 'DeliveryRetry',
+          ...(err.retryAfterMs !== undefined && { nextRetryDelay: err.retryAfterMs }),
+        });
       }
       await deliveries.markFailed(key, err.reason, err.detail);
       throw ApplicationFailure.nonRetryable(`${input.channel} send failed: ${err.message}`, 'DeliveryFailed', { reason: err.reason, detail: err.detail });

@@ -110,6 +110,15 @@ describe('email channel', () => {
     expect(peer.received.filter((m) => m.envelope.to.includes('nobody@example.com'))).toHaveLength(0);
   });
 
+  it('a 4xx answer that names its wait makes that the next retry\'s delay', async () => {
+    const user = await createProfile(pool, { label: 'mail-grey', email: 'grey@example.com', timezone: 'UTC' });
+    peer.refuse('grey@example.com', 450, 'Greylisted, please retry in 90 seconds');
+    const input = messageInput(user.pseudonym, { channel: 'email', subject: 'Later', text: 'Eventually' });
+    const failure = await runActivity(deliverMessage, input).catch((err: unknown) => err);
+    expect(failure).toMatchObject({ nonRetryable: false, type: 'DeliveryRetry', nextRetryDelay: 90_000 });
+    peer.accept('grey@example.com');
+  });
+
   it('a 4xx answer is retried: the delivery goes back to reserved and the next attempt sends it once', async () => {
     const user = await createProfile(pool, { label: 'mail-451', email: 'busy@example.com', timezone: 'UTC' });
     peer.refuse('busy@example.com', 451, 'Try again later');

@@ -21,8 +21,8 @@ import { compile } from '../support/workflow-env';
 describe('webhook channel', () => {
   const secret = 'webhook-test-secret-0123456789';
   const taskQueue = `webhook-${Date.now().toString(36)}`;
-  const received: { path: string; headers: IncomingHttpHeaders; body: string }[] = [];
-  const answers = new Map<string, number[]>();
+  const received: { path: string; headers: IncomingHttpHeaders; body: string; at: number }[] = [];
+  const answers = new Map<string, (number | { status: number; headers: Record<string, string> })[]>();
   let server: Server;
   let base: string;
   let pool: Pool;
@@ -35,9 +35,11 @@ describe('webhook channel', () => {
       req.setEncoding('utf8');
       req.on('data', (chunk: string) => (body += chunk));
       req.on('end', () => {
-        received.push({ path: req.url ?? '', headers: req.headers, body });
+        received.push({ path: req.url ?? '', headers: req.headers, body, at: Date.now() });
         const queue = answers.get(req.url ?? '') ?? [];
-        res.statusCode = queue.shift() ?? 200;
+        const answer = queue.shift() ?? 200;
+        res.statusCode = typeof answer === 'number' ? answer : answer.status;
+        if (typeof answer !== 'number') for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
         res.setHeader('x-request-id', `req-${received.length}`);
         res.end(res.statusCode < 300 ? 'ok' : 'nope');
       });
@@ -104,6 +106,16 @@ describe('webhook channel', () => {
       });
     }
     expect(await createDeliveryRepository(pool).find(key)).toMatchObject({ status: 'sent', providerId: expect.stringMatching(/^req-\d+$/), attempts: 2 });
+  });
+
+  it('a 429 with Retry-After is retried no sooner than the receiver asked, not on the policy\'s 1 s backoff', async () => {
+    answers.set('/busy', [{ status: 429, headers: { 'retry-after': '4' } }]);
+    const { result, key } = await runJourney('busy', '/busy');
+    expect(result).toMatchObject({ status: 'completed', delivered: 1 });
+    const calls = received.filter((r) => r.path === '/busy');
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(4_000);
+    expect(await createDeliveryRepository(pool).find(key)).toMatchObject({ status: 'sent', attempts: 2 });
   });
 
   it('a 4xx is not retried: the step fails for good and the journey goes on', async () => {

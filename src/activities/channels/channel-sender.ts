@@ -41,6 +41,8 @@ export class SendRejected extends Error {
     readonly detail: string,
     /** True when a later attempt may succeed (4xx SMTP, 5xx HTTP, FCM unavailable). */
     readonly retryable: boolean,
+    /** When the provider said when to try again (Retry-After): the wait before the next attempt. */
+    readonly retryAfterMs?: number,
   ) {
     super(`${reason}: ${detail}`);
     this.name = 'SendRejected';

@@ -3,6 +3,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { LinkSigner } from '../../privacy/signed-links';
 import { SendRejected, type ChannelSender, type OutgoingMessage } from './channel-sender';
+import { smtpRetryAfterMs } from './retry-after';
 import { createRenderer } from './template-render';
 
 export interface SmtpSettings {
@@ -67,7 +68,7 @@ function classify(err: { responseCode?: number; command?: string; code?: string;
   if (typeof err.responseCode === 'number') {
     const permanent = err.responseCode >= 500;
     const reason = permanent ? (err.command === 'RCPT TO' ? 'rejected_address' : 'rejected') : 'deferred_by_server';
-    return new SendRejected(reason, err.message, !permanent);
+    return new SendRejected(reason, err.message, !permanent, permanent ? undefined : smtpRetryAfterMs(err.message));
   }
   if (err.command && BEFORE_DATA.has(err.command)) return new SendRejected('smtp_unavailable', err.message, true);
   return undefined;

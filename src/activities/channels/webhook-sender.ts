@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { SendRejected, type ChannelSender, type OutgoingMessage } from './channel-sender';
+import { retryAfterMs } from './retry-after';
 import { createRenderer, type Render } from './template-render';
 
 export interface WebhookSenderDeps {
@@ -71,7 +72,10 @@ export function createWebhookSender(deps: WebhookSenderDeps): ChannelSender {
       }
       const answer = (await response.text()).slice(0, 200);
       if (response.ok) return { providerId: response.headers.get('x-request-id') ?? `http ${response.status}` };
-      throw new SendRejected(`http_${response.status}`, `${response.status} ${answer}`.trim(), RETRYABLE_STATUS(response.status));
+      const retryable = RETRYABLE_STATUS(response.status);
+      // A receiver that says when it takes requests again (429, 503) is obeyed.
+      const after = retryable ? retryAfterMs(response.headers.get('retry-after'), Date.now()) : undefined;
+      throw new SendRejected(`http_${response.status}`, `${response.status} ${answer}`.trim(), retryable, after);
     },
   };
 }
