@@ -18,6 +18,8 @@ import { MESSAGE_LIMIT_BYTES } from './segment/segment-schemas';
 export interface AppOptions {
   /** Requests a write key may make per second on this process (INGEST_RATE_LIMIT). */
   ingestRateLimit?: number;
+  /** The window of that limit in ms (1000); tests lengthen it so that their requests fall in one window. */
+  ingestRateWindowMs?: number;
   /** Serves /codec/decode to this Web UI origin (CODEC_UI_ORIGIN). */
   codec?: { codec: PayloadCodec; uiOrigin: string };
   /** Heartbeat of the live inbox streams (tests shorten it). */
@@ -60,7 +62,7 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
   });
   await registerOpenApi(app);
   healthRoutes(app, deps);
-  await app.register(async (scope) => ingestRoutes(scope, deps, { rateLimitPerSecond: options.ingestRateLimit ?? 500 }));
+  await app.register(async (scope) => ingestRoutes(scope, deps, { rateLimitPerSecond: options.ingestRateLimit ?? 500, rateLimitWindowMs: options.ingestRateWindowMs }));
   // What apps read and set about their users takes the same write key as what they send.
   await app.register(async (scope) => {
     scope.addHook('preHandler', deps.requireSource);

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { Client } from '@temporalio/client';
 import { createSourceRepository } from '../../src/db/source-repository';
@@ -339,6 +340,51 @@ describe('rate limit', () => {
     } finally {
       await limited.close();
     }
+  });
+});
+
+describe('rate limit per write key', () => {
+  let limited: TestApi;
+  beforeAll(async () => {
+    // A minute's window: every request of a test falls in the same one, however slow the machine.
+    limited = await startTestApi({ worker: false, ingestRateLimit: 2, ingestRateWindowMs: 60_000 });
+  });
+  afterAll(async () => {
+    await limited?.close();
+  });
+
+  /** A call from the given loopback address (all of 127/8 reaches this host), as from another client. */
+  const track = (writeKey: string, localAddress: string) =>
+    new Promise<{ statusCode: number }>((resolve, reject) => {
+      const body = JSON.stringify({ userId: 'u', event: 'x', timestamp: 'bad' });
+      const call = httpRequest(`${limited.url}/v1/track`, {
+        method: 'POST',
+        localAddress,
+        agent: false,
+        headers: { authorization: basicAuth(writeKey), 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      });
+      call.on('response', (response) => {
+        response.resume();
+        response.on('end', () => resolve({ statusCode: response.statusCode ?? 0 }));
+      });
+      call.on('error', reject);
+      call.end(body);
+    });
+
+  it('gives two keys from one address a budget each', async () => {
+    const sources = createSourceRepository(limited.pool);
+    const first = (await sources.create('limit one')).writeKey;
+    const second = (await sources.create('limit two')).writeKey;
+    const statuses = [];
+    for (const key of [first, first, first, second, second, second]) statuses.push((await track(key, '127.0.0.1')).statusCode);
+    expect(statuses).toEqual([400, 400, 429, 400, 400, 429]);
+  });
+
+  it('gives one key from two addresses one budget', async () => {
+    const key = (await createSourceRepository(limited.pool).create('limit shared')).writeKey;
+    const statuses = [];
+    for (const address of ['127.0.0.3', '127.0.0.4', '127.0.0.3', '127.0.0.4']) statuses.push((await track(key, address)).statusCode);
+    expect(statuses).toEqual([400, 400, 429, 429]);
   });
 });
 
