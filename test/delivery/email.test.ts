@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { Liquid } from 'liquidjs';
 import type { Pool } from 'pg';
 import { createEmailSender, createSmtpTransport, messageIdFor } from '../../src/activities/channels/email-sender';
 import { createMessageActivities } from '../../src/activities/message-activities';
@@ -108,6 +109,32 @@ describe('email channel', () => {
     peer.accept('nobody@example.com');
     expect(await runActivity(deliverMessage, input)).toMatchObject({ status: 'failed', reason: 'rejected_address' });
     expect(peer.received.filter((m) => m.envelope.to.includes('nobody@example.com'))).toHaveLength(0);
+  });
+
+  it('parses a campaign version\'s templates for its first send only; a new version is parsed anew', async () => {
+    const parse = jest.spyOn(Liquid.prototype, 'parse');
+    try {
+      const send = async (label: string, campaignVersion: number) => {
+        const user = await createProfile(pool, { label, email: `${label}@example.com`, timezone: 'UTC', traits: { firstName: label } });
+        const input = messageInput(user.pseudonym, offer, {
+          campaignId: 'parse-once',
+          campaignVersion,
+          stepId: 'offer',
+          deliveryKey: `parse-once:v${campaignVersion}:${user.pseudonym}:1:offer`,
+          context: { entry: { plan: 'pro' }, traits: {}, variables: { code: 'ONCE' } },
+        });
+        parse.mockClear();
+        expect(await runActivity(deliverMessage, input)).toMatchObject({ status: 'sent' });
+        return parse.mock.calls.length;
+      };
+      expect(await send('parse-first', 1)).toBe(3); // subject, text, html
+      expect(await send('parse-second', 1)).toBe(0);
+      expect(await send('parse-third', 2)).toBe(3);
+      const subjects = peer.received.filter((m) => m.envelope.to.some((to) => to.startsWith('parse-'))).map((m) => m.parsed.subject);
+      expect(subjects).toEqual(['parse-first, 20% off pro', 'parse-second, 20% off pro', 'parse-third, 20% off pro']);
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it('a 4xx answer that names its wait makes that the next retry\'s delay', async () => {

@@ -4,7 +4,7 @@ import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { LinkSigner } from '../../privacy/signed-links';
 import { SendRejected, type ChannelSender, type OutgoingMessage } from './channel-sender';
 import { smtpRetryAfterMs } from './retry-after';
-import { createRenderer } from './template-render';
+import { createRenderer, templateAt } from './template-render';
 
 export interface SmtpSettings {
   host: string;
@@ -90,11 +90,11 @@ export function createEmailSender(deps: EmailSenderDeps): ChannelSender {
       };
       const unsubscribeUrl = link('unsubscribe');
       const context = { ...message.context, unsubscribeUrl };
-      const subject = await render(template.subject, context);
-      const text = `${await render(template.text, context)}\n\nUnsubscribe: ${unsubscribeUrl}\n`;
+      const subject = await render(template.subject, context, templateAt(message, 'subject'));
+      const text = `${await render(template.text, context, templateAt(message, 'text'))}\n\nUnsubscribe: ${unsubscribeUrl}\n`;
       const html = template.html === undefined
         ? undefined
-        : trackHtml(`${await render(template.html, context)}<p><a href="${escapeAttribute(unsubscribeUrl)}">Unsubscribe</a></p>`, (purpose, url) =>
+        : trackHtml(`${await render(template.html, context, templateAt(message, 'html'))}<p><a href="${escapeAttribute(unsubscribeUrl)}">Unsubscribe</a></p>`, (purpose, url) =>
             // The unsubscribe link stays itself: a click redirect in front of it would record a click, not the choice.
             purpose === 'click' && url === unsubscribeUrl ? unsubscribeUrl : link(purpose, url),
           );

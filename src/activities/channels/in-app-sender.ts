@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { createInboxRepository } from '../../db/inbox-repository';
 import type { ChannelSender } from './channel-sender';
-import { createRenderer } from './template-render';
+import { createRenderer, templateAt } from './template-render';
 
 /** The in-app inbox: a row keyed by the delivery key, so a repeat finds the first row instead of adding one. */
 export function createInAppSender(deps: { pool: Pool }): ChannelSender {
@@ -18,10 +18,10 @@ export function createInAppSender(deps: { pool: Pool }): ChannelSender {
         deliveryKey: message.deliveryKey,
         campaignId: message.campaignId,
         campaignVersion: message.campaignVersion,
-        title: await render(template.title, message.context),
-        body: await render(template.body, message.context),
+        title: await render(template.title, message.context, templateAt(message, 'title')),
+        body: await render(template.body, message.context, templateAt(message, 'body')),
         // Where a click on the message leads; the click route reports it as Message Clicked.
-        ...(template.url !== undefined && { actionUrl: await render(template.url, message.context) }),
+        ...(template.url !== undefined && { actionUrl: await render(template.url, message.context, templateAt(message, 'url')) }),
       });
       return { providerId: `inbox:${id}` };
     },

@@ -4,7 +4,7 @@ import { cert, initializeApp } from 'firebase-admin/app';
 import { getMessaging, type Messaging } from 'firebase-admin/messaging';
 import type { LinkSigner } from '../../privacy/signed-links';
 import { SendRejected, type ChannelSender, type OutgoingMessage } from './channel-sender';
-import { createRenderer } from './template-render';
+import { createRenderer, templateAt } from './template-render';
 
 export interface PushSenderDeps {
   /** firebase-admin's messaging of an app initialised with the service account. */
@@ -47,10 +47,10 @@ export function createPushSender(deps: PushSenderDeps): ChannelSender {
     async send(message: OutgoingMessage) {
       const { template } = message;
       if (template.channel !== 'push') throw new Error(`push sender got a ${template.channel} template`);
-      const title = await render(template.title, message.context);
-      const body = await render(template.body, message.context);
+      const title = await render(template.title, message.context, templateAt(message, 'title'));
+      const body = await render(template.body, message.context, templateAt(message, 'body'));
       const data: Record<string, string> = { deliveryKey: message.deliveryKey, campaignId: message.campaignId };
-      if (template.url !== undefined) data.url = await render(template.url, message.context);
+      if (template.url !== undefined) data.url = await render(template.url, message.context, templateAt(message, 'url'));
       if (deps.links) data.beckonOpen = deps.links.sign({ purpose: 'open', deliveryKey: message.deliveryKey, pseudonym: message.pseudonym, channel: 'push' });
 
       const results = await Promise.allSettled(

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { SendRejected, type ChannelSender, type OutgoingMessage } from './channel-sender';
 import { retryAfterMs } from './retry-after';
-import { createRenderer, type Render } from './template-render';
+import { createRenderer, templateAt, type Render, type TemplateAt } from './template-render';
 
 export interface WebhookSenderDeps {
   /** Key of the HMAC-SHA256 signature; receivers verify with the same key. */
@@ -16,12 +16,14 @@ export function webhookSignature(secret: string, timestamp: number, body: string
   return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex')}`;
 }
 
-/** Renders every string leaf of the body template. */
-async function renderBody(value: unknown, render: Render, context: object): Promise<unknown> {
-  if (typeof value === 'string') return render(value, context);
-  if (Array.isArray(value)) return Promise.all(value.map((item) => renderBody(item, render, context)));
+/** Renders every string leaf of the body template, each named by its path (`body.items[0]`) for the template cache. */
+async function renderBody(value: unknown, render: Render, context: object, at: TemplateAt): Promise<unknown> {
+  if (typeof value === 'string') return render(value, context, at);
+  if (Array.isArray(value)) return Promise.all(value.map((item, i) => renderBody(item, render, context, { ...at, field: `${at.field}[${i}]` })));
   if (value && typeof value === 'object') {
-    const entries = await Promise.all(Object.entries(value).map(async ([key, inner]) => [key, await renderBody(inner, render, context)] as const));
+    const entries = await Promise.all(
+      Object.entries(value).map(async ([key, inner]) => [key, await renderBody(inner, render, context, { ...at, field: `${at.field}.${key}` })] as const),
+    );
     return Object.fromEntries(entries);
   }
   return value;
@@ -43,7 +45,7 @@ export function createWebhookSender(deps: WebhookSenderDeps): ChannelSender {
     async send(message: OutgoingMessage) {
       const { template } = message;
       if (template.channel !== 'webhook') throw new Error(`webhook sender got a ${template.channel} template`);
-      const url = await render(template.url, message.context);
+      const url = await render(template.url, message.context, templateAt(message, 'url'));
       const body = JSON.stringify({
         deliveryKey: message.deliveryKey,
         campaignId: message.campaignId,
@@ -51,7 +53,7 @@ export function createWebhookSender(deps: WebhookSenderDeps): ChannelSender {
         stepId: message.stepId,
         category: message.category,
         user: message.pseudonym,
-        data: await renderBody(template.body, render, message.context),
+        data: await renderBody(template.body, render, message.context, templateAt(message, 'body')),
       });
       const timestamp = nowSeconds();
       let response: Response;
