@@ -22,8 +22,8 @@ export interface RouteDoc {
   body?: z.ZodType;
   querystring?: z.ZodType;
   params?: z.ZodType;
-  /** Which credentials the route takes: a source's write key, or none. */
-  auth?: 'writeKey';
+  /** Which credentials the route takes: a source's write key, an ops admin token, or none. */
+  auth?: 'writeKey' | 'adminToken';
   /** Status codes with what they mean, beyond 200. */
   responses?: Record<number, string>;
 }
@@ -52,10 +52,19 @@ export function describeRoute(doc: RouteDoc): { schema: FastifySchema } {
       ...(doc.body ? { body: toJsonSchema(doc.body) } : {}),
       ...(doc.querystring ? { querystring: toJsonSchema(doc.querystring) } : {}),
       ...(doc.params ? { params: toJsonSchema(doc.params) } : {}),
-      ...(doc.auth === 'writeKey' ? { security: [{ writeKey: [] }] } : {}),
+      ...(doc.auth ? { security: [{ [doc.auth]: [] }] } : {}),
       response: responses,
     },
   };
+}
+
+/** What every ops route may answer beyond its own statuses. */
+const OPS_FAILURES = { 401: 'No admin token, or one that is unknown or revoked', 403: "The admin token lacks the route's scope" };
+
+/** An ops route's description: the admin token's scope it needs is named in the text and the document's security. */
+export function describeOpsRoute(scope: string, doc: Omit<RouteDoc, 'auth' | 'tags'>): { schema: FastifySchema } {
+  const description = [doc.description, `Needs an admin token with the \`${scope}\` scope (or a broader one).`].filter(Boolean).join(' ');
+  return describeRoute({ ...doc, tags: ['ops'], description, auth: 'adminToken', responses: { ...OPS_FAILURES, ...doc.responses } });
 }
 
 /** Registers the document at `/docs/json` and its browsable form at `/docs`; call before the routes. */
@@ -71,11 +80,16 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         version: '1',
         description:
           'Events in (the Segment HTTP Tracking API: an app using a Segment or RudderStack library only changes the host), ' +
-          'and what users see (in-app inbox). Errors name each field and the reason.',
+          'and what users see (in-app inbox); the ops API under /v1/ops. Errors name each field and the reason.',
       },
       components: {
         securitySchemes: {
           writeKey: { type: 'http', scheme: 'basic', description: "A source's write key as the user name, the password empty (as Segment)." },
+          adminToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An admin token (`beckon tokens create`; `npm start` prints a dev one) with the scope the route names: read, operate or admin.',
+          },
         },
       },
     },

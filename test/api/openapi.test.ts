@@ -32,6 +32,60 @@ describe('GET /docs', () => {
     );
   });
 
+  it('describes every ops route with a summary, its admin scope, and the params and body its handler parses', async () => {
+    const doc = (await api.http({ method: 'GET', url: '/docs/json' })).json() as {
+      paths: Record<string, Record<string, { summary?: string; description?: string; security?: unknown; parameters?: { name: string; in: string }[]; requestBody?: unknown; tags?: string[] }>>;
+    };
+    const ops = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith('/v1/ops/'))
+      .flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, path, method, operation })));
+    expect(ops.map((op) => op.route).sort()).toEqual([
+      'DELETE /v1/ops/tokens/{tokenId}',
+      'GET /v1/ops/batches/{jobId}',
+      'GET /v1/ops/campaigns',
+      'GET /v1/ops/campaigns/{campaignId}',
+      'GET /v1/ops/tokens',
+      'GET /v1/ops/users/{userId}',
+      'GET /v1/ops/users/{userId}/journeys',
+      'GET /v1/ops/users/{userId}/journeys/{campaignId}/{entry}',
+      'POST /v1/ops/campaigns',
+      'POST /v1/ops/campaigns/validate',
+      'POST /v1/ops/campaigns/{campaignId}/archive',
+      'POST /v1/ops/campaigns/{campaignId}/cancel',
+      'POST /v1/ops/campaigns/{campaignId}/pause',
+      'POST /v1/ops/campaigns/{campaignId}/rerun',
+      'POST /v1/ops/campaigns/{campaignId}/resume',
+      'POST /v1/ops/journeys/{workflowId}/reset',
+      'POST /v1/ops/tokens',
+      'POST /v1/ops/users/{userId}/journeys/{campaignId}/{entry}/cancel',
+    ].sort());
+    // The routes whose handler parses a body: each describes it, and no other route claims one.
+    const withBody = new Set([
+      'POST /v1/ops/campaigns',
+      'POST /v1/ops/campaigns/validate',
+      'POST /v1/ops/campaigns/{campaignId}/cancel',
+      'POST /v1/ops/campaigns/{campaignId}/rerun',
+      'POST /v1/ops/campaigns/{campaignId}/resume',
+      'POST /v1/ops/journeys/{workflowId}/reset',
+      'POST /v1/ops/tokens',
+      'POST /v1/ops/users/{userId}/journeys/{campaignId}/{entry}/cancel',
+    ]);
+    for (const { route, path, operation } of ops) {
+      expect({ route, summary: typeof operation.summary === 'string' && operation.summary.length > 10 }).toEqual({ route, summary: true });
+      expect({ route, security: operation.security }).toEqual({ route, security: [{ adminToken: [] }] });
+      expect({ route, scope: /Needs an admin token with the `(read|operate|admin)` scope/.test(operation.description ?? '') }).toEqual({ route, scope: true });
+      const pathParams = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
+      const described = (operation.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name);
+      expect({ route, params: described.sort() }).toEqual({ route, params: pathParams.sort() });
+      expect({ route, body: operation.requestBody !== undefined }).toEqual({ route, body: withBody.has(route) });
+    }
+    const rerun = doc.paths['/v1/ops/campaigns/{campaignId}/rerun']!.post!.requestBody as { content: Record<string, { schema: { properties: Record<string, unknown> } }> };
+    expect(Object.keys(rerun.content['application/json']!.schema.properties).sort()).toEqual(['dryRun', 'query', 'reason', 'userIds']);
+    const list = doc.paths['/v1/ops/campaigns']!.get!.parameters!;
+    expect(list).toEqual([expect.objectContaining({ name: 'archived', in: 'query' })]);
+    expect((doc as unknown as { components: { securitySchemes: Record<string, unknown> } }).components.securitySchemes.adminToken).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
   it('serves the browsable documentation page', async () => {
     const response = await fetch(`${api.url}/docs`, { redirect: 'follow' });
     expect(response.status).toBe(200);

@@ -1,29 +1,32 @@
-import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { AdminTokenRepository } from '../../db/admin-token-repository';
-import type { AdminScope } from '../../privacy/admin-token';
 import { describeBatch } from '../../temporal/batch-operations';
 import type { ApiDeps } from '../deps';
 import { batchParams, createTokenBody, tokenParams } from '../schemas/ops-schemas';
 import { parse } from '../validate';
+import type { OpsRoute } from './ops-routes';
 
 /** `/v1/ops/batches/:jobId` (progress of a cancel or resume) and `/v1/ops/tokens` (admin tokens, admin scope). */
-export function opsAdminRoutes(app: FastifyInstance, deps: ApiDeps, tokens: AdminTokenRepository, guard: (needed: AdminScope) => RouteShorthandOptions): void {
-  app.get('/batches/:jobId', guard('read'), async (request, reply) => {
+export function opsAdminRoutes(app: FastifyInstance, deps: ApiDeps, tokens: AdminTokenRepository, route: OpsRoute): void {
+  const batchDoc = { summary: 'Progress of a batch operation (a campaign cancel, resume or re-run)', params: batchParams, responses: { 404: 'No batch operation with this id' } };
+  app.get('/batches/:jobId', route('read', batchDoc), async (request, reply) => {
     const { jobId } = parse(batchParams, request.params, 'params');
     const progress = await describeBatch(deps.temporal, jobId);
     if (!progress) return reply.status(404).send({ error: 'not_found', message: `no batch operation ${jobId}` });
     return progress;
   });
 
-  app.get('/tokens', guard('admin'), async () => ({ tokens: await tokens.list() }));
+  app.get('/tokens', route('admin', { summary: 'The admin tokens, revoked ones included; never their secrets' }), async () => ({ tokens: await tokens.list() }));
 
-  app.post('/tokens', guard('admin'), async (request, reply) => {
+  const createDoc = { summary: 'Makes an admin token (201); the answer is the only time its secret is shown', body: createTokenBody };
+  app.post('/tokens', route('admin', createDoc), async (request, reply) => {
     const body = parse(createTokenBody, request.body);
     const created = await tokens.create(body.name, body.scopes);
     return reply.status(201).send({ ...created.record, token: created.token });
   });
 
-  app.delete('/tokens/:tokenId', guard('admin'), async (request, reply) => {
+  const revokeDoc = { summary: 'Revokes an admin token for good (204)', params: tokenParams, responses: { 404: 'No active token with this id' } };
+  app.delete('/tokens/:tokenId', route('admin', revokeDoc), async (request, reply) => {
     const { tokenId } = parse(tokenParams, request.params, 'params');
     if (!(await tokens.revoke(tokenId))) return reply.status(404).send({ error: 'not_found', message: `no active token ${tokenId}` });
     return reply.status(204).send();

@@ -1,8 +1,9 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import type { AdminScope } from '../../privacy/admin-token';
 import { requireScope } from '../auth/admin-auth';
 import type { ApiDeps } from '../deps';
 import { errorHandler } from '../errors';
+import { describeOpsRoute, type RouteDoc } from '../openapi';
 import { opsAdminRoutes } from './ops-admin-routes';
 import { opsCampaignRoutes } from './ops-campaign-routes';
 import { opsUserRoutes } from './ops-user-routes';
@@ -25,12 +26,15 @@ function opsErrorHandler(error: FastifyError | Error, request: FastifyRequest, r
   errorHandler(error, request, reply);
 }
 
+/** An ops route's options: the guard of its scope and its description in the OpenAPI document. */
+export type OpsRoute = (scope: AdminScope, doc: Omit<RouteDoc, 'auth' | 'tags'>) => RouteShorthandOptions;
+
 /** The ops API under /v1/ops: every route needs an admin token with the route's scope. */
 export function opsRoutes(deps: ApiDeps) {
   return async (app: FastifyInstance) => {
     app.setErrorHandler(opsErrorHandler);
     const tokens = deps.adminTokens;
-    const guard = (scope: AdminScope) => ({ preHandler: requireScope(tokens, scope) });
+    const guard: OpsRoute = (scope, doc) => ({ preHandler: requireScope(tokens, scope), ...describeOpsRoute(scope, doc) });
     opsCampaignRoutes(app, deps.campaignOps, deps.rerunOps, guard);
     opsUserRoutes(app, deps, deps.userOps, guard);
     opsAdminRoutes(app, deps, tokens, guard);
