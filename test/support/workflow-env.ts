@@ -34,9 +34,47 @@ export function timeSkippingPerTest(): () => TestWorkflowEnvironment {
 }
 
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
+  const env = await startTimeSkipping();
   await ensureSearchAttributes(env.client, 'default');
+  refuseConcurrentResults(env);
   return env;
+}
+
+/**
+ * The SDK gives the test server a fixed 5 s to answer (sdk-core's ephemeral server); a JVM starting on a busy
+ * machine can take longer, so a start that timed out is tried again, a few times, before the test fails.
+ */
+async function startTimeSkipping(attempts = 4): Promise<TestWorkflowEnvironment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
+    } catch (err) {
+      if (attempt >= attempts || !/did not start within/.test(String(err))) throw err;
+      process.stderr.write(`[test] time-skipping server did not start in time (attempt ${attempt} of ${attempts}), starting it again\n`);
+    }
+  }
+}
+
+/**
+ * The test server keeps one time-skipping lock counter: each awaited `result()` unlocks it and locks it again,
+ * so two at once unbalance it and a test stalls or fails now and then. This makes that shape fail every time, at once.
+ */
+function refuseConcurrentResults(env: TestWorkflowEnvironment): void {
+  const workflows = env.client.workflow;
+  const result = workflows.result.bind(workflows);
+  let awaiting: string | undefined;
+  workflows.result = async (...args: Parameters<typeof result>) => {
+    const [workflowId] = args;
+    if (awaiting !== undefined) {
+      throw new Error(`result() of ${workflowId} while result() of ${awaiting} is awaited: on the time-skipping server await one at a time`);
+    }
+    awaiting = workflowId;
+    try {
+      return await result(...args);
+    } finally {
+      awaiting = undefined;
+    }
+  };
 }
 
 /** The shipped campaigns, compiled at version 1. */
@@ -57,7 +95,7 @@ export interface Delivery {
 }
 
 /** Activities typed from the real factory: the catalog is whatever the test sets, deliveries are recorded. */
-export function fakeActivities(catalog: { current: CampaignCatalog }, options: { deliveryDelayMs?: number } = {}) {
+export function fakeActivities(catalog: { current: CampaignCatalog }) {
   const deliveries: Delivery[] = [];
   let catalogLoads = 0;
   const activities: Activities = {
@@ -71,7 +109,6 @@ export function fakeActivities(catalog: { current: CampaignCatalog }, options: {
     },
     async deliverMessage(input): Promise<DeliveryOutcome> {
       const at = new Date(activityInfo().currentAttemptScheduledTimestampMs);
-      if (options.deliveryDelayMs) await new Promise((resolve) => setTimeout(resolve, options.deliveryDelayMs));
       const duplicate = deliveries.some((d) => d.input.deliveryKey === input.deliveryKey);
       deliveries.push({ input, at });
       // A repeat of a key answers as the send path does: with the first attempt's outcome, not a second send.
