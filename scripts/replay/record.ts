@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
@@ -112,7 +113,13 @@ async function main(): Promise<void> {
       // Cancelled by ops while waiting.
       const cancelled = await journey('pricing-no-purchase', 'rec-pricing-cancel');
       await cancelled.cancel();
-      await cancelled.result().catch(() => undefined);
+      // A cancelled workflow's result is a WorkflowFailedError whose cause is the cancellation; anything else is a failed recording.
+      await cancelled.result().then(
+        () => Promise.reject(new Error('the cancelled journey completed')),
+        (err: unknown) => {
+          if (!(err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure)) throw err;
+        },
+      );
       await record(cancelled, 'pricing-no-purchase: cancelled while waiting');
 
       // Paused across the due 48h timer: held at the offer, resumed, sent once.

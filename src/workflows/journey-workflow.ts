@@ -2,6 +2,8 @@ import {
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
+  isCancellation,
+  log,
   patched,
   setHandler,
   upsertSearchAttributes,
@@ -31,6 +33,12 @@ import { beckonCampaign, beckonCampaignVersion, beckonJourneyStatus, beckonStep,
  * Histories recorded before it replay the local activity first.
  */
 export const PAUSE_CHECKED_BY_SEND = 'pause-checked-by-send';
+
+/**
+ * From this patch on, a journey that is cancelled or fails shows `cancelled` or `failed` at step `end`
+ * and tells its user workflow so; histories recorded before it kept their last step and said `exited`.
+ */
+export const END_OUTCOME_SHOWN = 'end-outcome-shown';
 
 function awaitedBy(step: Extract<CampaignStep, { type: 'wait_for_event' }>, entryEvent: TrackedEvent) {
   return (event: TrackedEvent) =>
@@ -163,6 +171,13 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
     final = exited() ? 'exited' : 'completed';
     show('end', final);
     return { status: final, ...(exitReason && { reason: exitReason }), converted, delivered, path };
+  } catch (err) {
+    if (patched(END_OUTCOME_SHOWN)) {
+      final = isCancellation(err) ? 'cancelled' : 'failed';
+      show('end', final);
+      log.warn(`journey ${final} at step ${path.at(-1) ?? '(none)'}`, { campaignId: campaign.id, entry, error: String(err) });
+    }
+    throw err;
   } finally {
     // Also when the journey is cancelled or fails: the user workflow must free the campaign for re-entry.
     await CancellationScope.nonCancellable(() => tellUserWorkflow(pseudonym, campaign, entry, final));

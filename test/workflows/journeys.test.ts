@@ -1,14 +1,18 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Campaign } from '../../src/domain/campaign/campaign-model';
 import {
+  journeyEndedSignal,
   journeyQuery,
   journeyWorkflowId,
   stateQuery,
   traitsSignal,
   userWorkflowId,
   type EventSignal,
+  type JourneyEndedSignal,
 } from '../../src/workflows/messages';
+import { beckonJourneyStatus, beckonStep } from '../../src/workflows/search-attributes';
 import {
   compile,
   eventAt,
@@ -306,7 +310,7 @@ describe('races and versions', () => {
     });
   });
 
-  it('frees the campaign when a journey fails', async () => {
+  it('a failed journey ends as failed at step end, and tells its user workflow so, which frees the campaign', async () => {
     const catalog = { current: { revision: 1, campaigns: [compile({ ...stoppable, steps: [{ id: 'hello', type: 'message', template: 'hello' }] })] } };
     const { activities } = fakeActivities(catalog);
     const failing = {
@@ -318,8 +322,47 @@ describe('races and versions', () => {
     await withWorker(env, failing, async (queue) => {
       await send(queue, 'p-failed', await eventAt(env, 'Start'));
       const journey = await started(journeyWorkflowId('stoppable', 'p-failed', 1));
-      await expect(journey.result()).rejects.toThrow();
+      await expect(journey.result()).rejects.toThrow(WorkflowFailedError);
       await waitFor(async () => Object.keys((await env.client.workflow.getHandle(userWorkflowId('p-failed')).query(stateQuery)).state.running).length === 0);
+      expect(await shownAs(journey.workflowId)).toEqual({ step: 'end', status: 'failed' });
+      expect(await journeyEndsHeard('p-failed')).toEqual([{ campaignId: 'stoppable', entry: 1, status: 'failed' }]);
     });
   });
+
+  it('a cancelled journey ends as cancelled at step end, and tells its user workflow so, which frees the campaign', async () => {
+    const catalog = { current: { revision: 1, campaigns: [compile(stoppable)] } };
+    const { activities, deliveries } = fakeActivities(catalog);
+    await withWorker(env, activities, async (queue) => {
+      await send(queue, 'p-cancelled', await eventAt(env, 'Start'));
+      const journey = await started(journeyWorkflowId('stoppable', 'p-cancelled', 1));
+      await waitFor(async () => (await journey.query(journeyQuery)).status === 'waiting');
+      expect(await shownAs(journey.workflowId)).toEqual({ step: 'pause', status: 'waiting' });
+      await journey.cancel();
+      await expect(journey.result()).rejects.toThrow(WorkflowFailedError);
+      await waitFor(async () => Object.keys((await env.client.workflow.getHandle(userWorkflowId('p-cancelled')).query(stateQuery)).state.running).length === 0);
+      expect(await shownAs(journey.workflowId)).toEqual({ step: 'end', status: 'cancelled' });
+      expect(await journeyEndsHeard('p-cancelled')).toEqual([{ campaignId: 'stoppable', entry: 1, status: 'cancelled' }]);
+      await send(queue, 'p-cancelled', await eventAt(env, 'Start'));
+      await started(journeyWorkflowId('stoppable', 'p-cancelled', 2));
+    });
+    expect(deliveries).toEqual([]);
+  });
 });
+
+/** The step and status a journey shows in its search attributes (what ops and the Web UI see). */
+async function shownAs(workflowId: string) {
+  const attributes = (await env.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes;
+  return { step: attributes.get(beckonStep), status: attributes.get(beckonJourneyStatus) };
+}
+
+/** The journeyEnded signals a user workflow received, as its history holds them. */
+async function journeyEndsHeard(pseudonym: string): Promise<Omit<JourneyEndedSignal, 'version'>[]> {
+  const { events } = await env.client.workflow.getHandle(userWorkflowId(pseudonym)).fetchHistory();
+  return (events ?? [])
+    .map((event) => event.workflowExecutionSignaledEventAttributes)
+    .filter((signaled) => signaled?.signalName === journeyEndedSignal.name)
+    .map((signaled) => {
+      const { campaignId, entry, status } = defaultPayloadConverter.fromPayload<JourneyEndedSignal>(signaled!.input!.payloads![0]!);
+      return { campaignId, entry, status };
+    });
+}
