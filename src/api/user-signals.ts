@@ -45,7 +45,7 @@ export async function signalUserTraits(deps: SignalDeps, pseudonym: string, trai
   await signalUser(deps, pseudonym, traitsSignal, { version: 1, traits });
 }
 
-/** Asks the user's workflow to take over an anonymous visitor's state (alias). */
+/** Asks the user's workflow to take over an anonymous visitor's state (alias): the visitor hand-over, described at userWorkflow. */
 export async function signalUserAbsorb(deps: SignalDeps, pseudonym: string, visitorPseudonym: string): Promise<void> {
   await signalUser(deps, pseudonym, absorbSignal, { version: 1, from: visitorPseudonym });
 }

@@ -1,7 +1,6 @@
 import {
   CancellationScope,
   condition,
-  getExternalWorkflowHandle,
   isCancellation,
   log,
   patched,
@@ -14,6 +13,7 @@ import type { TrackedEvent } from '../domain/events';
 import { assignVariant, splitBucket } from '../domain/split';
 import { countEvent } from '../domain/user-state';
 import { effectiveZone, nextLocalTime, startOfNextLocalDay } from '../domain/time';
+import { signalExternal } from './external-signals';
 import { runMessageStep } from './message-step';
 import {
   journeyEndedSignal,
@@ -125,6 +125,8 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
             if (!exited()) show(step.id, 'running');
           });
           if (outcome.status === 'sent') delivered += 1;
+          // The reason only: a provider's detail may quote the user's address, and logs are not encrypted.
+          else log.info(`message step ${step.id} not sent: ${outcome.status}`, { stepId: step.id, status: outcome.status, ...('reason' in outcome && { reason: outcome.reason }) });
           index = step.next;
           break;
         }
@@ -169,6 +171,7 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
       }
     }
     final = exited() ? 'exited' : 'completed';
+    if (exitReason) log.info(`journey exited: ${exitReason}`, { campaignId: campaign.id, entry, path });
     show('end', final);
     return { status: final, ...(exitReason && { reason: exitReason }), converted, delivered, path };
   } catch (err) {
@@ -184,11 +187,10 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
   }
 }
 
-/** The user workflow frees the campaign for re-entry when it hears this; a user workflow that is gone has nothing to free. */
+/**
+ * The user workflow frees the campaign for re-entry when it hears this. One that is gone (terminated,
+ * erased) has nothing to free: signalExternal logs that, and the journey's own result still records the outcome.
+ */
 async function tellUserWorkflow(pseudonym: string, campaign: Campaign, entry: number, status: JourneyStatus): Promise<void> {
-  try {
-    await getExternalWorkflowHandle(userWorkflowId(pseudonym)).signal(journeyEndedSignal, { version: 1, campaignId: campaign.id, entry, status });
-  } catch {
-    // The user workflow may have been terminated or erased; the journey's own result still records the outcome.
-  }
+  await signalExternal(userWorkflowId(pseudonym), journeyEndedSignal, { version: 1, campaignId: campaign.id, entry, status });
 }
