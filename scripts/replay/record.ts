@@ -18,6 +18,7 @@ import type { TrackedEvent } from '../../src/domain/events';
 import { historyToRecord, type RecordedHistory } from '../../src/temporal/history-replay';
 import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import { eventSignal, journeyQuery, journeyWorkflowId, rerunSignal, resumeSignal, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
+import { userWorkflow } from '../../src/workflows/user-workflow';
 import { ensureTestServer } from '../../src/temporal/tools/test-server';
 
 /**
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
     const send = async (pseudonym: string, name: string, properties: Record<string, unknown> = {}) => {
       const at = new Date(await env.currentTimeMs()).toISOString();
       const event: TrackedEvent = { messageId: `rec-${++messages}`, event: name, properties, timestamp: at, receivedAt: at };
-      return client.workflow.signalWithStart('userWorkflow', {
+      return client.workflow.signalWithStart(userWorkflow, {
         workflowId: userWorkflowId(pseudonym),
         taskQueue,
         args: [{ version: 1, pseudonym, ...(pseudonym.startsWith('rec-can') && { eventsPerRun: 3 }) }],

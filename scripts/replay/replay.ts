@@ -4,13 +4,15 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, temporalAddress } from '../../src/config';
 import { connectClient } from '../../src/temporal/client-connection';
 import { fetchHistories, readRecordedHistories, replay } from '../../src/temporal/history-replay';
+import { journeyWorkflow } from '../../src/workflows/journey-workflow';
+import { userWorkflow } from '../../src/workflows/user-workflow';
 
 const USAGE = `usage: npm run replay -- [--dir test/replay/histories]
        npm run replay -- --from-server [--query "<visibility query>"] [--limit 50]
 Replays workflow histories against the current workflow code (src/workflows); exit 1 if any no longer replays.
 --from-server reads TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE like the worker; the default query takes recent Beckon workflows.`;
 
-const DEFAULT_QUERY = `WorkflowType IN ('userWorkflow', 'journeyWorkflow') ORDER BY StartTime DESC`;
+const DEFAULT_QUERY = `WorkflowType IN ('${userWorkflow.name}', '${journeyWorkflow.name}') ORDER BY StartTime DESC`;
 
 /** `npm run replay`: the determinism check of the workflow code, over recorded histories (default) or a live server's. */
 async function main(): Promise<number> {

@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config';
 import type { TrackedEvent } from '../../src/domain/events';
 import { connectClient } from '../../src/temporal/client-connection';
 import { journeyWorkflowId, type JourneyWorkflowInput } from '../../src/workflows/messages';
+import { journeyWorkflow } from '../../src/workflows/journey-workflow';
 import { startWorker } from '../../src/worker';
 import { testPool, testTemporalAddress, workflowBundle } from '../support/env';
 import { seedCampaigns } from '../support/workflow-env';
@@ -23,7 +24,7 @@ describe('npm run replay -- --from-server', () => {
       const at = new Date().toISOString();
       const entryEvent: TrackedEvent = { messageId: 'live-1', event: 'Signed Up', properties: {}, timestamp: at, receivedAt: at };
       const input: JourneyWorkflowInput = { version: 1, pseudonym, campaign: seedCampaigns().find((c) => c.id === 'welcome')!, entry: 1, entryEvent, history: { events: {}, traits: {} } };
-      await (await client.workflow.start('journeyWorkflow', { workflowId, taskQueue, args: [input] })).result();
+      await (await client.workflow.start(journeyWorkflow, { workflowId, taskQueue, args: [input] })).result();
     } finally {
       await worker.shutdown();
       await client.connection.close();

@@ -12,6 +12,7 @@ import { validateCampaign } from '../../src/domain/campaign/campaign-validation'
 import type { TrackedEvent } from '../../src/domain/events';
 import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import { eventSignal, userWorkflowId, type CampaignCatalog, type EventSignal } from '../../src/workflows/messages';
+import { userWorkflow } from '../../src/workflows/user-workflow';
 import { testServerPath, workflowBundle } from './env';
 
 /**
@@ -146,7 +147,7 @@ export async function waitFor(predicate: () => Promise<boolean> | boolean, timeo
 
 /** Signals an event to the user's workflow, starting it if needed, as the API does. */
 export function sendEvent(env: TestWorkflowEnvironment, taskQueue: string, pseudonym: string, signal: EventSignal) {
-  return env.client.workflow.signalWithStart('userWorkflow', {
+  return env.client.workflow.signalWithStart(userWorkflow, {
     workflowId: userWorkflowId(pseudonym),
     taskQueue,
     args: [{ version: 1, pseudonym }],

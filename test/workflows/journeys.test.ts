@@ -13,6 +13,7 @@ import {
   type JourneyEndedSignal,
 } from '../../src/workflows/messages';
 import { beckonJourneyStatus, beckonStep } from '../../src/workflows/search-attributes';
+import { userWorkflow } from '../../src/workflows/user-workflow';
 import {
   compile,
   eventAt,
@@ -40,7 +41,7 @@ const seeds = { current: { revision: 1, campaigns: seedCampaigns() } };
 
 
 function identify(taskQueue: string, pseudonym: string, traits: Record<string, unknown>) {
-  return env.client.workflow.signalWithStart('userWorkflow', {
+  return env.client.workflow.signalWithStart(userWorkflow, {
     workflowId: userWorkflowId(pseudonym),
     taskQueue,
     args: [{ version: 1, pseudonym }],

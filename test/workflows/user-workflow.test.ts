@@ -1,7 +1,8 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { absorbSignal, journeyWorkflowId, stateQuery, userWorkflowId, type EventSignal, type JourneyWorkflowInput } from '../../src/workflows/messages';
-import type { userWorkflow } from '../../src/workflows/user-workflow';
+import { journeyWorkflow } from '../../src/workflows/journey-workflow';
+import { userWorkflow } from '../../src/workflows/user-workflow';
 import { workflowLog } from '../support/quiet-sdk';
 import { eventAt, fakeActivities, seedCampaigns, sendEvent, startedWorkflow, timeSkippingPerTest, waitFor, withWorker } from '../support/workflow-env';
 
@@ -54,7 +55,7 @@ describe('userWorkflow', () => {
 
   /** What the API does for an alias: signal-with-start `absorb` on the known user's workflow. */
   const absorb = (queue: string, pseudonym: string, from: string) =>
-    env.client.workflow.signalWithStart('userWorkflow', {
+    env.client.workflow.signalWithStart(userWorkflow, {
       workflowId: userWorkflowId(pseudonym),
       taskQueue: queue,
       args: [{ version: 1, pseudonym }],
@@ -94,7 +95,7 @@ describe('userWorkflow', () => {
       // A journey whose user workflow is gone (never started here): it still completes, and says it could not tell it.
       const welcome = catalog.current.campaigns.find((c) => c.id === 'welcome')!;
       const input: JourneyWorkflowInput = { version: 1, pseudonym: 'p-gone', campaign: welcome, entry: 1, entryEvent: (await eventAt(env, 'Signed Up')).event, history: { events: {}, traits: {} } };
-      const journey = await env.client.workflow.start('journeyWorkflow', { workflowId: journeyWorkflowId('welcome', 'p-gone', 1), taskQueue: queue, args: [input] });
+      const journey = await env.client.workflow.start(journeyWorkflow, { workflowId: journeyWorkflowId('welcome', 'p-gone', 1), taskQueue: queue, args: [input] });
       await expect(journey.result()).resolves.toMatchObject({ status: 'completed', delivered: 1 });
     });
     expect(workflowLog(userWorkflowId('p-absorbs-nobody'))).toEqual(
