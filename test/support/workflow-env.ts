@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { activityInfo } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -14,6 +16,7 @@ import { ensureSearchAttributes } from '../../src/temporal/search-attribute-regi
 import { eventSignal, userWorkflowId, type CampaignCatalog, type EventSignal } from '../../src/workflows/messages';
 import { userWorkflow } from '../../src/workflows/user-workflow';
 import { testServerPath, workflowBundle } from './env';
+import { freePort } from './ports';
 
 /**
  * A fresh time-skipping server for each test of the calling file: a workflow task left behind by
@@ -41,18 +44,63 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   return env;
 }
 
+/** The SDK's factory behind createTimeSkipping, which also takes a server started by someone else (private in SDK 1.24.0, pinned). */
+interface EnvironmentFactory {
+  create(options: { server: { type: 'existing' }; address: string; namespace: string; supportsTimeSkipping: true }): Promise<TestWorkflowEnvironment>;
+}
+
 /**
- * The SDK gives the test server a fixed 5 s to answer (sdk-core's ephemeral server); a JVM starting on a busy
- * machine can take longer, so a start that timed out is tried again, a few times, before the test fails.
+ * Starts the time-skipping test server itself: the SDK's createTimeSkipping gives the JVM a fixed 5 s to
+ * answer (sdk-core's ephemeral server), and on a busy machine it took longer and failed tests. Here it
+ * has two minutes to open its port; teardown stops it.
  */
-async function startTimeSkipping(attempts = 4): Promise<TestWorkflowEnvironment> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
-    } catch (err) {
-      if (attempt >= attempts || !/did not start within/.test(String(err))) throw err;
-      process.stderr.write(`[test] time-skipping server did not start in time (attempt ${attempt} of ${attempts}), starting it again\n`);
-    }
+async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  const port = await freePort();
+  const server = spawn(testServerPath(), [String(port)], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  const stop = async () => {
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+    await exited;
+  };
+  try {
+    await untilListening(port, exited, 120_000);
+    const env = await (TestWorkflowEnvironment as unknown as EnvironmentFactory).create({
+      server: { type: 'existing' },
+      address: `127.0.0.1:${port}`,
+      namespace: 'default',
+      supportsTimeSkipping: true,
+    });
+    const teardown = env.teardown.bind(env);
+    env.teardown = async () => {
+      await teardown();
+      await stop();
+    };
+    return env;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function untilListening(port: number, exited: Promise<void>, timeoutMs: number): Promise<void> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      const answer = (listening: boolean) => {
+        socket.destroy();
+        resolve(listening);
+      };
+      socket.once('connect', () => answer(true));
+      socket.once('error', () => answer(false));
+      socket.setTimeout(1_000, () => answer(false));
+    });
+    if (open) return;
+    if (gone) throw new Error(`the time-skipping test server (${testServerPath()}) exited before opening port ${port}`);
+    if (Date.now() > deadline) throw new Error(`the time-skipping test server did not open port ${port} within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
