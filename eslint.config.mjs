@@ -4,6 +4,21 @@ import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
 
+const workflowsByFunction = [
+  {
+    selector: "CallExpression[callee.property.name=/^(start|execute|signalWithStart)$/][arguments.0.type='Literal']",
+    message: 'Start a workflow by its function (client.workflow.start(userWorkflow, ...)), not by its name in a string.',
+  },
+  {
+    selector: "CallExpression[callee.name=/^(startChild|executeChild)$/][arguments.0.type='Literal']",
+    message: 'Start a child workflow by its function (startChild(journeyWorkflow, ...)), not by its name in a string.',
+  },
+];
+const workflowTypeInQuery = {
+  selector: "TemplateElement[value.raw=/WorkflowType (=|IN) \\(?'[A-Za-z]/], Literal[value=/WorkflowType (=|IN) \\(?'[A-Za-z]/]",
+  message: "Name the workflow type in a query through its function: `WorkflowType = '${journeyWorkflow.name}'`.",
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.data/**', 'coverage/**', '*.config.js', '*.config.mjs'] },
   js.configs.recommended,
@@ -15,6 +30,16 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       '@typescript-eslint/require-await': 'off',
     },
+  },
+  {
+    // Workflows are referred to by their functions, so a rename fails to compile (STYLE.md, Workflows).
+    rules: { 'no-restricted-syntax': ['error', ...workflowsByFunction] },
+  },
+  {
+    // A visibility query names a workflow type through its function; tests may spell out the query they expect.
+    files: ['src/**/*.ts', 'scripts/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...workflowsByFunction, workflowTypeInQuery] },
   },
   {
     // Tests read JSON bodies of real HTTP answers, which are untyped by nature.

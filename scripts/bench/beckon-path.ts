@@ -6,6 +6,7 @@ import type { TrackedEvent } from '../../src/domain/events';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
 import { eventSignal, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
 import { beckonUser } from '../../src/workflows/search-attributes';
+import { userWorkflow } from '../../src/workflows/user-workflow';
 import type { InboxWatch } from './inbox-watch';
 import type { BenchStack } from './stack';
 
@@ -50,7 +51,7 @@ export async function catalogRevisionOf(stack: BenchStack): Promise<number> {
 export async function signalRaw(stack: BenchStack, pseudonym: string, messageId: string, name: string, properties: Record<string, unknown>, catalogRevision: number): Promise<void> {
   const now = new Date().toISOString();
   const event: TrackedEvent = { messageId, event: name, properties, timestamp: now, receivedAt: now };
-  await stack.temporal.workflow.signalWithStart('userWorkflow', {
+  await stack.temporal.workflow.signalWithStart(userWorkflow, {
     workflowId: userWorkflowId(pseudonym),
     taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
     args: [{ version: 1, pseudonym }],

@@ -1,7 +1,7 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { BenchStack } from './stack';
-import { pingSignal, type floorWorkflow } from './floor/workflows';
+import { floorWorkflow, pingSignal } from './floor/workflows';
 
 export interface Floor {
   taskQueue: string;
@@ -50,7 +50,7 @@ export async function startFloor(stack: BenchStack, runId: string, timeoutMs = 3
           resolve(at);
         });
       });
-      await client.workflow.signalWithStart<typeof floorWorkflow, [string]>('floorWorkflow', {
+      await client.workflow.signalWithStart<typeof floorWorkflow, [string]>(floorWorkflow, {
         workflowId: workflowId(key),
         taskQueue,
         args: [],

@@ -11,6 +11,7 @@ import { createPseudonymizer } from '../../src/privacy/pseudonym';
 import { payloadCodecFor } from '../../src/temporal/payload-codec';
 import { connectClient } from '../../src/temporal/client-connection';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import { journeyWorkflow } from '../../src/workflows/journey-workflow';
 import { basicAuth } from '../../test/support/api';
 import { daytimeZone } from '../../test/support/daytime';
 import { startGooglePeer } from '../../test/support/google-peer';
@@ -229,7 +230,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let driven = 0;
     const sending = Promise.all(users.map((user, i) => drive(user, i).then(() => void (driven += 1))));
 
-    const journeysQuery = `WorkflowType = 'journeyWorkflow' AND BeckonCampaign = '${id}'`;
+    const journeysQuery = `WorkflowType = '${journeyWorkflow.name}' AND BeckonCampaign = '${id}'`;
     const finished = () => client.workflow.count(`${journeysQuery} AND ExecutionStatus != 'Running'`).then((c) => c.count, () => undefined);
     const progress = setInterval(() => {
       void finished().then((n) => say(`progress: users fully sent ${driven}/${options.users}, journeys finished ${n ?? '?'}/${options.users}, worker kills ${faults.workerKills}`));

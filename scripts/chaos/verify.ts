@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { messageIdFor } from '../../src/activities/channels/email-sender';
 import type { JourneyResult } from '../../src/workflows/messages';
 import { stateQuery, userWorkflowId } from '../../src/workflows/messages';
+import { journeyWorkflow } from '../../src/workflows/journey-workflow';
 import type { GoogleRequest } from '../../test/support/google-peer';
 import type { ReceivedMail } from '../../test/support/smtp-peer';
 import { PATHS, type JourneyPath } from './campaign';
@@ -116,7 +117,7 @@ export async function verifyChaos(input: {
   // Journeys, as Temporal has them.
   const journeys: ChaosCounts['journeys'] = { started: 0, completed: 0, running: 0, failed: 0, byPath: { replied: 0, silent: 0 }, wrongPath: 0, missing: 0, extra: 0 };
   const seen = new Set<string>();
-  for await (const info of client.workflow.list({ query: `WorkflowType = 'journeyWorkflow' AND BeckonCampaign = '${campaignId}'` })) {
+  for await (const info of client.workflow.list({ query: `WorkflowType = '${journeyWorkflow.name}' AND BeckonCampaign = '${campaignId}'` })) {
     journeys.started += 1;
     const pseudonym = info.workflowId.split(':')[2] ?? '';
     const user = byPseudonym.get(pseudonym);

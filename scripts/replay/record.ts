@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
@@ -17,6 +18,7 @@ import type { TrackedEvent } from '../../src/domain/events';
 import { historyToRecord, type RecordedHistory } from '../../src/temporal/history-replay';
 import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import { eventSignal, journeyQuery, journeyWorkflowId, rerunSignal, resumeSignal, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
+import { userWorkflow } from '../../src/workflows/user-workflow';
 import { ensureTestServer } from '../../src/temporal/tools/test-server';
 
 /**
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
     const send = async (pseudonym: string, name: string, properties: Record<string, unknown> = {}) => {
       const at = new Date(await env.currentTimeMs()).toISOString();
       const event: TrackedEvent = { messageId: `rec-${++messages}`, event: name, properties, timestamp: at, receivedAt: at };
-      return client.workflow.signalWithStart('userWorkflow', {
+      return client.workflow.signalWithStart(userWorkflow, {
         workflowId: userWorkflowId(pseudonym),
         taskQueue,
         args: [{ version: 1, pseudonym, ...(pseudonym.startsWith('rec-can') && { eventsPerRun: 3 }) }],
@@ -112,7 +114,13 @@ async function main(): Promise<void> {
       // Cancelled by ops while waiting.
       const cancelled = await journey('pricing-no-purchase', 'rec-pricing-cancel');
       await cancelled.cancel();
-      await cancelled.result().catch(() => undefined);
+      // A cancelled workflow's result is a WorkflowFailedError whose cause is the cancellation; anything else is a failed recording.
+      await cancelled.result().then(
+        () => Promise.reject(new Error('the cancelled journey completed')),
+        (err: unknown) => {
+          if (!(err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure)) throw err;
+        },
+      );
       await record(cancelled, 'pricing-no-purchase: cancelled while waiting');
 
       // Paused across the due 48h timer: held at the offer, resumed, sent once.

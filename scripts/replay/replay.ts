@@ -4,13 +4,21 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig, temporalAddress } from '../../src/config';
 import { connectClient } from '../../src/temporal/client-connection';
 import { fetchHistories, readRecordedHistories, replay } from '../../src/temporal/history-replay';
+import { journeyWorkflow } from '../../src/workflows/journey-workflow';
+import { userWorkflow } from '../../src/workflows/user-workflow';
 
 const USAGE = `usage: npm run replay -- [--dir test/replay/histories]
        npm run replay -- --from-server [--query "<visibility query>"] [--limit 50]
 Replays workflow histories against the current workflow code (src/workflows); exit 1 if any no longer replays.
---from-server reads TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE like the worker; the default query takes recent Beckon workflows.`;
+--from-server reads TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE like the worker; the default query takes Beckon's workflows
+in the order the visibility store lists them (running ones first, then the most recently closed).`;
 
-const DEFAULT_QUERY = `WorkflowType IN ('userWorkflow', 'journeyWorkflow') ORDER BY StartTime DESC`;
+/**
+ * Every visibility store takes this query: SQL stores (SQLite, PostgreSQL, MySQL: the dev server's and
+ * `npm run cluster`'s) refuse ORDER BY ("operation is not supported"), and their own order, like
+ * Elasticsearch's default, already puts the newest first.
+ */
+const DEFAULT_QUERY = `WorkflowType IN ('${userWorkflow.name}', '${journeyWorkflow.name}')`;
 
 /** `npm run replay`: the determinism check of the workflow code, over recorded histories (default) or a live server's. */
 async function main(): Promise<number> {

@@ -65,6 +65,7 @@ export function createIngestion(deps: ApiBase) {
       const { messageId, event, properties, timestamp, receivedAt } = message;
       await signalUserEvent(deps, pseudonym, { messageId, event, properties, timestamp, receivedAt });
     }
+    // Step 1 of the visitor hand-over, described once at userWorkflow (src/workflows/user-workflow.ts).
     if (visitor !== undefined && visitor !== pseudonym && !settledLinks.has(visitor)) {
       const link = await aliases.link(visitor, pseudonym);
       // Asked until it is known to have been asked: a failure here is retried with the client's retry.

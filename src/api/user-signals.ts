@@ -9,7 +9,7 @@ import {
   type UserWorkflowInput,
 } from '../workflows/messages';
 import { beckonUser } from '../workflows/search-attributes';
-import type { userWorkflow } from '../workflows/user-workflow';
+import { userWorkflow } from '../workflows/user-workflow';
 import type { ApiDeps } from './deps';
 
 const TEMPORAL_DEADLINE_MS = 5_000;
@@ -23,7 +23,7 @@ type SignalDeps = Pick<ApiDeps, 'temporal' | 'taskQueue' | 'catalogRevision'>;
 async function signalUser<Arg>(deps: SignalDeps, pseudonym: string, signal: SignalDefinition<[Arg]>, arg: Arg): Promise<void> {
   const start: UserWorkflowInput = { version: 1, pseudonym };
   await deps.temporal.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
-    deps.temporal.workflow.signalWithStart<typeof userWorkflow, [Arg]>('userWorkflow', {
+    deps.temporal.workflow.signalWithStart<typeof userWorkflow, [Arg]>(userWorkflow, {
       workflowId: userWorkflowId(pseudonym),
       taskQueue: deps.taskQueue,
       args: [start],
@@ -45,7 +45,7 @@ export async function signalUserTraits(deps: SignalDeps, pseudonym: string, trai
   await signalUser(deps, pseudonym, traitsSignal, { version: 1, traits });
 }
 
-/** Asks the user's workflow to take over an anonymous visitor's state (alias). */
+/** Asks the user's workflow to take over an anonymous visitor's state (alias): the visitor hand-over, described at userWorkflow. */
 export async function signalUserAbsorb(deps: SignalDeps, pseudonym: string, visitorPseudonym: string): Promise<void> {
   await signalUser(deps, pseudonym, absorbSignal, { version: 1, from: visitorPseudonym });
 }

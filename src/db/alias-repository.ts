@@ -2,7 +2,7 @@ import type { Queryable } from './queryable';
 
 export interface AliasLink {
   userPseudonym: string;
-  /** Whether the user's workflow was already asked to absorb the anonymous one. */
+  /** Whether the user's workflow was already asked to absorb the anonymous one (the visitor hand-over: see userWorkflow, src/workflows/user-workflow.ts). */
   mergeRequested: boolean;
 }
 

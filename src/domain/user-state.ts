@@ -98,6 +98,7 @@ export function journeyEnded(state: UserState, campaignId: string, entry: number
  * what they did before logging in counts toward triggers after. Counts add up, the latest time
  * wins, the known user's traits win over the visitor's. The visitor's running journeys stay with
  * the visitor (their workflow IDs and ends belong to it); its armed absence rules move over.
+ * Step 4 of the visitor hand-over, described once at userWorkflow (src/workflows/user-workflow.ts).
  */
 export function mergeUserStates(into: UserState, from: UserState): UserState {
   const events = { ...into.events };

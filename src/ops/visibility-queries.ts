@@ -1,4 +1,7 @@
-/** Visibility queries ops run, as the README shows them for the Web UI and `temporal workflow list --query`. */
+import { journeyWorkflow } from '../workflows/journey-workflow';
+import { userWorkflow } from '../workflows/user-workflow';
+
+/** Visibility queries ops run, as the README shows them for the Web UI and `temporal workflow list --query`; workflow types are the functions' names, so a rename reaches them. */
 
 const IDENTIFIER = /^[a-z0-9][a-z0-9_-]*$/;
 const PSEUDONYM = /^[A-Za-z0-9_-]+$/;
@@ -11,7 +14,7 @@ function checked(value: string, pattern: RegExp, what: string): string {
 
 /** Journeys of a campaign; `running` keeps those still running, `status` narrows to one BeckonJourneyStatus. */
 export function campaignJourneysQuery(campaignId: string, options: { running?: boolean; status?: string; step?: string } = {}): string {
-  const parts = [`WorkflowType = 'journeyWorkflow'`, `BeckonCampaign = '${checked(campaignId, IDENTIFIER, 'campaign id')}'`];
+  const parts = [`WorkflowType = '${journeyWorkflow.name}'`, `BeckonCampaign = '${checked(campaignId, IDENTIFIER, 'campaign id')}'`];
   if (options.running) parts.push(`ExecutionStatus = 'Running'`);
   if (options.status) parts.push(`BeckonJourneyStatus = '${checked(options.status, IDENTIFIER, 'journey status')}'`);
   if (options.step) parts.push(`BeckonStep = '${checked(options.step, IDENTIFIER, 'step id')}'`);
@@ -20,13 +23,13 @@ export function campaignJourneysQuery(campaignId: string, options: { running?: b
 
 /** Every journey of one user, newest first as Temporal lists them. */
 export function userJourneysQuery(pseudonym: string): string {
-  return `WorkflowType = 'journeyWorkflow' AND BeckonUser = '${checked(pseudonym, PSEUDONYM, 'pseudonym')}'`;
+  return `WorkflowType = '${journeyWorkflow.name}' AND BeckonUser = '${checked(pseudonym, PSEUDONYM, 'pseudonym')}'`;
 }
 
 /** The user workflows of a list of pseudonyms. */
 export function userWorkflowsQuery(pseudonyms: readonly string[]): string {
   const ids = pseudonyms.map((p) => `'user:${checked(p, PSEUDONYM, 'pseudonym')}'`);
-  return `WorkflowType = 'userWorkflow' AND WorkflowId IN (${ids.join(', ')})`;
+  return `WorkflowType = '${userWorkflow.name}' AND WorkflowId IN (${ids.join(', ')})`;
 }
 
 /**
@@ -44,5 +47,5 @@ export function userWorkflowsMatching(query: string): string {
     else if (char === ')' && --depth < 0) break;
   }
   if (depth !== 0 || quote) throw new Error('the query\'s parentheses or quotes do not balance');
-  return `WorkflowType = 'userWorkflow' AND (${query})`;
+  return `WorkflowType = '${userWorkflow.name}' AND (${query})`;
 }

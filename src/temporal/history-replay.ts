@@ -71,7 +71,7 @@ export async function replay(
   return outcomes;
 }
 
-/** Histories of the workflows a visibility query matches on a live server, newest first, at most `limit`. */
+/** Histories of the workflows a visibility query matches on a live server, in the order the store lists them, at most `limit`. */
 export async function fetchHistories(client: Client, query: string, limit: number): Promise<{ workflowId: string; history: History }[]> {
   const found: { workflowId: string; history: History }[] = [];
   for await (const info of client.workflow.list({ query, pageSize: Math.min(limit, 100) })) {

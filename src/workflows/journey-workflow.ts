@@ -1,7 +1,8 @@
 import {
   CancellationScope,
   condition,
-  getExternalWorkflowHandle,
+  isCancellation,
+  log,
   patched,
   setHandler,
   upsertSearchAttributes,
@@ -12,6 +13,7 @@ import type { TrackedEvent } from '../domain/events';
 import { assignVariant, splitBucket } from '../domain/split';
 import { countEvent } from '../domain/user-state';
 import { effectiveZone, nextLocalTime, startOfNextLocalDay } from '../domain/time';
+import { signalExternal } from './external-signals';
 import { runMessageStep } from './message-step';
 import {
   journeyEndedSignal,
@@ -31,6 +33,12 @@ import { beckonCampaign, beckonCampaignVersion, beckonJourneyStatus, beckonStep,
  * Histories recorded before it replay the local activity first.
  */
 export const PAUSE_CHECKED_BY_SEND = 'pause-checked-by-send';
+
+/**
+ * From this patch on, a journey that is cancelled or fails shows `cancelled` or `failed` at step `end`
+ * and tells its user workflow so; histories recorded before it kept their last step and said `exited`.
+ */
+export const END_OUTCOME_SHOWN = 'end-outcome-shown';
 
 function awaitedBy(step: Extract<CampaignStep, { type: 'wait_for_event' }>, entryEvent: TrackedEvent) {
   return (event: TrackedEvent) =>
@@ -117,6 +125,8 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
             if (!exited()) show(step.id, 'running');
           });
           if (outcome.status === 'sent') delivered += 1;
+          // The reason only: a provider's detail may quote the user's address, and logs are not encrypted.
+          else log.info(`message step ${step.id} not sent: ${outcome.status}`, { stepId: step.id, status: outcome.status, ...('reason' in outcome && { reason: outcome.reason }) });
           index = step.next;
           break;
         }
@@ -161,19 +171,26 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
       }
     }
     final = exited() ? 'exited' : 'completed';
+    if (exitReason) log.info(`journey exited: ${exitReason}`, { campaignId: campaign.id, entry, path });
     show('end', final);
     return { status: final, ...(exitReason && { reason: exitReason }), converted, delivered, path };
+  } catch (err) {
+    if (patched(END_OUTCOME_SHOWN)) {
+      final = isCancellation(err) ? 'cancelled' : 'failed';
+      show('end', final);
+      log.warn(`journey ${final} at step ${path.at(-1) ?? '(none)'}`, { campaignId: campaign.id, entry, error: String(err) });
+    }
+    throw err;
   } finally {
     // Also when the journey is cancelled or fails: the user workflow must free the campaign for re-entry.
     await CancellationScope.nonCancellable(() => tellUserWorkflow(pseudonym, campaign, entry, final));
   }
 }
 
-/** The user workflow frees the campaign for re-entry when it hears this; a user workflow that is gone has nothing to free. */
+/**
+ * The user workflow frees the campaign for re-entry when it hears this. One that is gone (terminated,
+ * erased) has nothing to free: signalExternal logs that, and the journey's own result still records the outcome.
+ */
 async function tellUserWorkflow(pseudonym: string, campaign: Campaign, entry: number, status: JourneyStatus): Promise<void> {
-  try {
-    await getExternalWorkflowHandle(userWorkflowId(pseudonym)).signal(journeyEndedSignal, { version: 1, campaignId: campaign.id, entry, status });
-  } catch {
-    // The user workflow may have been terminated or erased; the journey's own result still records the outcome.
-  }
+  await signalExternal(userWorkflowId(pseudonym), journeyEndedSignal, { version: 1, campaignId: campaign.id, entry, status });
 }

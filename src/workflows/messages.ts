@@ -86,8 +86,8 @@ export interface JourneyWorkflowInput {
   history: HistoryView;
 }
 
-/** `paused`: held before a message step while its campaign is paused. */
-export type JourneyStatus = 'running' | 'waiting' | 'paused' | 'completed' | 'exited';
+/** `paused`: held before a message step while its campaign is paused; `cancelled` (by ops) and `failed` end a journey as `completed` and `exited` do. */
+export type JourneyStatus = 'running' | 'waiting' | 'paused' | 'completed' | 'exited' | 'cancelled' | 'failed';
 
 /** A campaign's lifecycle status as Postgres holds it; `unknown` for a campaign that was never published there. */
 export type CampaignStatus = 'active' | 'paused' | 'archived' | 'unknown';

@@ -3,7 +3,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  getExternalWorkflowHandle,
+  log,
   ParentClosePolicy,
   proxyLocalActivities,
   setHandler,
@@ -15,6 +15,7 @@ import { nextDeadline, planForDeadlines, planForEvent, type JourneyStart } from 
 import { planRerun } from '../domain/rerun';
 import { applyEvent, applyTraits, journeyEnded, mergeUserStates, upgradeUserState, type UserState } from '../domain/user-state';
 import { catalogActivityOptions } from './activity-policies';
+import { signalExternal } from './external-signals';
 import { journeyWorkflow } from './journey-workflow';
 import {
   absorbSignal,
@@ -59,10 +60,30 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
   setHandler(traitsSignal, ({ traits }) => {
     state = applyTraits(state, traits);
   });
-  setHandler(journeyEndedSignal, ({ campaignId, entry }) => {
+  setHandler(journeyEndedSignal, ({ campaignId, entry, status }) => {
+    if (status === 'cancelled' || status === 'failed') log.info(`journey ${campaignId} #${entry} ${status}: campaign freed for re-entry`, { campaignId, entry, status });
     state = journeyEnded(state, campaignId, entry);
   });
-  // Alias: the known user's workflow asks each visitor's workflow to hand over; the visitor sends its state and ends.
+
+  /**
+   * Visitor hand-over: its one description (src/api/ingestion.ts, src/db/alias-repository.ts,
+   * mergeUserStates in src/domain/user-state.ts and the README's "Anonymous visitors" point here).
+   *
+   * An anonymous visitor has a workflow of its own, `user:<pseudonym of its anonymousId>`, until a call
+   * links it to a known user:
+   * 1. link (API, ingestion.ts): a call with both IDs, or an alias, records the link in Postgres
+   *    (alias-repository.ts: the first link wins, and later anonymous-only calls go to the user), signals
+   *    `absorb {from: visitor}` to the user's workflow (signal-with-start), then marks the merge requested,
+   *    so a failed signal is asked again on the client's retry.
+   * 2. absorb (here, the user's workflow): signals `handOver {to: user}` to the visitor's workflow. A visitor
+   *    that has no running workflow (never started, handed over already, erased) has nothing to give: logged.
+   * 3. hand over (here, the visitor's workflow): once its handlers are done, sends `merge {state, pending}`
+   *    to the user's workflow and ends. If the user's workflow is not running, it stays the visitor's, with its events (logged).
+   * 4. merge (here, the user's workflow): folds the visitor's state in with mergeUserStates (counts add up,
+   *    the latest time wins, the user's traits win, armed absence rules move over) and queues its unhandled events.
+   * Journeys the visitor was in stay with it and finish there. Each step is logged; a signal that fails for
+   * any reason but "not running" fails the workflow task (signalExternal), which Temporal retries: nothing is swallowed.
+   */
   const absorbing: string[] = [];
   let handOverTo: string | undefined;
   setHandler(absorbSignal, ({ from }) => {
@@ -71,9 +92,10 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
   setHandler(handOverSignal, ({ to }) => {
     if (to !== pseudonym) handOverTo ??= to;
   });
-  setHandler(mergeSignal, ({ state: theirs, pending: theirPending }) => {
+  setHandler(mergeSignal, ({ from, state: theirs, pending: theirPending }) => {
     state = mergeUserStates(state, upgradeUserState(theirs));
     pending.push(...theirPending);
+    log.info(`merged visitor ${from}: ${theirPending.length} queued events taken over`, { from, events: theirPending.length });
   });
   setHandler(rerunSignal, (signal) => {
     reruns.push(signal);
@@ -103,10 +125,8 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
 
     while (absorbing.length > 0) {
       const from = absorbing.shift()!;
-      // A visitor without a running workflow has nothing to hand over.
-      await getExternalWorkflowHandle(userWorkflowId(from))
-        .signal(handOverSignal, { version: 1, to: pseudonym })
-        .catch(() => undefined);
+      const asked = await signalExternal(userWorkflowId(from), handOverSignal, { version: 1, to: pseudonym });
+      log.info(asked ? `asked visitor ${from} to hand over` : `visitor ${from} has no running workflow: nothing to absorb`, { from });
     }
     if (handOverTo !== undefined && (await handOver(handOverTo))) return;
 
@@ -139,19 +159,19 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
     }
   }
 
-  /** Sends this visitor's state and queue to the known user's workflow; true when it took them and this workflow may end. */
+  /** Step 3 of the visitor hand-over (above): true when the known user's workflow took this visitor's state and queue, and this workflow may end. */
   async function handOver(to: string): Promise<boolean> {
     await condition(allHandlersFinished);
     const handed = pending.splice(0);
-    try {
-      await getExternalWorkflowHandle(userWorkflowId(to)).signal(mergeSignal, { version: 1, from: pseudonym, state, pending: handed });
+    if (await signalExternal(userWorkflowId(to), mergeSignal, { version: 1, from: pseudonym, state, pending: handed })) {
+      log.info(`handed over to ${to} with ${handed.length} queued events; this visitor's workflow ends`, { to, events: handed.length });
       return true;
-    } catch {
-      // The user's workflow is gone (erased or terminated): stay the visitor's workflow, with its events.
-      pending.unshift(...handed);
-      handOverTo = undefined;
-      return false;
     }
+    // The user's workflow is gone (erased or terminated): stay the visitor's workflow, with its events.
+    log.info(`stays the visitor's workflow: ${to} is not running`, { to });
+    pending.unshift(...handed);
+    handOverTo = undefined;
+    return false;
   }
 
   async function handleEvent(signal: EventSignal): Promise<void> {
@@ -161,10 +181,8 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
     // Written before the awaits below: a journeyEnded or traits signal handled meanwhile must not be overwritten.
     state = plan.state;
     for (const workflowId of plan.forwardTo) {
-      // A journey that has just ended cannot take the signal; its end reaches us as journeyEnded.
-      await getExternalWorkflowHandle(workflowId)
-        .signal(journeyEventSignal, signal)
-        .catch(() => undefined);
+      // A journey that has just ended cannot take the signal (logged); its end reaches us as journeyEnded.
+      await signalExternal(workflowId, journeyEventSignal, signal);
     }
     for (const start of plan.start) await startJourney(pseudonym, start, state);
   }
@@ -182,7 +200,9 @@ async function startJourney(pseudonym: string, start: JourneyStart, state: UserS
       memo: { campaignName: campaign.name, campaignVersion: campaign.version },
       staticSummary: `${campaign.name} (v${campaign.version}), entry ${entry}`,
     });
+    log.info(`started journey ${workflowId}`, { campaignId: campaign.id, campaignVersion: campaign.version, entry });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    log.info(`journey ${workflowId} already started: that one stands`, { campaignId: campaign.id, entry });
   }
 }

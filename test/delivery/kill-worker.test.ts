@@ -6,7 +6,8 @@ import { createDeliveryRepository } from '../../src/db/delivery-repository';
 import { deliveryKey } from '../../src/domain/campaign/campaign-model';
 import { payloadCodecFor } from '../../src/temporal/payload-codec';
 import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
-import type { JourneyResult, JourneyWorkflowInput } from '../../src/workflows/messages';
+import type { JourneyWorkflowInput } from '../../src/workflows/messages';
+import { journeyWorkflow } from '../../src/workflows/journey-workflow';
 import { daytimeZone } from '../support/daytime';
 import { testDatabaseUrl, testPool, testTemporalAddress } from '../support/env';
 import { cleanEnv, runEntryPoint, type RunningProcess } from '../support/processes';
@@ -93,13 +94,13 @@ describe('killing the worker on the send path', () => {
     };
 
     const doomed = await startWorker(taskQueue, point);
-    const journey = await client.workflow.start('journeyWorkflow', { workflowId: `journey:kill-${point}:${user.pseudonym}:1`, taskQueue, args: [input] });
+    const journey = await client.workflow.start(journeyWorkflow, { workflowId: `journey:kill-${point}:${user.pseudonym}:1`, taskQueue, args: [input] });
     // tsx runs the worker in a child of its own and exits with that child's fate (killed: 137).
     expect(await doomed.exited).toBe(137);
     expect(doomed.output()).toContain(`[fault] SIGKILL at ${point}`);
 
     const rescuer = await startWorker(taskQueue);
-    const result = (await journey.result()) as JourneyResult;
+    const result = await journey.result();
     await rescuer.stop('SIGTERM');
 
     const arrived = peer.received.filter((mail) => mail.envelope.to.includes(email));

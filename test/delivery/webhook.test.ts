@@ -8,6 +8,7 @@ import { deliveryKey } from '../../src/domain/campaign/campaign-model';
 import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import { startWorker, type BeckonWorker } from '../../src/worker';
 import type { JourneyResult, JourneyWorkflowInput } from '../../src/workflows/messages';
+import { journeyWorkflow } from '../../src/workflows/journey-workflow';
 import { daytimeZone } from '../support/daytime';
 import { testPool, testTemporalAddress, workflowBundle } from '../support/env';
 import { createProfile, testPseudonymKey } from '../support/profiles';
@@ -78,8 +79,8 @@ describe('webhook channel', () => {
       entryEvent: { messageId: `hook-${label}`, event: 'Ordered', properties: { orderId: 'o-42' }, timestamp: at, receivedAt: at },
       history: { events: {}, traits: {} },
     };
-    const handle = await client.workflow.start('journeyWorkflow', { workflowId: `journey:hook-${label}:${user.pseudonym}:1`, taskQueue, args: [input] });
-    return { result: (await handle.result()) as JourneyResult, key: deliveryKey(campaign, user.pseudonym, 1, 'notify'), pseudonym: user.pseudonym };
+    const handle = await client.workflow.start(journeyWorkflow, { workflowId: `journey:hook-${label}:${user.pseudonym}:1`, taskQueue, args: [input] });
+    return { result: await handle.result(), key: deliveryKey(campaign, user.pseudonym, 1, 'notify'), pseudonym: user.pseudonym };
   };
 
   it('posts signed JSON; a 500 is retried once with the same idempotency key and signature scheme', async () => {

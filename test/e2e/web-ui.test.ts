@@ -10,6 +10,7 @@ import { campaignJourneysQuery } from '../../src/ops/visibility-queries';
 import { connectClient } from '../../src/temporal/client-connection';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { journeyWorkflowId, type JourneyWorkflowInput } from '../../src/workflows/messages';
+import { journeyWorkflow } from '../../src/workflows/journey-workflow';
 import { startWorker, type BeckonWorker } from '../../src/worker';
 import { temporalCliPath, testPool, workflowBundle } from '../support/env';
 import { freePort } from '../support/ports';
@@ -67,7 +68,7 @@ describe('Temporal Web UI', () => {
     const pseudonym = `ui-${Date.now().toString(36)}`;
     const input: JourneyWorkflowInput = { version: 1, pseudonym, campaign, entry: 1, entryEvent, history: { events: {}, traits: {} } };
     const workflowId = journeyWorkflowId(campaign.id, pseudonym, 1);
-    await client.workflow.start('journeyWorkflow', { workflowId, taskQueue: 'web-ui-test', args: [input], memo: { campaignName: campaign.name, campaignVersion: campaign.version } });
+    await client.workflow.start(journeyWorkflow, { workflowId, taskQueue: 'web-ui-test', args: [input], memo: { campaignName: campaign.name, campaignVersion: campaign.version } });
     const query = campaignJourneysQuery(campaign.id, { running: true, status: 'waiting', step: 'wait-for-purchase' });
     await eventually(() => client.workflow.count(query), ({ count }) => count === 1);
 

@@ -7,6 +7,7 @@ import { parseCampaignText } from '../../src/ops/campaign-files';
 import { compileCampaign } from '../../src/domain/campaign/campaign-compile';
 import type { TrackedEvent } from '../../src/domain/events';
 import { journeyWorkflowId, type JourneyWorkflowInput } from '../../src/workflows/messages';
+import { journeyWorkflow } from '../../src/workflows/journey-workflow';
 import { testTemporalAddress, workflowBundle } from '../support/env';
 import { eventually, opsEnvPerFile, publishCampaign } from '../support/ops-env';
 
@@ -44,7 +45,7 @@ describe('reset a failed journey', () => {
         const at = new Date().toISOString();
         const entryEvent: TrackedEvent = { messageId: 'm', event: 'Reset Test', properties: {}, timestamp: at, receivedAt: at };
         const input: JourneyWorkflowInput = { version: 1, pseudonym, campaign, entry: 1, entryEvent, history: { events: {}, traits: {} } };
-        const handle = await env().temporal.workflow.start('journeyWorkflow', { workflowId, taskQueue, args: [input] });
+        const handle = await env().temporal.workflow.start(journeyWorkflow, { workflowId, taskQueue, args: [input] });
         await expect(handle.result()).rejects.toThrow(/Workflow execution failed/);
 
         const ops = env().as('operate');

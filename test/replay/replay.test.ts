@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { readRecordedHistories, replay } from '../../src/temporal/history-replay';
+import { journeyWorkflow } from '../../src/workflows/journey-workflow';
 import { workflowBundle } from '../support/env';
 
 /**
@@ -9,7 +10,7 @@ import { workflowBundle } from '../support/env';
  */
 const recorded = readRecordedHistories(join(__dirname, 'histories'));
 const histories = recorded.map((h) => ({ workflowId: h.workflowId, history: h.decoded, shape: h.shape }));
-const journeys = histories.filter((_, i) => recorded[i]!.workflowType === 'journeyWorkflow');
+const journeys = histories.filter((_, i) => recorded[i]!.workflowType === journeyWorkflow.name);
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const bundle = (file: string) => bundleWorkflowCode({ workflowsPath: require.resolve(join(__dirname, 'fixtures', file)), logger: quiet }).then((b) => ({ code: b.code }));

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { activityInfo } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -12,7 +14,9 @@ import { validateCampaign } from '../../src/domain/campaign/campaign-validation'
 import type { TrackedEvent } from '../../src/domain/events';
 import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import { eventSignal, userWorkflowId, type CampaignCatalog, type EventSignal } from '../../src/workflows/messages';
+import { userWorkflow } from '../../src/workflows/user-workflow';
 import { testServerPath, workflowBundle } from './env';
+import { freePort } from './ports';
 
 /**
  * A fresh time-skipping server for each test of the calling file: a workflow task left behind by
@@ -34,9 +38,92 @@ export function timeSkippingPerTest(): () => TestWorkflowEnvironment {
 }
 
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServerPath() } } });
+  const env = await startTimeSkipping();
   await ensureSearchAttributes(env.client, 'default');
+  refuseConcurrentResults(env);
   return env;
+}
+
+/** The SDK's factory behind createTimeSkipping, which also takes a server started by someone else (private in SDK 1.24.0, pinned). */
+interface EnvironmentFactory {
+  create(options: { server: { type: 'existing' }; address: string; namespace: string; supportsTimeSkipping: true }): Promise<TestWorkflowEnvironment>;
+}
+
+/**
+ * Starts the time-skipping test server itself: the SDK's createTimeSkipping gives the JVM a fixed 5 s to
+ * answer (sdk-core's ephemeral server), and on a busy machine it took longer and failed tests. Here it
+ * has two minutes to open its port; teardown stops it.
+ */
+async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  const port = await freePort();
+  const server = spawn(testServerPath(), [String(port)], { stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  const stop = async () => {
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL');
+    await exited;
+  };
+  try {
+    await untilListening(port, exited, 120_000);
+    const env = await (TestWorkflowEnvironment as unknown as EnvironmentFactory).create({
+      server: { type: 'existing' },
+      address: `127.0.0.1:${port}`,
+      namespace: 'default',
+      supportsTimeSkipping: true,
+    });
+    const teardown = env.teardown.bind(env);
+    env.teardown = async () => {
+      await teardown();
+      await stop();
+    };
+    return env;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function untilListening(port: number, exited: Promise<void>, timeoutMs: number): Promise<void> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      const answer = (listening: boolean) => {
+        socket.destroy();
+        resolve(listening);
+      };
+      socket.once('connect', () => answer(true));
+      socket.once('error', () => answer(false));
+      socket.setTimeout(1_000, () => answer(false));
+    });
+    if (open) return;
+    if (gone) throw new Error(`the time-skipping test server (${testServerPath()}) exited before opening port ${port}`);
+    if (Date.now() > deadline) throw new Error(`the time-skipping test server did not open port ${port} within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * The test server keeps one time-skipping lock counter: each awaited `result()` unlocks it and locks it again,
+ * so two at once unbalance it and a test stalls or fails now and then. This makes that shape fail every time, at once.
+ */
+function refuseConcurrentResults(env: TestWorkflowEnvironment): void {
+  const workflows = env.client.workflow;
+  const result = workflows.result.bind(workflows);
+  let awaiting: string | undefined;
+  workflows.result = async (...args: Parameters<typeof result>) => {
+    const [workflowId] = args;
+    if (awaiting !== undefined) {
+      throw new Error(`result() of ${workflowId} while result() of ${awaiting} is awaited: on the time-skipping server await one at a time`);
+    }
+    awaiting = workflowId;
+    try {
+      return await result(...args);
+    } finally {
+      awaiting = undefined;
+    }
+  };
 }
 
 /** The shipped campaigns, compiled at version 1. */
@@ -57,7 +144,7 @@ export interface Delivery {
 }
 
 /** Activities typed from the real factory: the catalog is whatever the test sets, deliveries are recorded. */
-export function fakeActivities(catalog: { current: CampaignCatalog }, options: { deliveryDelayMs?: number } = {}) {
+export function fakeActivities(catalog: { current: CampaignCatalog }) {
   const deliveries: Delivery[] = [];
   let catalogLoads = 0;
   const activities: Activities = {
@@ -71,7 +158,6 @@ export function fakeActivities(catalog: { current: CampaignCatalog }, options: {
     },
     async deliverMessage(input): Promise<DeliveryOutcome> {
       const at = new Date(activityInfo().currentAttemptScheduledTimestampMs);
-      if (options.deliveryDelayMs) await new Promise((resolve) => setTimeout(resolve, options.deliveryDelayMs));
       const duplicate = deliveries.some((d) => d.input.deliveryKey === input.deliveryKey);
       deliveries.push({ input, at });
       // A repeat of a key answers as the send path does: with the first attempt's outcome, not a second send.
@@ -109,7 +195,7 @@ export async function waitFor(predicate: () => Promise<boolean> | boolean, timeo
 
 /** Signals an event to the user's workflow, starting it if needed, as the API does. */
 export function sendEvent(env: TestWorkflowEnvironment, taskQueue: string, pseudonym: string, signal: EventSignal) {
-  return env.client.workflow.signalWithStart('userWorkflow', {
+  return env.client.workflow.signalWithStart(userWorkflow, {
     workflowId: userWorkflowId(pseudonym),
     taskQueue,
     args: [{ version: 1, pseudonym }],

@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { eventSignal, stateQuery, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
-import { EVENTS_PER_RUN } from '../../src/workflows/user-workflow';
+import { EVENTS_PER_RUN, userWorkflow } from '../../src/workflows/user-workflow';
 import { testTemporalAddress, workflowBundle } from '../support/env';
 import { fakeActivities, seedCampaigns, waitFor } from '../support/workflow-env';
 
@@ -28,7 +28,7 @@ describe('continue-as-new', () => {
         let firstRunId: string | undefined;
         for (let i = 0; i < total; i++) {
           const at = new Date().toISOString();
-          const handle = await client.workflow.signalWithStart('userWorkflow', {
+          const handle = await client.workflow.signalWithStart(userWorkflow, {
             workflowId,
             taskQueue,
             args: [{ version: 1, pseudonym, eventsPerRun: 25 }],
@@ -87,7 +87,7 @@ describe('continue-as-new', () => {
                 event: { messageId: `e-${sent + i}`, event: (sent + i) % 10 ? 'Page Viewed' : 'Session Started', properties: {}, timestamp: at, receivedAt: at },
                 catalogRevision: 1,
               };
-              return client.workflow.signalWithStart('userWorkflow', {
+              return client.workflow.signalWithStart(userWorkflow, {
                 workflowId,
                 taskQueue,
                 args: [{ version: 1, pseudonym }],

@@ -2,6 +2,7 @@ import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DeliverMessageInput, DeliveryOutcome } from '../../src/activities/message-activities';
 import { journeyWorkflowId } from '../../src/workflows/messages';
+import { workflowLog } from '../support/quiet-sdk';
 import { compile, eventAt, fakeActivities, sendEvent, startedWorkflow, timeSkippingPerTest, withWorker } from '../support/workflow-env';
 
 const HOUR = 3_600_000;
@@ -75,5 +76,6 @@ describe('message steps in a journey', () => {
       const journey = await startedWorkflow(env, journeyWorkflowId('nightly', 'p-fail', 1));
       await expect(journey.result()).resolves.toMatchObject({ status: 'completed', delivered: 1, path: ['note', 'ping'] });
     });
+    expect(workflowLog(journeyWorkflowId('nightly', 'p-fail', 1))).toContainEqual({ level: 'INFO', message: 'message step note not sent: failed' });
   });
 });

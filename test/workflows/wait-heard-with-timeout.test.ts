@@ -2,7 +2,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { TrackedEvent } from '../../src/domain/events';
 import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
-import { journeyEventSignal, type JourneyResult, type JourneyWorkflowInput } from '../../src/workflows/messages';
+import { journeyEventSignal, type JourneyWorkflowInput } from '../../src/workflows/messages';
+import { journeyWorkflow } from '../../src/workflows/journey-workflow';
 import { testTemporalAddress, workflowBundle } from '../support/env';
 import { compile, fakeActivities, waitFor } from '../support/workflow-env';
 
@@ -49,13 +50,13 @@ describe('wait_for_event when the event and the timeout reach the journey in one
       Worker.create({ connection, taskQueue, workflowBundle: workflowBundle(), activities: fakeActivities({ current: { revision: 1, campaigns: [campaign] } }).activities });
     const historyHas = async (attributes: string) => JSON.stringify((await journey.fetchHistory()).events).includes(attributes);
 
-    const journey = await client.workflow.start('journeyWorkflow', { workflowId: `journey:late-wake:${input.pseudonym}:1`, taskQueue, args: [input] });
+    const journey = await client.workflow.start(journeyWorkflow, { workflowId: `journey:late-wake:${input.pseudonym}:1`, taskQueue, args: [input] });
     // The first worker takes the journey to its wait and stops: from then on the timer runs on the server alone.
     await (await newWorker()).runUntil(waitFor(() => historyHas('timerStartedEventAttributes')));
     await journey.signal(journeyEventSignal, { version: 1, event: event('late-2', 'Replied') });
     await waitFor(() => historyHas('timerFiredEventAttributes'), 30_000);
 
-    const result = (await (await newWorker()).runUntil(journey.result())) as JourneyResult;
+    const result = await (await newWorker()).runUntil(journey.result());
     expect(result.path).toEqual(['reply', 'got-it']);
   });
 });
