@@ -11,6 +11,7 @@ import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { createPseudonymizer } from './privacy/pseudonym';
 import { createLinkSigner, deriveLinkKey } from './privacy/signed-links';
+import { createSigningKeyVault, deriveVaultKey } from './privacy/signing-key-vault';
 import { runMain } from './process';
 import { runPeriodically } from './util/periodic';
 import { payloadCodecFor } from './temporal/payload-codec';
@@ -34,6 +35,7 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
       pseudonymize: createPseudonymizer(options.pseudonymKey),
       catalogRevision: cachedRevision(() => createCampaignRepository(options.pool).revision()),
       linkSigner: createLinkSigner(deriveLinkKey(options.pseudonymKey)),
+      signingKeyVault: createSigningKeyVault(deriveVaultKey(options.pseudonymKey)),
       ...(options.devSinks && { devSinks: true }),
     },
     {

@@ -2,8 +2,9 @@ import { createGunzip, createInflate } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { PayloadCodec } from '@temporalio/common';
 import { createSourceRepository } from '../db/source-repository';
+import { createStreamTicketRepository } from '../db/stream-ticket-repository';
 import type { ApiDeps } from './deps';
-import { requireSource } from './auth/source-auth';
+import { createClientAuth } from './auth/client-auth';
 import { errorHandler } from './errors';
 import { registerOpenApi } from './openapi';
 import { codecRoutes } from './routes/codec-routes';
@@ -15,6 +16,7 @@ import { inboxStreamRoutes, type InboxStreamOptions } from './routes/inbox-strea
 import { ingestRoutes } from './routes/ingest-routes';
 import { linkRoutes } from './routes/link-routes';
 import { opsRoutes } from './routes/ops-routes';
+import { userTokenRoutes } from './routes/user-token-routes';
 import { MESSAGE_LIMIT_BYTES } from './segment/segment-schemas';
 
 export interface AppOptions {
@@ -61,13 +63,16 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
   await registerOpenApi(app);
   healthRoutes(app, deps);
   await app.register(async (scope) => ingestRoutes(scope, deps, { rateLimitPerSecond: options.ingestRateLimit ?? 500 }));
-  // What apps read and set about their users takes the same write key as what they send.
+  // What a user's browser or app reads and sets about that user takes that user's token, not the source's public write key.
+  const clientAuth = createClientAuth(createSourceRepository(deps.pool, deps.signingKeyVault), { tickets: createStreamTicketRepository(deps.pool), log: app.log });
   await app.register(async (scope) => {
-    scope.addHook('preHandler', requireSource(createSourceRepository(deps.pool)));
-    inboxRoutes(scope, deps);
-    inboxStreamRoutes(scope, deps, options.inboxStream);
-    consentRoutes(scope, deps);
+    scope.addHook('onRequest', clientAuth.corsHeaders());
+    inboxRoutes(scope, deps, clientAuth);
+    inboxStreamRoutes(scope, deps, clientAuth, options.inboxStream);
+    consentRoutes(scope, deps, clientAuth);
   });
+  app.options('/v1/users/*', { schema: { hide: true } }, clientAuth.preflight);
+  userTokenRoutes(app, clientAuth);
   linkRoutes(app, deps);
   if (options.codec) codecRoutes(app, options.codec.codec, options.codec.uiOrigin);
   if (deps.devSinks) devRoutes(app, deps);

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { LinkSigner } from '../privacy/signed-links';
+import type { SigningKeyVault } from '../privacy/signing-key-vault';
 
 /** What the routes need; `src/api.ts` builds it. */
 export interface ApiDeps {
@@ -12,6 +13,8 @@ export interface ApiDeps {
   catalogRevision: () => Promise<number>;
   /** Checks the signed links in messages (unsubscribe, open, click) and push open reports. */
   linkSigner: LinkSigner;
+  /** Opens the sources' signing keys, which check user tokens (derived from PSEUDONYM_KEY). */
+  signingKeyVault: SigningKeyVault;
   /** True under `npm start` with its dev sinks: serves GET /v1/dev/mail and /v1/dev/push. */
   devSinks?: boolean;
 }

@@ -5,7 +5,7 @@ import { cachedRevision } from '../../src/api/catalog-revision';
 import { createCampaignRepository } from '../../src/db/campaign-repository';
 import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
 import { stateQuery, userWorkflowId, type UserStateView } from '../../src/workflows/messages';
-import { basicAuth, eventually, startTestApi, TEST_PSEUDONYM_KEY } from './api';
+import { clientCredential, eventually, startTestApi, TEST_PSEUDONYM_KEY, testSigningKeyVault } from './api';
 import { request, type HttpRequest, type HttpResponse } from './http';
 
 /**
@@ -18,10 +18,14 @@ export interface ApiHarness {
   baseUrl: string;
   /** Link routes: authenticated by their signature, so sent without credentials. */
   http: (req: HttpRequest) => Promise<HttpResponse>;
-  /** App-facing routes (inbox, consent), with the app's credentials. */
+  /** App-facing routes (inbox, consent), with the token of the user the path names. */
   appHttp: (req: HttpRequest) => Promise<HttpResponse>;
-  /** The headers appHttp adds, for clients that make their own requests (the SSE reader). */
-  appHeaders: Record<string, string>;
+  /** The headers of a user's own client, for clients that make their own requests (the SSE reader). */
+  userHeaders: (userId: string) => Record<string, string>;
+  /** The test source's keys: the write key (public) and the signing key (the app's server). */
+  writeKey: string;
+  signingKey: string;
+  sourceId: string;
   /** The user workflow's state once `done` holds (polls the state query). */
   userState(pseudonym: string, done: (view: UserStateView) => boolean): Promise<UserStateView>;
   close(): Promise<void>;
@@ -36,15 +40,18 @@ export async function startApiHarness(): Promise<ApiHarness> {
     pseudonymize: api.pseudonymize,
     catalogRevision: cachedRevision(() => createCampaignRepository(api.pool).revision()),
     linkSigner: createLinkSigner(deriveLinkKey(TEST_PSEUDONYM_KEY)),
+    signingKeyVault: testSigningKeyVault(),
   };
-  const appHeaders = { authorization: basicAuth(api.writeKey) };
   return {
     deps,
     app: api.app,
     baseUrl: api.url,
     http: (req) => request(api.url, req),
-    appHttp: (req) => request(api.url, { ...req, headers: { ...appHeaders, ...req.headers } }),
-    appHeaders,
+    appHttp: (req) => request(api.url, { ...req, headers: { authorization: clientCredential(api.signingKey, req.url), ...req.headers } }),
+    userHeaders: api.userAuth,
+    writeKey: api.writeKey,
+    signingKey: api.signingKey,
+    sourceId: api.sourceId,
     userState: (pseudonym, done) => eventually(() => api.temporal.workflow.getHandle(userWorkflowId(pseudonym)).query(stateQuery), done, 60_000),
     async close() {
       await api.close();
