@@ -67,11 +67,14 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
   const clientAuth = createClientAuth(createSourceRepository(deps.pool, deps.signingKeyVault), { tickets: createStreamTicketRepository(deps.pool), log: app.log });
   await app.register(async (scope) => {
     scope.addHook('onRequest', clientAuth.corsHeaders());
+    const paths = new Set<string>();
+    scope.addHook('onRoute', (route) => void (route.method !== 'OPTIONS' && paths.add(route.url)));
     inboxRoutes(scope, deps, clientAuth);
     inboxStreamRoutes(scope, deps, clientAuth, options.inboxStream);
     consentRoutes(scope, deps, clientAuth);
+    // A browser's preflight for each client route (it carries no credentials, so it is answered by origin alone).
+    for (const path of paths) scope.options(path, { schema: { hide: true } }, clientAuth.preflight);
   });
-  app.options('/v1/users/*', { schema: { hide: true } }, clientAuth.preflight);
   userTokenRoutes(app, clientAuth);
   linkRoutes(app, deps);
   if (options.codec) codecRoutes(app, options.codec.codec, options.codec.uiOrigin);
