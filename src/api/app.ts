@@ -76,6 +76,9 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
     for (const path of paths) scope.options(path, { schema: { hide: true } }, clientAuth.preflight);
   });
   userTokenRoutes(app, clientAuth);
+  app.addHook('onReady', async () => {
+    await clientAuth.warnOpenSources().catch((err: Error) => app.log.warn({ err }, 'could not list the sources whose client routes are open'));
+  });
   linkRoutes(app, deps);
   if (options.codec) codecRoutes(app, options.codec.codec, options.codec.uiOrigin);
   if (deps.devSinks) devRoutes(app, deps);

@@ -159,6 +159,18 @@ export function createClientAuth(sources: SourceRepository, options: ClientAuthO
   }
 
   return {
+    /** Logs each open source (clientAuth optional) once, at start: their public write key reads and changes any user's inbox and consent. */
+    async warnOpenSources(): Promise<void> {
+      for (const source of await sources.list()) {
+        if (source.revokedAt || source.clientAuth !== 'optional') continue;
+        options.log?.warn(
+          { source: source.id },
+          `source ${source.id} (${source.name}) is open: its write key alone opens its users' inbox and consent; ` +
+            `move its clients to user tokens, then \`npm run sources -- client-auth ${source.id} required\``,
+        );
+      }
+    },
+
     /**
      * A preHandler for routes under `/v1/users/:userId/`: the credential must be valid (401) and be
      * for this user (403); sets `request.client`.
