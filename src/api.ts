@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { pino } from 'pino';
 import { buildApp } from './api/app';
+import { createClientAuth } from './api/auth/client-auth';
 import { requireSource } from './api/auth/source-auth';
 import { cachedRevision } from './api/catalog-revision';
 import type { ApiBase, ApiDeps } from './api/deps';
@@ -21,12 +22,14 @@ import { startInboxFeed, type InboxFeedOptions } from './db/inbox-feed';
 import { createInboxRepository } from './db/inbox-repository';
 import { createIngestionLedgerRepository } from './db/ingestion-ledger-repository';
 import { createSourceRepository } from './db/source-repository';
+import { createStreamTicketRepository } from './db/stream-ticket-repository';
 import { createUserRepository } from './db/user-repository';
 import { loadConfig, requireSetting, temporalAddress, type Config } from './config';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { createPseudonymizer } from './privacy/pseudonym';
 import { createLinkSigner, deriveLinkKey } from './privacy/signed-links';
+import { createSigningKeyVault, deriveVaultKey } from './privacy/signing-key-vault';
 import { runMain } from './process';
 import { runPeriodically } from './util/periodic';
 import { payloadCodecFor } from './temporal/payload-codec';
@@ -62,12 +65,13 @@ export async function createApiDeps(base: ApiBase, options: ApiDepsOptions = {})
   const engagement = createEngagementReporter(base, log);
   const inboxFeed = await startInboxFeed(pool, { log: { info: (m) => log.info(m), warn: (m) => log.warn(m) }, ...options.inboxFeed });
   const stopRetries = scheduleEngagementRetries(engagement, ENGAGEMENT_RETRY_MS, log);
-  const sources = createSourceRepository(pool);
+  const sources = createSourceRepository(pool, base.signingKeyVault);
   return {
     ...base,
     log,
     sources,
     requireSource: requireSource(sources),
+    clientAuth: createClientAuth(sources, { tickets: createStreamTicketRepository(pool), log }),
     ingest: createIngestion(base),
     engagement,
     inboxFeed,
@@ -100,6 +104,7 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
       pseudonymize: createPseudonymizer(options.pseudonymKey),
       catalogRevision: cachedRevision(() => createCampaignRepository(options.pool).revision()),
       linkSigner: createLinkSigner(deriveLinkKey(options.pseudonymKey)),
+      signingKeyVault: createSigningKeyVault(deriveVaultKey(options.pseudonymKey)),
       ...(options.devSinks && { devSinks: true }),
     },
     { logLevel: config.LOG_LEVEL },

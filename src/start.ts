@@ -14,6 +14,8 @@ import { startSmtpSink } from './dev/smtp-sink';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { createSourceRepository, sourceIdOf } from './db/source-repository';
+import { createSigningKeyVault, deriveVaultKey } from './privacy/signing-key-vault';
+import { mintUserToken, signingKeyMatches } from './privacy/user-token';
 import { runMain } from './process';
 import { payloadCodecFor } from './temporal/payload-codec';
 import { connectClient } from './temporal/client-connection';
@@ -31,18 +33,32 @@ function devPseudonymKey(dataDir: string): string {
 }
 
 /**
- * The dev source's write key, kept under DATA_DIR (Postgres keeps only its hash) so it can be
- * printed at every start; made again if the database no longer knows it.
+ * The dev source's write key and signing key, kept under DATA_DIR (Postgres keeps only a hash and a
+ * sealed copy) so they can be printed at every start; made again if the database no longer knows
+ * them. The dev source requires user tokens, like every new source.
  */
-async function devWriteKey(pool: Pool, dataDir: string): Promise<string> {
-  const sources = createSourceRepository(pool);
-  const file = join(dataDir, 'dev-write-key');
-  const known = existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
-  if (known && (await sources.authenticate(known))) return known;
-  const reuse = known && !(await sources.list()).some((source) => source.id === sourceIdOf(known));
-  const { writeKey } = await sources.create('dev', reuse ? known : undefined);
-  writeFileSync(file, writeKey, { mode: 0o600 });
-  return writeKey;
+async function devSource(pool: Pool, dataDir: string, pseudonymKey: string): Promise<{ writeKey: string; signingKey: string }> {
+  const sources = createSourceRepository(pool, createSigningKeyVault(deriveVaultKey(pseudonymKey)));
+  const writeFile = join(dataDir, 'dev-write-key');
+  const signingFile = join(dataDir, 'dev-signing-key');
+  const keep = (file: string, key: string) => writeFileSync(file, key, { mode: 0o600 });
+  const known = existsSync(writeFile) ? readFileSync(writeFile, 'utf8').trim() : undefined;
+  const source = known ? await sources.authenticate(known) : undefined;
+  if (!known || !source) {
+    const reuse = known && !(await sources.list()).some((listed) => listed.id === sourceIdOf(known));
+    const created = await sources.create('dev', { writeKey: reuse ? known : undefined });
+    keep(writeFile, created.writeKey);
+    keep(signingFile, created.signingKey);
+    return created;
+  }
+  // A dev source made before user tokens existed is moved to them too.
+  if (source.clientAuth !== 'required') await sources.setClientAuth(source.id, 'required');
+  const kept = existsSync(signingFile) ? readFileSync(signingFile, 'utf8').trim() : undefined;
+  const live = await sources.signingKeys(source.id);
+  if (kept && signingKeyMatches(kept, live.map((key) => key.hash))) return { writeKey: known, signingKey: kept };
+  const rotated = await sources.rotateSigningKey(source.id, 0);
+  keep(signingFile, rotated!.signingKey);
+  return { writeKey: known, signingKey: rotated!.signingKey };
 }
 
 async function startTemporal(config: Config, dataDir: string): Promise<{ address: string; uiUrl?: string; server?: DevServer }> {
@@ -155,10 +171,13 @@ async function main(): Promise<void> {
     if (temporal.uiUrl) say(`Temporal Web UI ${temporal.uiUrl}`);
     say(`admin token    ${await devAdminToken(pool, dataDir)}   (for /v1/ops and the CLI: export BECKON_TOKEN=...)`);
     say(`Temporal       ${temporal.address}, namespace "${config.TEMPORAL_NAMESPACE}", task queue "${config.TEMPORAL_TASK_QUEUE}"`);
-    const writeKey = await devWriteKey(pool, dataDir);
-    say(`dev source write key: ${writeKey}`);
+    const { writeKey, signingKey } = await devSource(pool, dataDir, pseudonymKey);
+    say(`dev source write key: ${writeKey}   (events in: /v1/track, /v1/identify, ...)`);
+    say(`dev source signing key: ${signingKey}   (your app's server only: it makes user tokens; kept in ${join(config.DATA_DIR, 'dev-signing-key')})`);
     say(`try: curl -s -u '${writeKey}:' -X POST ${api.url}/v1/track -H 'content-type: application/json' -d '{"userId":"ada","event":"Signed Up"}'`);
-    say(`then: curl -s -u '${writeKey}:' ${api.url}/v1/users/ada/inbox`);
+    const adaToken = mintUserToken(signingKey, 'ada', { expiresAt: Math.floor(Date.now() / 1000) + 86_400 });
+    say(`then: curl -s -H 'authorization: Bearer ${adaToken}' ${api.url}/v1/users/ada/inbox`);
+    say('      (a token for ada only, valid 24 h; BECKON_SIGNING_KEY=$(cat .data/dev-signing-key) npm run beckon -- users token <userId> makes others)');
     if (!config.SMTP_HOST) say(`email goes to a local SMTP sink (127.0.0.1:${effective.SMTP_PORT}): curl -s ${api.url}/v1/dev/mail`);
     if (devPush) say(`push is logged here, not sent: curl -s ${api.url}/v1/dev/push`);
     say('Ctrl-C stops everything');

@@ -10,6 +10,7 @@ import { startEmbeddedPostgres } from '../../src/db/embedded';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import { createSourceRepository } from '../../src/db/source-repository';
+import { createSigningKeyVault, deriveVaultKey } from '../../src/privacy/signing-key-vault';
 import { payloadCodecFor } from '../../src/temporal/payload-codec';
 import { connectClient } from '../../src/temporal/client-connection';
 import { startDevServer } from '../../src/temporal/dev-server';
@@ -93,7 +94,7 @@ export async function startBenchStack(overrides: Partial<Config> = {}): Promise<
     stops.push(() => worker.shutdown());
     const api = await startApi({ config, pool, temporal, pseudonymKey });
     stops.push(() => api.app.close());
-    const { writeKey } = await createSourceRepository(pool).create(`bench ${new Date().toISOString()}`);
+    const { writeKey } = await createSourceRepository(pool, createSigningKeyVault(deriveVaultKey(pseudonymKey))).create(`bench ${new Date().toISOString()}`);
     return {
       config,
       pool,

@@ -7,6 +7,7 @@ import { publishCampaignFolder } from '../../src/ops/campaign-publish';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import { createSourceRepository } from '../../src/db/source-repository';
+import { createSigningKeyVault, deriveVaultKey } from '../../src/privacy/signing-key-vault';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
 import { payloadCodecFor } from '../../src/temporal/payload-codec';
 import { connectClient } from '../../src/temporal/client-connection';
@@ -112,7 +113,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     cleanups.push(() => pool.end());
     await migrate(pool);
     await publishCampaignFolder(pool, campaigns);
-    const { writeKey } = await createSourceRepository(pool).create(id);
+    const { writeKey } = await createSourceRepository(pool, createSigningKeyVault(deriveVaultKey(pseudonymKey))).create(id);
 
     const temporalPort = await freePort();
     const temporalLines: string[] = [];

@@ -13,6 +13,7 @@ import { inboxStreamRoutes, type InboxStreamOptions } from './routes/inbox-strea
 import { ingestRoutes } from './routes/ingest-routes';
 import { linkRoutes } from './routes/link-routes';
 import { opsRoutes } from './routes/ops-routes';
+import { userTokenRoutes } from './routes/user-token-routes';
 import { MESSAGE_LIMIT_BYTES } from './segment/segment-schemas';
 
 export interface AppOptions {
@@ -63,12 +64,21 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
   await registerOpenApi(app);
   healthRoutes(app, deps);
   await app.register(async (scope) => ingestRoutes(scope, deps, { rateLimitPerSecond: options.ingestRateLimit ?? 500, rateLimitWindowMs: options.ingestRateWindowMs }));
-  // What apps read and set about their users takes the same write key as what they send.
+  // What a user's browser or app reads and sets about that user takes that user's token, not the source's public write key.
+  const { clientAuth } = deps;
   await app.register(async (scope) => {
-    scope.addHook('preHandler', deps.requireSource);
-    inboxRoutes(scope, deps);
-    inboxStreamRoutes(scope, deps, options.inboxStream);
-    consentRoutes(scope, deps);
+    scope.addHook('onRequest', clientAuth.corsHeaders());
+    const paths = new Set<string>();
+    scope.addHook('onRoute', (route) => void (route.method !== 'OPTIONS' && paths.add(route.url)));
+    inboxRoutes(scope, deps, clientAuth);
+    inboxStreamRoutes(scope, deps, clientAuth, options.inboxStream);
+    consentRoutes(scope, deps, clientAuth);
+    // A browser's preflight for each client route (it carries no credentials, so it is answered by origin alone).
+    for (const path of paths) scope.options(path, { schema: { hide: true } }, clientAuth.preflight);
+  });
+  userTokenRoutes(app, clientAuth);
+  app.addHook('onReady', async () => {
+    await clientAuth.warnOpenSources().catch((err: Error) => app.log.warn({ err }, 'could not list the sources whose client routes are open'));
   });
   linkRoutes(app, deps);
   if (options.codec) codecRoutes(app, options.codec.codec, options.codec.uiOrigin);

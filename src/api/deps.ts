@@ -13,8 +13,10 @@ import type { CampaignOps } from '../ops/campaign-ops';
 import type { RerunOps } from '../ops/rerun-ops';
 import type { UserOps } from '../ops/user-ops';
 import type { LinkSigner } from '../privacy/signed-links';
+import type { ClientAuth } from './auth/client-auth';
 import type { EngagementReporter } from './engagement-reporter';
 import type { Ingest } from './ingestion';
+import type { SigningKeyVault } from '../privacy/signing-key-vault';
 
 /** What the API is built over: connections, keys and settings; the entry point (`src/api.ts`) has them. */
 export interface ApiBase {
@@ -26,6 +28,8 @@ export interface ApiBase {
   catalogRevision: () => Promise<number>;
   /** Checks the signed links in messages (unsubscribe, open, click) and push open reports. */
   linkSigner: LinkSigner;
+  /** Opens the sources' signing keys, which check user tokens (derived from PSEUDONYM_KEY). */
+  signingKeyVault: SigningKeyVault;
   /** True under `npm start` with its dev sinks: serves GET /v1/dev/mail and /v1/dev/push. */
   devSinks?: boolean;
 }
@@ -39,6 +43,8 @@ export interface ApiDeps extends ApiBase {
   sources: SourceRepository;
   /** Admits a request only with a live write key (one key cache for every route that takes one). */
   requireSource: preHandlerAsyncHookHandler;
+  /** Admits a user's own client routes: their token, a ticket, or the source's signing key (one cache of signing keys). */
+  clientAuth: ClientAuth;
   ingest: Ingest;
   engagement: EngagementReporter;
   /** Started with the API: new inbox messages for the live streams. */

@@ -22,11 +22,23 @@ export interface RouteDoc {
   body?: z.ZodType;
   querystring?: z.ZodType;
   params?: z.ZodType;
-  /** Which credentials the route takes: a source's write key, an ops admin token, or none. */
-  auth?: 'writeKey' | 'adminToken';
+  /** Which credentials the route takes (any one of them): a source's write key, a user token, an ops admin token, ...; none when absent. */
+  auth?: SecurityScheme | readonly SecurityScheme[];
   /** Status codes with what they mean, beyond 200. */
   responses?: Record<number, string>;
 }
+
+/** The credentials of the API, as `components.securitySchemes` names them. */
+export type SecurityScheme = 'writeKey' | 'userToken' | 'signingKey' | 'streamTicket' | 'adminToken';
+
+/** The client routes (a user's inbox, stream, consent): that user's token, or the app server's signing key; the write key only on an open source. */
+export const CLIENT_AUTH: readonly SecurityScheme[] = ['userToken', 'signingKey', 'writeKey'];
+
+/** What the client routes answer when the credential does not do. */
+export const AUTH_FAILURES: Record<number, string> = {
+  401: 'No credential, or one that is malformed, expired, signed by a key rotated out, or (on a source that requires tokens) the write key alone',
+  403: 'The token is for another user, or the browser origin is not allowed for the source',
+};
 
 const errorBody = {
   type: 'object',
@@ -52,7 +64,7 @@ export function describeRoute(doc: RouteDoc): { schema: FastifySchema } {
       ...(doc.body ? { body: toJsonSchema(doc.body) } : {}),
       ...(doc.querystring ? { querystring: toJsonSchema(doc.querystring) } : {}),
       ...(doc.params ? { params: toJsonSchema(doc.params) } : {}),
-      ...(doc.auth ? { security: [{ [doc.auth]: [] }] } : {}),
+      ...(doc.auth ? { security: (typeof doc.auth === 'string' ? [doc.auth] : doc.auth).map((scheme) => ({ [scheme]: [] })) } : {}),
       response: responses,
     },
   };
@@ -84,7 +96,30 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       },
       components: {
         securitySchemes: {
-          writeKey: { type: 'http', scheme: 'basic', description: "A source's write key as the user name, the password empty (as Segment)." },
+          writeKey: {
+            type: 'http',
+            scheme: 'basic',
+            description:
+              "A source's write key as the user name, the password empty (as Segment). On the client routes only for a source whose clientAuth is `optional`.",
+          },
+          userToken: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'ut1.<source id>.<base64url user ID>[.<expiry>].<HMAC-SHA256>',
+            description: "A user's token, made by the app's server with the source's signing key: opens that user's client routes only (403 on another's).",
+          },
+          signingKey: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: '<source id>.sk_<secret>',
+            description: "The source's signing key, for the app's own server: opens every user's client routes and mints tokens. Never ship it to a client.",
+          },
+          streamTicket: {
+            type: 'apiKey',
+            in: 'query',
+            name: 'ticket',
+            description: 'A single-use ticket for one EventSource connection (which cannot send headers), from POST /v1/users/{userId}/inbox/stream-ticket.',
+          },
           adminToken: {
             type: 'http',
             scheme: 'bearer',

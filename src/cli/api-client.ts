@@ -5,6 +5,8 @@ export interface ApiClientOptions {
   token?: string;
   /** Write key for `events send` (HTTP Basic), when the API requires one. */
   writeKey?: string;
+  /** A source's signing key for `users token` (BECKON_SIGNING_KEY). */
+  signingKey?: string;
 }
 
 const HINTS: Record<number, string> = {
@@ -15,9 +17,12 @@ const HINTS: Record<number, string> = {
 /** The ops API over HTTP; every failure becomes a CliError with the API's message, a hint and the exit code of its status. */
 export function createApiClient(options: ApiClientOptions) {
   const base = options.url.replace(/\/+$/, '');
-  async function call<T>(method: string, path: string, body?: unknown, auth: 'token' | 'writeKey' = 'token'): Promise<T> {
+  async function call<T>(method: string, path: string, body?: unknown, auth: 'token' | 'writeKey' | 'signingKey' = 'token'): Promise<T> {
     const headers: Record<string, string> = {};
-    if (auth === 'token') {
+    if (auth === 'signingKey') {
+      if (!options.signingKey) throw new CliError("BECKON_SIGNING_KEY is not set: export BECKON_SIGNING_KEY=<the source's signing key> (`npm start` keeps the dev one in .data/dev-signing-key)", EXIT.usage);
+      headers.authorization = `Bearer ${options.signingKey}`;
+    } else if (auth === 'token') {
       if (!options.token) throw new CliError('BECKON_TOKEN is not set: export BECKON_TOKEN=<admin token> (`npm start` prints a dev token)', EXIT.usage);
       headers.authorization = `Bearer ${options.token}`;
     } else if (options.writeKey) {
@@ -47,6 +52,7 @@ export function createApiClient(options: ApiClientOptions) {
     post: <T>(path: string, body?: unknown) => call<T>('POST', path, body ?? {}),
     delete: <T>(path: string) => call<T>('DELETE', path),
     track: <T>(body: unknown) => call<T>('POST', '/v1/track', body, 'writeKey'),
+    userToken: <T>(userId: string, body: unknown) => call<T>('POST', `/v1/users/${encodeURIComponent(userId)}/token`, body, 'signingKey'),
   };
 }
 

@@ -5,4 +5,6 @@ import type { Output } from './output';
 export interface CliContext {
   api(): ApiClient;
   out(): Output;
+  /** The environment the CLI runs in (DATABASE_URL, PSEUDONYM_KEY for the commands that work on Postgres directly). */
+  env: NodeJS.ProcessEnv;
 }

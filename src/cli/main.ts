@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { createApiClient, type ApiClient } from './api-client';
 import { campaignCommands } from './commands/campaign-commands';
 import { miscCommands } from './commands/misc-commands';
+import { sourceCommands } from './commands/source-commands';
 import { userCommands } from './commands/user-commands';
 import type { CliContext } from './context';
 import { CliError, EXIT } from './exit-codes';
@@ -23,12 +24,15 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
         url: (program.opts<{ url?: string }>().url ?? env.BECKON_URL ?? 'http://127.0.0.1:3000').trim(),
         ...(env.BECKON_TOKEN && { token: env.BECKON_TOKEN.trim() }),
         ...(env.BECKON_WRITE_KEY && { writeKey: env.BECKON_WRITE_KEY.trim() }),
+        ...(env.BECKON_SIGNING_KEY && { signingKey: env.BECKON_SIGNING_KEY.trim() }),
       })),
+    env,
     out: () => (out ??= createOutput(Boolean(program.opts<{ json?: boolean }>().json))),
   };
   campaignCommands(program, ctx);
   userCommands(program, ctx);
   miscCommands(program, ctx);
+  sourceCommands(program, ctx);
   return { program, ctx };
 }
 

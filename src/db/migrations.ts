@@ -242,4 +242,35 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    id: 8,
+    name: 'source signing keys, client auth and CORS origins of sources, used stream tickets',
+    sql: `
+      -- Sources made before user tokens existed stay open (optional) until their owner opts in; new ones require tokens.
+      ALTER TABLE sources ADD COLUMN client_auth text NOT NULL DEFAULT 'optional' CHECK (client_auth IN ('required', 'optional'));
+      ALTER TABLE sources ALTER COLUMN client_auth SET DEFAULT 'required';
+      -- Browser origins allowed to call the client routes (inbox, stream, consent); none by default.
+      ALTER TABLE sources ADD COLUMN allowed_origins text[] NOT NULL DEFAULT '{}';
+
+      -- A source's keys for user tokens: a SHA-256 to check the key when presented, and the key sealed (AES-256-GCM)
+      -- under a key derived from PSEUDONYM_KEY to check HMACs made with it; a dump of this table can mint no token.
+      CREATE TABLE source_signing_keys (
+        id         text PRIMARY KEY,
+        source_id  text NOT NULL REFERENCES sources (id),
+        key_hash   bytea NOT NULL,
+        key_sealed bytea NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        -- Set when a newer key replaces it: accepted until then (the rotation's overlap).
+        expires_at timestamptz
+      );
+      CREATE INDEX source_signing_keys_by_source ON source_signing_keys (source_id);
+
+      -- Nonces of stream tickets already used: a ticket opens one stream, once; rows outlive the ticket, then are pruned.
+      CREATE TABLE stream_ticket_uses (
+        nonce      text PRIMARY KEY,
+        expires_at timestamptz NOT NULL
+      );
+      CREATE INDEX stream_ticket_uses_by_expiry ON stream_ticket_uses (expires_at);
+    `,
+  },
 ];

@@ -58,7 +58,7 @@ describe('the API\'s services, built once in src/api.ts', () => {
     const subscribe = jest.spyOn(api.deps.inboxFeed, 'subscribe');
     const userId = uniqueUserId('one-feed');
     const controller = new AbortController();
-    const response = await fetch(`${api.baseUrl}/v1/users/${userId}/inbox/stream`, { headers: api.appHeaders, signal: controller.signal });
+    const response = await fetch(`${api.baseUrl}/v1/users/${userId}/inbox/stream`, { headers: api.userHeaders(userId), signal: controller.signal });
     expect(response.status).toBe(200);
     controller.abort();
     expect(subscribe).toHaveBeenCalledWith(api.deps.pseudonymize(userId), expect.any(Function));

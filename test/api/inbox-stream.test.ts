@@ -38,7 +38,7 @@ async function deliver(userId: string, title: string): Promise<string> {
 }
 
 async function stream(baseUrl: string, userId: string, headers: Record<string, string> = {}): Promise<SseReader> {
-  const reader = await openStream(`${baseUrl}/v1/users/${encodeURIComponent(userId)}/inbox/stream`, { ...api.appHeaders, ...headers });
+  const reader = await openStream(`${baseUrl}/v1/users/${encodeURIComponent(userId)}/inbox/stream`, { ...api.userHeaders(userId), ...headers });
   streams.push(reader);
   return reader;
 }

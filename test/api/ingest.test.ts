@@ -4,7 +4,7 @@ import { Client } from '@temporalio/client';
 import { createSourceRepository } from '../../src/db/source-repository';
 import { anonymousKey } from '../../src/api/ingestion';
 import { stateQuery, userWorkflowId } from '../../src/workflows/messages';
-import { basicAuth, eventually, startTestApi, type TestApi } from '../support/api';
+import { basicAuth, eventually, startTestApi, testSigningKeyVault, type TestApi } from '../support/api';
 import { uniqueUserId } from '../support/env';
 
 let api: TestApi;
@@ -127,7 +127,7 @@ describe('write keys', () => {
   });
 
   it('refuses a revoked key (within the 5 s that a checked key is trusted)', async () => {
-    const sources = createSourceRepository(api.pool);
+    const sources = createSourceRepository(api.pool, testSigningKeyVault());
     const { source, writeKey } = await sources.create('soon revoked');
     const payload = { userId: uniqueUserId('revoked'), event: 'x' };
     expect((await post('/v1/track', payload, { authorization: basicAuth(writeKey) })).statusCode).toBe(200);
@@ -139,12 +139,14 @@ describe('write keys', () => {
     );
   });
 
-  it("guards the app's reads too: inbox and consent take the write key, also as ?writeKey= for EventSource", async () => {
+  it("does not open the app's client routes: inbox and consent take user tokens, the write key alone (also as ?writeKey=) is refused", async () => {
     for (const url of ['/v1/users/u/inbox', '/v1/users/u/consent', '/v1/users/u/inbox/unread-count']) {
       expect((await api.http({ method: 'GET', url, headers: { authorization: '' } })).statusCode).toBe(401);
+      expect((await api.http({ method: 'GET', url, headers: { authorization: basicAuth(api.writeKey) } })).statusCode).toBe(401);
+      expect((await api.http({ method: 'GET', url, headers: api.userAuth('u') })).statusCode).toBe(200);
     }
     const byQuery = await api.http({ method: 'GET', url: `/v1/users/u/inbox?writeKey=${encodeURIComponent(api.writeKey)}`, headers: { authorization: '' } });
-    expect(byQuery.statusCode).toBe(200);
+    expect(byQuery.statusCode).toBe(401);
   });
 
   it('stores only a hash of the key', async () => {
@@ -152,6 +154,8 @@ describe('write keys', () => {
     expect(rows.rows[0]!.key_hash).toHaveLength(32);
     const dump = JSON.stringify((await api.pool.query('SELECT * FROM sources')).rows);
     expect(dump).not.toContain(api.writeKey.split('.')[1]);
+    const keys = JSON.stringify((await api.pool.query('SELECT * FROM source_signing_keys')).rows);
+    expect(keys).not.toContain(api.signingKey.split('.')[1]);
   });
 });
 

@@ -19,8 +19,8 @@ interface Run {
 }
 
 /** Runs `bin/beckon` as a separate process, as a script would. */
-function beckon(args: string[], options: { token?: string | null; url?: string; databaseUrl?: string } = {}): Promise<Run> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, BECKON_URL: options.url ?? env().url, BECKON_WRITE_KEY: env().writeKey };
+function beckon(args: string[], options: { token?: string | null; url?: string; databaseUrl?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, BECKON_URL: options.url ?? env().url, BECKON_WRITE_KEY: env().writeKey, ...options.env };
   // Only the Postgres a test names: CI sets DATABASE_URL for the whole run.
   delete childEnv.DATABASE_URL;
   if (options.databaseUrl) childEnv.DATABASE_URL = options.databaseUrl;
@@ -137,6 +137,44 @@ describe('beckon CLI, as a process against the API', () => {
     expect(cancelled.stderr).toMatch(/entries paused; cancelling journeys matching: .*BeckonCampaign = /);
     expect(cancelled.stderr).toMatch(/cancel \[#+\] 1\/1 \(completed\)/);
     expect(cancelled.stdout).toContain(`${id}: 1 journeys cancelled`);
+  });
+
+  it('sources: create (keys shown once), users token with the signing key, rotate-key with an overlap, client-auth, origins, list', async () => {
+    // The ops environment's API opens signing keys sealed under its PSEUDONYM_KEY.
+    const db = { databaseUrl: testDatabaseUrl(), token: null, env: { PSEUDONYM_KEY: 'ops-test-key-'.padEnd(40, 'x') } };
+    const noKey = await beckon(['sources', 'create', 'x'], { databaseUrl: testDatabaseUrl(), token: null });
+    expect([noKey.code, noKey.stderr]).toEqual([2, expect.stringMatching(/PSEUDONYM_KEY is not set/)]);
+    const created = await beckon(['--json', 'sources', 'create', `cli-${suffix}`], db);
+    expect(created.code).toBe(0);
+    const { id, signingKey, writeKey, clientAuth } = created.json();
+    expect([clientAuth, writeKey, signingKey]).toEqual(['required', expect.stringMatching(/^src_/), expect.stringMatching(new RegExp(`^${id}\\.sk_`))]);
+
+    const userId = uniqueUserId('cli-token');
+    const noSigningKey = await beckon(['users', 'token', userId]);
+    expect([noSigningKey.code, noSigningKey.stderr]).toEqual([2, expect.stringMatching(/BECKON_SIGNING_KEY is not set/)]);
+    const minted = await beckon(['users', 'token', userId, '--expires-in', '10 minutes'], { env: { BECKON_SIGNING_KEY: signingKey } });
+    expect(minted.code).toBe(0);
+    expect(minted.stderr).toMatch(/valid until/);
+    const token = minted.stdout.trim();
+    const inbox = (bearer: string) => env().http({ method: 'GET', url: `/v1/users/${encodeURIComponent(userId)}/inbox`, headers: { authorization: `Bearer ${bearer}` } });
+    expect((await inbox(token)).statusCode).toBe(200);
+
+    const rotated = await beckon(['--json', 'sources', 'rotate-key', id, '--overlap', '0s'], db);
+    expect(rotated.code).toBe(0);
+    expect(rotated.json().retiring).toHaveLength(1);
+    await eventually(async () => (await inbox(token)).statusCode, (status) => status === 401);
+    const fresh = await beckon(['users', 'token', userId, '--no-expiry'], { env: { BECKON_SIGNING_KEY: rotated.json().signingKey } });
+    expect((await inbox(fresh.stdout.trim())).statusCode).toBe(200);
+    expect((await beckon(['sources', 'rotate-key', id, '--overlap', 'a while'], db)).code).toBe(2);
+
+    expect((await beckon(['sources', 'client-auth', id, 'open'], db)).code).toBe(2);
+    expect((await beckon(['sources', 'client-auth', id, 'optional'], db)).code).toBe(0);
+    expect((await beckon(['sources', 'origins', id, 'https://app.cli.test/path'], db)).code).toBe(2);
+    expect((await beckon(['sources', 'origins', id, 'https://app.cli.test', 'http://localhost:5173'], db)).code).toBe(0);
+    const listed = await beckon(['sources', 'list'], db);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`${id} +cli-${suffix} +live +OPEN: the write key reads any user +https://app.cli.test http://localhost:5173`));
+    expect(listed.stdout).toContain(`warning: ${id} is open`);
   });
 
   it('campaigns replay: --dry-run prints who would be re-run, and a wrong target is a usage error', async () => {

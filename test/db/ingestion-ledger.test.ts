@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { createIngestionLedgerRepository } from '../../src/db/ingestion-ledger-repository';
 import { createSourceRepository } from '../../src/db/source-repository';
 import { testPool, uniqueUserId } from '../support/env';
+import { testSigningKeyVault } from '../support/api';
 
 describe('ingestion ledger', () => {
   let pool: Pool;
@@ -9,7 +10,7 @@ describe('ingestion ledger', () => {
 
   beforeAll(async () => {
     pool = testPool();
-    sourceId = (await createSourceRepository(pool).create('ledger test')).source.id;
+    sourceId = (await createSourceRepository(pool, testSigningKeyVault()).create('ledger test')).source.id;
   });
 
   afterAll(async () => {
@@ -40,7 +41,7 @@ describe('ingestion ledger', () => {
 
   it('accepts many messageIds in one statement, per source', async () => {
     const ledger = createIngestionLedgerRepository(pool);
-    const other = (await createSourceRepository(pool).create('accept-many source')).source.id;
+    const other = (await createSourceRepository(pool, testSigningKeyVault()).create('accept-many source')).source.id;
     const ids = [uniqueUserId('many'), uniqueUserId('many'), uniqueUserId('many')];
     for (const id of ids) await ledger.reserve(sourceId, id, 'p');
     await ledger.reserve(other, ids[0]!, 'p');
@@ -53,7 +54,7 @@ describe('ingestion ledger', () => {
 
   it('keeps messageIds apart per source', async () => {
     const ledger = createIngestionLedgerRepository(pool);
-    const other = (await createSourceRepository(pool).create('other source')).source.id;
+    const other = (await createSourceRepository(pool, testSigningKeyVault()).create('other source')).source.id;
     const id = uniqueUserId('shared');
     await ledger.reserve(sourceId, id, 'p');
     await ledger.accept(sourceId, id);

@@ -59,6 +59,28 @@ describe('migrate', () => {
     }
   });
 
+  it('leaves sources made before user tokens open (clientAuth optional) and makes new ones require tokens', async () => {
+    if (url === testDatabaseUrl()) return; // needs a database of its own to stop before the migration (PGlite has one)
+    const name2 = `${name}_src`;
+    const fresh = await freshDatabase(admin, name2);
+    const pool = createPool(fresh!, 1);
+    try {
+      const before = migrations.filter((m) => !/source signing keys/.test(m.name));
+      await migrate(pool, before);
+      await pool.query(`INSERT INTO sources (id, name, key_hash) VALUES ('src_beforetokens', 'old app', '\\x00')`);
+      await migrate(pool);
+      await pool.query(`INSERT INTO sources (id, name, key_hash) VALUES ('src_aftertokens', 'new app', '\\x00')`);
+      const rows = await pool.query('SELECT id, client_auth, allowed_origins FROM sources ORDER BY id');
+      expect(rows.rows).toEqual([
+        { id: 'src_aftertokens', client_auth: 'required', allowed_origins: [] },
+        { id: 'src_beforetokens', client_auth: 'optional', allowed_origins: [] },
+      ]);
+    } finally {
+      await pool.end();
+      await admin.query(`DROP DATABASE ${name2} WITH (FORCE)`);
+    }
+  });
+
   it('rolls a failing migration back whole and names it', async () => {
     const pool = createPool(url, 1);
     try {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { mintUserToken } from '../../src/privacy/user-token';
 import { payloadCodecFor } from '../../src/temporal/payload-codec';
 import { freePort } from '../support/ports';
 import { request } from '../support/http';
@@ -51,6 +52,12 @@ describe('npm start', () => {
     const writeKey = /dev source write key: (\S+)/.exec(beckon.output())?.[1];
     expect(writeKey).toMatch(/^src_[\w-]+\.[\w-]+$/);
     expect(beckon.output()).toContain(`curl -s -u '${writeKey}:' -X POST ${api}/v1/track`);
+    // The dev source requires user tokens: the write key alone does not open an inbox; the printed hint's token opens ada's.
+    expect((await request(api, { method: 'GET', url: '/v1/users/ada/inbox', headers: { authorization: basicAuth(writeKey!) } })).statusCode).toBe(401);
+    const hint = /then: curl -s -H 'authorization: Bearer (\S+)' (\S+)\/v1\/users\/ada\/inbox/.exec(beckon.output());
+    expect(hint?.[2]).toBe(api);
+    expect((await request(api, { method: 'GET', url: '/v1/users/ada/inbox', headers: { authorization: `Bearer ${hint![1]}` } })).statusCode).toBe(200);
+    const signingKey = readFileSync(join(dataDir, 'dev-signing-key'), 'utf8').trim();
     const userId = uniqueUserId('newcomer');
     const tracked = await request(api, {
       method: 'POST',
@@ -64,7 +71,7 @@ describe('npm start', () => {
     let messages: { title: string }[] = [];
     while (messages.length === 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      messages = (await request(api, { method: 'GET', url: `/v1/users/${userId}/inbox`, headers: { authorization: basicAuth(writeKey!) } })).json().messages;
+      messages = (await request(api, { method: 'GET', url: `/v1/users/${userId}/inbox`, headers: { authorization: `Bearer ${mintUserToken(signingKey, userId)}` } })).json().messages;
     }
     expect(messages).toEqual([expect.objectContaining({ title: 'Welcome aboard!' })]);
 

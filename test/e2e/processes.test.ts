@@ -5,6 +5,8 @@ import { Client, Connection } from '@temporalio/client';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
 import { payloadCodecFor } from '../../src/temporal/payload-codec';
 import { createSourceRepository } from '../../src/db/source-repository';
+import { createSigningKeyVault, deriveVaultKey } from '../../src/privacy/signing-key-vault';
+import { mintUserToken } from '../../src/privacy/user-token';
 import { basicAuth } from '../support/api';
 import { testDatabaseUrl, testPool, testTemporalAddress, uniqueUserId } from '../support/env';
 import { request } from '../support/http';
@@ -49,7 +51,7 @@ describe('worker and API as separate processes', () => {
     expect(health.json()).toEqual({ status: 'ok', postgres: 'ok', temporal: 'ok' });
 
     const pool = testPool();
-    const { writeKey } = await createSourceRepository(pool).create('e2e processes').finally(() => pool.end());
+    const { writeKey, signingKey } = await createSourceRepository(pool, createSigningKeyVault(deriveVaultKey(pseudonymKey))).create('e2e processes').finally(() => pool.end());
     const tracked = await request(apiUrl, {
       method: 'POST',
       url: '/v1/track',
@@ -61,7 +63,7 @@ describe('worker and API as separate processes', () => {
     let messages: unknown[] = [];
     while (messages.length === 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      messages = (await request(apiUrl, { method: 'GET', url: `/v1/users/${encodeURIComponent(userId)}/inbox`, headers: { authorization: basicAuth(writeKey) } })).json().messages;
+      messages = (await request(apiUrl, { method: 'GET', url: `/v1/users/${encodeURIComponent(userId)}/inbox`, headers: { authorization: `Bearer ${mintUserToken(signingKey, userId)}` } })).json().messages;
     }
     expect(messages).toHaveLength(1);
 

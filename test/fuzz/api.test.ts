@@ -5,9 +5,11 @@ import type { FastifyInstance } from 'fastify';
 import fc from 'fast-check';
 import { createAdminTokenRepository } from '../../src/db/admin-token-repository';
 import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
+import { createSourceRepository } from '../../src/db/source-repository';
+import { mintStreamTicket, mintUserToken } from '../../src/privacy/user-token';
 import { payloadCodecFor } from '../../src/temporal/payload-codec';
 import { stateQuery, userWorkflowId } from '../../src/workflows/messages';
-import { eventually, startTestApi, TEST_PSEUDONYM_KEY, type TestApi } from '../support/api';
+import { eventually, startTestApi, TEST_PSEUDONYM_KEY, testSigningKeyVault, type TestApi } from '../support/api';
 import { uniqueUserId } from '../support/env';
 import { basic, ENDPOINTS, FUZZ_USERS, strayRequests, type FuzzContext } from './endpoints';
 import { closeAgent, errorShapeProblems, jsonBody, send, Tally, wrongTypeFor, type RawRequest, type RawResponse } from './fuzz-kit';
@@ -28,8 +30,17 @@ beforeAll(async () => {
   // The rate limit is tested elsewhere; here it would only turn fuzz cases into 429s.
   api = await startTestApi({ logLevel: 'error', ingestRateLimit: 1_000_000, codec: { codec, uiOrigin: 'http://127.0.0.1:8233' }, deps: { devSinks: true } });
   const tokens = createAdminTokenRepository(api.pool);
+  const sources = createSourceRepository(api.pool, testSigningKeyVault());
+  // An origin the fuzz's extra headers send sometimes, so preflights and CORS answers of both kinds are exercised.
+  await sources.setAllowedOrigins(api.sourceId, ['http://localhost:8233']);
+  const open = await sources.create(`fuzz open ${api.taskQueue}`, { clientAuth: 'optional' });
+  const hourFromNow = () => Math.floor(Date.now() / 1000) + 3600;
   ctx = {
     writeKey: api.writeKey,
+    signingKey: api.signingKey,
+    userToken: (userId, expiresAt) => mintUserToken(api.signingKey, userId, expiresAt === undefined ? {} : { expiresAt }),
+    streamTicket: (userId, expiresAt) => mintStreamTicket(api.signingKey, userId, expiresAt ?? hourFromNow()),
+    openWriteKey: open.writeKey,
     tokens: {
       read: (await tokens.create('fuzz read', ['read'])).token,
       operate: (await tokens.create('fuzz operate', ['operate'])).token,
@@ -201,7 +212,7 @@ describe('the worker after the fuzz', () => {
     const response = await send(api.url, { method: 'POST', path: '/v1/track', headers: { ...body.headers, authorization: basic(ctx.writeKey) }, body: body.body });
     expect(response.status).toBe(200);
     const inbox = await eventually(
-      async () => JSON.parse((await send(api.url, { method: 'GET', path: `/v1/users/${encodeURIComponent(userId)}/inbox`, headers: { authorization: basic(ctx.writeKey) } })).text) as { messages: { campaignId: string }[] },
+      async () => JSON.parse((await send(api.url, { method: 'GET', path: `/v1/users/${encodeURIComponent(userId)}/inbox`, headers: { authorization: `Bearer ${mintUserToken(api.signingKey, userId)}` } })).text) as { messages: { campaignId: string }[] },
       (answer) => answer.messages?.length > 0,
       60_000,
     );

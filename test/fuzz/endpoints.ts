@@ -29,6 +29,12 @@ import {
 
 export interface FuzzContext {
   writeKey: string;
+  /** The fuzz source's signing key (its client routes require user tokens), and what it signs. */
+  signingKey: string;
+  userToken: (userId: string, expiresAt?: number) => string;
+  streamTicket: (userId: string, expiresAt?: number) => string;
+  /** The write key of a source made before user tokens (clientAuth optional). */
+  openWriteKey: string;
   tokens: { read: string; operate: string; admin: string };
   linkSigner: LinkSigner;
   /** Payloads encrypted with the deployment's codec, as the Web UI sends them back. */
@@ -107,7 +113,42 @@ function adminAuth(ctx: FuzzContext): fc.Arbitrary<Record<string, string>> {
   );
 }
 
+/** Credentials of the client routes, for the user `userId` when they name one: theirs, another's, expired, altered, the wrong kind, none. */
+function clientAuth(ctx: FuzzContext, userId: string): fc.Arbitrary<Record<string, string>> {
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  const past = Math.floor(Date.now() / 1000) - 60;
+  return fc.oneof(
+    { weight: 8, arbitrary: fc.constant(bearer(ctx.userToken(userId))) },
+    { weight: 2, arbitrary: fc.constant(bearer(ctx.signingKey)) },
+    fc.constantFrom(...FUZZ_USERS).map((other) => bearer(ctx.userToken(other))),
+    fc.constant(bearer(ctx.userToken(userId, past))),
+    fc.constant(bearer(`${ctx.userToken(userId).slice(0, -2)}AA`)),
+    fc.constant(bearer(ctx.streamTicket(userId))),
+    fc.constant({ authorization: basic(ctx.writeKey) }),
+    fc.constant({ authorization: basic(ctx.openWriteKey) }),
+    fc.constant({}),
+    headerText.map((text) => bearer(`ut1.${text}`)),
+    fc.tuple(nastyString, headerText).map(([a, b]) => bearer(`ut1.src_fuzzfuzz.${Buffer.from(a).toString('base64url')}.${b}`)),
+    headerText.map((text) => ({ authorization: text })),
+    fc.constant(bearer(ctx.tokens.admin)),
+  );
+}
+
+/** A client route request: mostly for one of the fuzz users with credentials chosen for them, sometimes for any path segment at all. */
+function userRequest(
+  ctx: FuzzContext,
+  method: fc.Arbitrary<string>,
+  path: (userSegment: string) => fc.Arbitrary<string>,
+  body?: fc.Arbitrary<EncodedBody>,
+): fc.Arbitrary<RawRequest> {
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...FUZZ_USERS).chain((user) => request(method, path(encodeSegment(user)), clientAuth(ctx, user), body)) },
+    { weight: 1, arbitrary: userSegment.chain((segment) => request(method, path(segment), clientAuth(ctx, FUZZ_USERS[0]!), body)) },
+  );
+}
+
 const validAdmin = (ctx: FuzzContext) => ({ authorization: `Bearer ${ctx.tokens.admin}` });
+const validUser = (ctx: FuzzContext, userId: string) => ({ authorization: `Bearer ${ctx.userToken(userId)}` });
 const validSource = (ctx: FuzzContext) => ({ authorization: basic(ctx.writeKey) });
 const none = fc.constant<Record<string, string>>({});
 
@@ -296,23 +337,42 @@ const ingest = (type: keyof typeof callContent, validBody: Record<string, unknow
 
 const get = fc.constantFrom('GET', 'GET', 'HEAD');
 const withQuery = (path: fc.Arbitrary<string>, names: string[] = []) => fc.tuple(path, junkQuery(names)).map(([p, q]) => `${p}${q}`);
-const userPath = (suffix: string) => userSegment.map((user) => `/v1/users/${user}${suffix}`);
+const userGet = (ctx: FuzzContext, suffix: string, names: string[] = []) => userRequest(ctx, get, (user) => withQuery(fc.constant(`/v1/users/${user}${suffix}`), names));
 const inboxAction = (action: string): EndpointSpec => ({
   requests: (ctx) =>
-    request(
+    userRequest(
+      ctx,
       fc.constant('POST'),
-      fc.tuple(userSegment, messageIdSegment).map(([user, id]) => `/v1/users/${user}/inbox/${id}/${action}`),
-      writeKeyAuth(ctx),
+      (user) => messageIdSegment.map((id) => `/v1/users/${user}/inbox/${id}/${action}`),
       fc.oneof(encodedBody(plausible({ url: fc.oneof(fc.webUrl(), nastyString) })), fc.constant<EncodedBody>({ headers: {} })),
     ),
   ...(action === 'click' && {
-    oneBadField: (ctx: FuzzContext) => oneBadField('POST', `/v1/users/${FUZZ_USERS[0]}/inbox/1/click`, validSource(ctx), { url: 'https://example.test/' }, { url: 'string' }, 'body.'),
+    oneBadField: (ctx: FuzzContext) =>
+      oneBadField('POST', `/v1/users/${FUZZ_USERS[0]}/inbox/1/click`, validUser(ctx, FUZZ_USERS[0]!), { url: 'https://example.test/' }, { url: 'string' }, 'body.'),
   }),
 });
 const consentWrite = (method: string): EndpointSpec => ({
-  requests: (ctx) => request(fc.constant(method), userPath('/consent'), writeKeyAuth(ctx), encodedBody(consentContent)),
+  requests: (ctx) => userRequest(ctx, fc.constant(method), (user) => fc.constant(`/v1/users/${user}/consent`), encodedBody(consentContent)),
   oneBadField: (ctx) =>
-    oneBadField(method, `/v1/users/${FUZZ_USERS[0]}/consent`, validSource(ctx), { consents: [{ channel: 'email', granted: true }], source: 'api' }, { consents: 'array', source: 'string' }, 'body.'),
+    oneBadField(method, `/v1/users/${FUZZ_USERS[0]}/consent`, validUser(ctx, FUZZ_USERS[0]!), { consents: [{ channel: 'email', granted: true }], source: 'api' }, { consents: 'array', source: 'string' }, 'body.'),
+});
+/** A browser's CORS preflight: no credentials, an origin (from the extra headers, sometimes one the fuzz source allows), what it means to send. */
+const preflight = (suffix: string): EndpointSpec => ({
+  requests: (ctx) =>
+    request(
+      fc.constant('OPTIONS'),
+      fc.tuple(userSegment, messageIdSegment).map(([user, id]) => `/v1/users/${user}${suffix.replace(':messageId', id)}`),
+      fc.oneof({ weight: 3, arbitrary: fc.constant({}) }, clientAuth(ctx, FUZZ_USERS[0]!)),
+      fc
+        .record(
+          {
+            'access-control-request-method': fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'nonsense'),
+            'access-control-request-headers': fc.constantFrom('authorization', 'authorization, content-type', 'x-evil'),
+          },
+          { requiredKeys: [] },
+        )
+        .map((headers) => ({ headers })),
+    ),
 });
 const linkGet = (prefix: string): EndpointSpec => ({
   requests: (ctx) => request(get, linkToken(ctx).map((token) => `${prefix}${encodeSegment(token)}`), none),
@@ -343,26 +403,71 @@ export const ENDPOINTS: Record<string, EndpointSpec> = {
     oneBadField: (ctx) => oneBadField('POST', '/v1/batch', validSource(ctx), { batch: [{ type: 'track', userId: FUZZ_USERS[0], event: 'Fuzzed' }] }, { batch: 'array', sentAt: 'string', context: 'object' }),
   },
 
-  'GET /v1/users/:userId/inbox': {
-    requests: (ctx) => request(get, withQuery(userPath('/inbox'), ['limit', 'cursor', 'unread', 'includeDismissed']), writeKeyAuth(ctx)),
-  },
-  'GET /v1/users/:userId/inbox/unread-count': { requests: (ctx) => request(get, withQuery(userPath('/inbox/unread-count')), writeKeyAuth(ctx)) },
+  'GET /v1/users/:userId/inbox': { requests: (ctx) => userGet(ctx, '/inbox', ['limit', 'cursor', 'unread', 'includeDismissed']) },
+  'GET /v1/users/:userId/inbox/unread-count': { requests: (ctx) => userGet(ctx, '/inbox/unread-count') },
   'GET /v1/users/:userId/inbox/stream': {
     requests: (ctx) =>
+      userRequest(ctx, get, (user) => {
+        const userId = (() => {
+          try {
+            return decodeURIComponent(user);
+          } catch {
+            return user;
+          }
+        })();
+        const past = Math.floor(Date.now() / 1000) - 60;
+        const query = fc.oneof(
+          junkQuery(['lastEventId', 'ticket']),
+          messageIdSegment.map((id) => `?lastEventId=${id}`),
+          fc.constant(`?writeKey=${encodeSegment(ctx.writeKey)}`),
+          fc.constant(`?writeKey=${encodeSegment(ctx.openWriteKey)}`),
+          // A fresh ticket for this user (single use: later ones of the same run are refused), an expired one, another user's, a forged one.
+          fc.constant(null).map(() => `?ticket=${encodeSegment(ctx.streamTicket(userId))}`),
+          fc.constant(`?ticket=${encodeSegment(ctx.streamTicket(userId, past))}`),
+          fc.constantFrom(...FUZZ_USERS).map((other) => `?ticket=${encodeSegment(ctx.streamTicket(other))}`),
+          nastyString.map((text) => `?ticket=st1.${encodeSegment(text)}`),
+          fc.constant(`?ticket=a&ticket=b`),
+        );
+        return query.map((q) => `/v1/users/${user}/inbox/stream${q}`);
+      }),
+  },
+  'POST /v1/users/:userId/inbox/stream-ticket': {
+    requests: (ctx) => userRequest(ctx, fc.constant('POST'), (user) => withQuery(fc.constant(`/v1/users/${user}/inbox/stream-ticket`)), optionalBody(anyJson)),
+  },
+  'POST /v1/users/:userId/token': {
+    requests: (ctx) =>
       request(
-        get,
-        fc.tuple(userPath('/inbox/stream'), fc.oneof(junkQuery(['lastEventId']), messageIdSegment.map((id) => `?lastEventId=${id}`), fc.constant(`?writeKey=${encodeSegment(ctx.writeKey)}`))).map(([p, q]) => `${p}${q}`),
-        writeKeyAuth(ctx),
+        fc.constant('POST'),
+        userSegment.map((user) => `/v1/users/${user}/token`),
+        fc.oneof(
+          { weight: 4, arbitrary: fc.constant({ authorization: `Bearer ${ctx.signingKey}` }) },
+          fc.constant({ authorization: `Bearer ${ctx.userToken(FUZZ_USERS[0]!)}` }),
+          fc.constant({ authorization: `Bearer ${ctx.signingKey.slice(0, -2)}AA` }),
+          fc.constant({ authorization: basic(ctx.writeKey) }),
+          fc.constant({}),
+          headerText.map((text) => ({ authorization: `Bearer ${text}` })),
+        ),
+        optionalBody(fc.oneof(plausible({ expiresIn: fc.oneof(fc.integer({ min: -10, max: 40_000_000 }), fc.constant(null), nastyNumber) }), anyJson)),
+      ),
+    // null is not a wrong type here: it asks for a token that does not expire.
+    oneBadField: (ctx) =>
+      oneBadField('POST', `/v1/users/${FUZZ_USERS[0]}/token`, { authorization: `Bearer ${ctx.signingKey}` }, { expiresIn: 60 }, { expiresIn: 'number' }, 'body.').filter(
+        ({ request: r }) => r.body?.toString('utf8') !== '{"expiresIn":null}',
       ),
   },
   'POST /v1/users/:userId/inbox/:messageId/seen': inboxAction('seen'),
   'POST /v1/users/:userId/inbox/:messageId/read': inboxAction('read'),
   'POST /v1/users/:userId/inbox/:messageId/click': inboxAction('click'),
   'POST /v1/users/:userId/inbox/:messageId/dismiss': inboxAction('dismiss'),
-  'GET /v1/users/:userId/consent': { requests: (ctx) => request(get, withQuery(userPath('/consent')), writeKeyAuth(ctx)) },
-  'GET /v1/users/:userId/consent/history': { requests: (ctx) => request(get, withQuery(userPath('/consent/history')), writeKeyAuth(ctx)) },
+  'GET /v1/users/:userId/consent': { requests: (ctx) => userGet(ctx, '/consent') },
+  'GET /v1/users/:userId/consent/history': { requests: (ctx) => userGet(ctx, '/consent/history') },
   'PUT /v1/users/:userId/consent': consentWrite('PUT'),
   'PATCH /v1/users/:userId/consent': consentWrite('PATCH'),
+  ...Object.fromEntries(
+    ['/inbox', '/inbox/unread-count', '/inbox/stream', '/inbox/stream-ticket', '/inbox/:messageId/seen', '/inbox/:messageId/read', '/inbox/:messageId/click', '/inbox/:messageId/dismiss', '/consent', '/consent/history'].map(
+      (suffix) => [`OPTIONS /v1/users/:userId${suffix}`, preflight(suffix)],
+    ),
+  ),
 
   'GET /v1/unsubscribe/:token': linkGet('/v1/unsubscribe/'),
   'POST /v1/unsubscribe/:token': {

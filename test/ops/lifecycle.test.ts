@@ -25,7 +25,7 @@ steps:
 
 const track = (userId: string, event: string, properties: Record<string, unknown> = {}) =>
   env().http({ method: 'POST', url: '/v1/track', payload: { userId, event, properties }, headers: env().asSource });
-const inbox = async (userId: string) => (await env().http({ method: 'GET', url: `/v1/users/${encodeURIComponent(userId)}/inbox`, headers: env().asSource })).json().messages as unknown[];
+const inbox = async (userId: string) => (await env().http({ method: 'GET', url: `/v1/users/${encodeURIComponent(userId)}/inbox`, headers: env().asUser(userId) })).json().messages as unknown[];
 const ops = (method: string, url: string, payload?: unknown) => env().http({ method, url: `/v1/ops${url}`, headers: env().as('operate'), payload });
 const journeyView = (campaignId: string, userId: string) =>
   env().temporal.workflow.getHandle(journeyWorkflowId(campaignId, env().pseudonymize(userId), 1)).query(journeyQuery);

@@ -10,7 +10,7 @@ describe('re-run a campaign for a set of users', () => {
     const event = `Rerun Entered ${id}`;
     await publishCampaign(env().pool, `id: ${id}\nname: Rerun test\nentry: { event: ${event} }\nreentry: { mode: once }\ntemplates: { t: { channel: in_app, title: "Hi", body: B } }\nsteps: [{ id: t, type: message, template: t }]\n`);
     const [a, b, c] = [uniqueUserId('rerun-a'), uniqueUserId('rerun-b'), uniqueUserId('rerun-c')];
-    const inbox = async (userId: string) => (await env().http({ method: 'GET', url: `/v1/users/${userId}/inbox`, headers: env().asSource })).json().messages.filter((m: { campaignId: string }) => m.campaignId === id).length;
+    const inbox = async (userId: string) => (await env().http({ method: 'GET', url: `/v1/users/${userId}/inbox`, headers: env().asUser(userId) })).json().messages.filter((m: { campaignId: string }) => m.campaignId === id).length;
     for (const user of [a, b, c]) await env().http({ method: 'POST', url: '/v1/track', payload: { userId: user, event }, headers: env().asSource });
     for (const user of [a, b, c]) await eventually(() => inbox(user), (n) => n === 1);
     // The campaign is once-only: the same event again enters nobody.

@@ -1,3 +1,4 @@
+import { msToTs } from '@temporalio/common/lib/time';
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -27,7 +28,7 @@ describe('npm run replay -- --from-server', () => {
   beforeAll(async () => {
     const admin = await connectClient({ address: testTemporalAddress(), namespace: 'default', waitMs: 10_000 });
     try {
-      await admin.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 86_400 } });
+      await admin.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
       // A new namespace reaches the frontend's cache a moment later.
       await waitFor(() => admin.workflowService.describeNamespace({ namespace }).then(() => true, () => false), 60_000);
       await ensureSearchAttributes(admin, namespace);

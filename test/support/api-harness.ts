@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { RunningApiDeps } from '../../src/api';
 import { stateQuery, userWorkflowId, type UserStateView } from '../../src/workflows/messages';
-import { basicAuth, eventually, startTestApi } from './api';
+import { clientCredential, eventually, startTestApi } from './api';
 import { request, type HttpRequest, type HttpResponse } from './http';
 
 /**
@@ -15,10 +15,14 @@ export interface ApiHarness {
   baseUrl: string;
   /** Link routes: authenticated by their signature, so sent without credentials. */
   http: (req: HttpRequest) => Promise<HttpResponse>;
-  /** App-facing routes (inbox, consent), with the app's credentials. */
+  /** App-facing routes (inbox, consent), with the token of the user the path names. */
   appHttp: (req: HttpRequest) => Promise<HttpResponse>;
-  /** The headers appHttp adds, for clients that make their own requests (the SSE reader). */
-  appHeaders: Record<string, string>;
+  /** The headers of a user's own client, for clients that make their own requests (the SSE reader). */
+  userHeaders: (userId: string) => Record<string, string>;
+  /** The test source's keys: the write key (public) and the signing key (the app's server). */
+  writeKey: string;
+  signingKey: string;
+  sourceId: string;
   /** The user workflow's state once `done` holds (polls the state query). */
   userState(pseudonym: string, done: (view: UserStateView) => boolean): Promise<UserStateView>;
   close(): Promise<void>;
@@ -27,14 +31,16 @@ export interface ApiHarness {
 export async function startApiHarness(): Promise<ApiHarness> {
   const api = await startTestApi();
   const { deps } = api;
-  const appHeaders = { authorization: basicAuth(api.writeKey) };
   return {
     deps,
     app: api.app,
     baseUrl: api.url,
     http: (req) => request(api.url, req),
-    appHttp: (req) => request(api.url, { ...req, headers: { ...appHeaders, ...req.headers } }),
-    appHeaders,
+    appHttp: (req) => request(api.url, { ...req, headers: { authorization: clientCredential(api.signingKey, req.url), ...req.headers } }),
+    userHeaders: api.userAuth,
+    writeKey: api.writeKey,
+    signingKey: api.signingKey,
+    sourceId: api.sourceId,
     userState: (pseudonym, done) => eventually(() => api.temporal.workflow.getHandle(userWorkflowId(pseudonym)).query(stateQuery), done, 60_000),
     async close() {
       await api.close();

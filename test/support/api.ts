@@ -11,6 +11,8 @@ import { createPool } from '../../src/db/pool';
 import { createSourceRepository } from '../../src/db/source-repository';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
 import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
+import { createSigningKeyVault, deriveVaultKey } from '../../src/privacy/signing-key-vault';
+import { mintUserToken } from '../../src/privacy/user-token';
 import { payloadCodecFor } from '../../src/temporal/payload-codec';
 import { connectClient } from '../../src/temporal/client-connection';
 import { startWorker, type BeckonWorker } from '../../src/worker';
@@ -22,11 +24,36 @@ export const TEST_PSEUDONYM_KEY = 'test-key-'.padEnd(40, 'x');
 /** HTTP Basic with the write key as user name, as Segment clients send it. */
 export const basicAuth = (writeKey: string) => `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
 
+/** The signing key vault of the tests' PSEUDONYM_KEY. */
+export const testSigningKeyVault = () => createSigningKeyVault(deriveVaultKey(TEST_PSEUDONYM_KEY));
+
+/**
+ * The credential a user's app sends to a client route (`/v1/users/<userId>/...`): that user's token;
+ * the app server's signing key where the path names no user one could make a token for.
+ */
+export function clientCredential(signingKey: string, url: string): string {
+  const match = /^\/v1\/users\/([^/?]+)/.exec(url);
+  let userId: string | undefined;
+  try {
+    userId = match?.[1] ? decodeURIComponent(match[1]).trim() : undefined;
+  } catch {
+    userId = undefined;
+  }
+  return `Bearer ${userId ? mintUserToken(signingKey, userId) : signingKey}`;
+}
+
 export interface TestApi {
-  /** Requests carry the test source's write key unless they set their own `authorization` header. */
+  /**
+   * Requests carry the test source's write key, or on a user's client route (inbox, consent) that
+   * user's token, unless they set their own `authorization` header.
+   */
   http: (req: HttpRequest) => Promise<HttpResponse>;
   url: string;
   writeKey: string;
+  /** The test source's signing key (its client routes require user tokens). */
+  signingKey: string;
+  /** `Authorization: Bearer <token>` for the user's client routes. */
+  userAuth: (userId: string) => Record<string, string>;
   sourceId: string;
   pool: Pool;
   temporal: Client;
@@ -81,20 +108,24 @@ export async function startTestApi(
     pseudonymize,
     catalogRevision: cachedRevision(() => createCampaignRepository(pool).revision()),
     linkSigner: createLinkSigner(deriveLinkKey(TEST_PSEUDONYM_KEY)),
+    signingKeyVault: testSigningKeyVault(),
     ...options.deps,
   };
   const { app, deps } = await buildTestApp(base, options);
   const observe = options.onResponse;
   if (observe) app.addHook('onResponse', async (request, reply) => observe(request.method, request.url, reply.statusCode));
-  const { source, writeKey } = await createSourceRepository(pool).create(`test ${taskQueue}`);
+  const { source, writeKey, signingKey } = await createSourceRepository(pool, deps.signingKeyVault).create(`test ${taskQueue}`);
   const raw = await serve(app);
-  const http = (req: HttpRequest) => raw({ ...req, headers: { authorization: basicAuth(writeKey), ...req.headers } });
+  const defaultAuth = (url: string) => (url.startsWith('/v1/users/') ? clientCredential(signingKey, url) : basicAuth(writeKey));
+  const http = (req: HttpRequest) => raw({ ...req, headers: { authorization: defaultAuth(req.url), ...req.headers } });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   return {
     http,
     url,
     writeKey,
+    signingKey,
+    userAuth: (userId) => ({ authorization: `Bearer ${mintUserToken(signingKey, userId)}` }),
     sourceId: source.id,
     pool,
     temporal: deps.temporal,

@@ -9,6 +9,8 @@ import { createCampaignRepository, type PublishResult } from '../../src/db/campa
 import { createSourceRepository } from '../../src/db/source-repository';
 import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
+import { createSigningKeyVault, deriveVaultKey } from '../../src/privacy/signing-key-vault';
+import { mintUserToken } from '../../src/privacy/user-token';
 import { connectClient } from '../../src/temporal/client-connection';
 import { startWorker, type BeckonWorker } from '../../src/worker';
 import { serve, type HttpRequest, type HttpResponse } from './http';
@@ -29,6 +31,8 @@ export interface OpsEnv {
   /** A source's write key, and the header that carries it, for the ingestion routes. */
   writeKey: string;
   asSource: Record<string, string>;
+  /** The header of a user's own client (their token), for that user's inbox. */
+  asUser: (userId: string) => Record<string, string>;
 }
 
 /** The API with ops routes and a worker of its own queue, on the shared test Postgres and Temporal; torn down after the file. */
@@ -46,7 +50,8 @@ export function opsEnvPerFile(label: string, options: { worker?: boolean } = {})
     const pseudonymize = createPseudonymizer('ops-test-key-'.padEnd(40, 'x'));
     const catalogRevision = cachedRevision(() => createCampaignRepository(pool).revision(), 0);
     const linkSigner = createLinkSigner(deriveLinkKey('ops-test-key-'.padEnd(40, 'x')));
-    const { app } = await buildTestApp({ pool, temporal, taskQueue, pseudonymize, catalogRevision, linkSigner });
+    const signingKeyVault = createSigningKeyVault(deriveVaultKey('ops-test-key-'.padEnd(40, 'x')));
+    const { app } = await buildTestApp({ pool, temporal, taskQueue, pseudonymize, catalogRevision, linkSigner, signingKeyVault });
     const http = await serve(app);
     const address = app.server.address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -56,9 +61,10 @@ export function opsEnvPerFile(label: string, options: { worker?: boolean } = {})
       operate: (await repo.create(`${label} operate`, ['operate'])).token,
       admin: (await repo.create(`${label} admin`, ['admin'])).token,
     };
-    const { writeKey } = await createSourceRepository(pool).create(`${label} source`);
+    const { writeKey, signingKey } = await createSourceRepository(pool, signingKeyVault).create(`${label} source`);
     const asSource = { authorization: basicAuth(writeKey) };
-    env = { pool, temporal, taskQueue, app, url, http, pseudonymize, tokens, as: (scope) => ({ authorization: `Bearer ${tokens[scope]}` }), writeKey, asSource };
+    const asUser = (userId: string) => ({ authorization: `Bearer ${mintUserToken(signingKey, userId)}` });
+    env = { pool, temporal, taskQueue, app, url, http, pseudonymize, tokens, as: (scope) => ({ authorization: `Bearer ${tokens[scope]}` }), writeKey, asSource, asUser };
   });
   afterAll(async () => {
     await env?.app.close();

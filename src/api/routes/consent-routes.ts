@@ -1,25 +1,35 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { consentBody } from '../schemas/consent-schemas';
+import type { ClientAuth } from '../auth/client-auth';
 import type { ApiDeps } from '../deps';
-import { describeRoute } from '../openapi';
+import { AUTH_FAILURES, CLIENT_AUTH, describeRoute } from '../openapi';
 import { userParams } from '../schemas/common-schemas';
 import { parse } from '../validate';
 
 /**
  * Consent and preferences per user, channel and category (`*` for the whole channel). Every change
- * keeps its source and time; the send path reads the current choices at send time.
+ * keeps its source and time; the send path reads the current choices at send time. A user token sets
+ * only its own user's choices.
  */
-export function consentRoutes(app: FastifyInstance, deps: ApiDeps): void {
+export function consentRoutes(app: FastifyInstance, deps: ApiDeps, auth: ClientAuth): void {
   const { consents, users } = deps;
 
   const tags = ['consent'];
-  app.get('/v1/users/:userId/consent', describeRoute({ summary: "The user's current choices per channel and category", tags, params: userParams }), async (request) => {
+  const preHandler = auth.requireUser();
+  const currentDoc = describeRoute({ summary: "The user's current choices per channel and category", tags, params: userParams, auth: CLIENT_AUTH, responses: AUTH_FAILURES });
+  app.get('/v1/users/:userId/consent', { ...currentDoc, preHandler }, async (request) => {
     const { userId } = parse(userParams, request.params, 'params');
     return { userId, consents: await consents.current(deps.pseudonymize(userId)) };
   });
 
-  const historyDoc = describeRoute({ summary: 'Every change of consent, oldest first, with its source and time', tags, params: userParams });
-  app.get('/v1/users/:userId/consent/history', historyDoc, async (request) => {
+  const historyDoc = describeRoute({
+    summary: 'Every change of consent, oldest first, with its source and time',
+    tags,
+    params: userParams,
+    auth: CLIENT_AUTH,
+    responses: AUTH_FAILURES,
+  });
+  app.get('/v1/users/:userId/consent/history', { ...historyDoc, preHandler }, async (request) => {
     const { userId } = parse(userParams, request.params, 'params');
     return { userId, changes: await consents.history(deps.pseudonymize(userId)) };
   });
@@ -39,8 +49,9 @@ export function consentRoutes(app: FastifyInstance, deps: ApiDeps): void {
     tags,
     params: userParams,
     body: consentBody,
-    responses: { 400: 'A choice names an unknown channel, a bad category, or the same choice twice' },
+    auth: CLIENT_AUTH,
+    responses: { ...AUTH_FAILURES, 400: 'A choice names an unknown channel, a bad category, or the same choice twice' },
   });
-  app.put('/v1/users/:userId/consent', recordDoc, record);
-  app.patch('/v1/users/:userId/consent', recordDoc, record);
+  app.put('/v1/users/:userId/consent', { ...recordDoc, preHandler }, record);
+  app.patch('/v1/users/:userId/consent', { ...recordDoc, preHandler }, record);
 }

@@ -1,13 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { InboxAction } from '../../db/inbox-repository';
+import type { ClientAuth } from '../auth/client-auth';
 import type { ApiDeps } from '../deps';
 import { clickBody, encodeCursor, inboxListQuery, messageParams } from '../schemas/inbox-schemas';
-import { describeRoute } from '../openapi';
+import { AUTH_FAILURES, CLIENT_AUTH, describeRoute } from '../openapi';
 import { userParams } from '../schemas/common-schemas';
 import { parse } from '../validate';
 
-/** The in-app inbox as an app reads it: pages of messages, the unread count, and what the user did to each message. */
-export function inboxRoutes(app: FastifyInstance, deps: ApiDeps): void {
+/**
+ * The in-app inbox as an app reads it: pages of messages, the unread count, and what the user did to
+ * each message; each route for the user of its token only.
+ */
+export function inboxRoutes(app: FastifyInstance, deps: ApiDeps, auth: ClientAuth): void {
   const { inbox, engagement } = deps;
 
   const listDoc = describeRoute({
@@ -16,9 +20,11 @@ export function inboxRoutes(app: FastifyInstance, deps: ApiDeps): void {
     tags: ['inbox'],
     params: userParams,
     querystring: inboxListQuery,
-    responses: { 400: 'A query parameter is out of range or not a cursor this API gave out' },
+    auth: CLIENT_AUTH,
+    responses: { ...AUTH_FAILURES, 400: 'A query parameter is out of range or not a cursor this API gave out' },
   });
-  app.get('/v1/users/:userId/inbox', listDoc, async (request) => {
+  const preHandler = auth.requireUser();
+  app.get('/v1/users/:userId/inbox', { ...listDoc, preHandler }, async (request) => {
     const { userId } = parse(userParams, request.params, 'params');
     const query = parse(inboxListQuery, request.query, 'query');
     // One more than asked tells whether another page follows, without a count query.
@@ -33,8 +39,14 @@ export function inboxRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return { userId, messages, next: rows.length > query.limit && last ? encodeCursor(last.id) : null };
   });
 
-  const countDoc = describeRoute({ summary: 'How many messages the user has neither read nor dismissed', tags: ['inbox'], params: userParams });
-  app.get('/v1/users/:userId/inbox/unread-count', countDoc, async (request) => {
+  const countDoc = describeRoute({
+    summary: 'How many messages the user has neither read nor dismissed',
+    tags: ['inbox'],
+    params: userParams,
+    auth: CLIENT_AUTH,
+    responses: AUTH_FAILURES,
+  });
+  app.get('/v1/users/:userId/inbox/unread-count', { ...countDoc, preHandler }, async (request) => {
     const { userId } = parse(userParams, request.params, 'params');
     return { userId, unread: await inbox.unreadCount(deps.pseudonymize(userId)) };
   });
@@ -57,7 +69,17 @@ export function inboxRoutes(app: FastifyInstance, deps: ApiDeps): void {
   };
 
   const actionDoc = (summary: string, body?: typeof clickBody) =>
-    describeRoute({ summary, tags: ['inbox'], params: messageParams, body, responses: { 400: 'A bad message id or URL', 404: 'The user has no message with this id' } });
+    ({
+      ...describeRoute({
+        summary,
+        tags: ['inbox'],
+        params: messageParams,
+        body,
+        auth: CLIENT_AUTH,
+        responses: { ...AUTH_FAILURES, 400: 'A bad message id or URL', 404: 'The user has no message with this id' },
+      }),
+      preHandler,
+    });
   app.post('/v1/users/:userId/inbox/:messageId/seen', actionDoc('The message was shown (idempotent)'), action('seen'));
   app.post('/v1/users/:userId/inbox/:messageId/read', actionDoc('The message was opened: Message Opened (idempotent)'), action('read'));
   app.post('/v1/users/:userId/inbox/:messageId/click', actionDoc('The message was followed: Message Opened and Message Clicked (idempotent)', clickBody), action('click'));

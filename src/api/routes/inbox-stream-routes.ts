@@ -1,14 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { InboxMessage } from '../../db/inbox-repository';
+import { mintStreamTicket } from '../../privacy/user-token';
+import type { ClientAuth } from '../auth/client-auth';
 import type { ApiDeps } from '../deps';
 import { lastEventId } from '../schemas/inbox-schemas';
-import { describeRoute } from '../openapi';
+import { AUTH_FAILURES, CLIENT_AUTH, describeRoute } from '../openapi';
 import { userParams } from '../schemas/common-schemas';
 import { parse } from '../validate';
 
 export interface InboxStreamOptions {
   /** A comment line this often keeps proxies and load balancers from closing an idle stream. */
   heartbeatMs?: number;
+  /** How long a stream ticket may wait to be used. */
+  ticketTtlSeconds?: number;
 }
 
 /** Streamed ids a connection remembers; past it the oldest half is folded into the cursor. */
@@ -21,13 +25,17 @@ const STREAM_HEADERS = {
 };
 /** What EventSource waits before reconnecting (it then sends Last-Event-ID). */
 const RECONNECT_MS = 3_000;
+/** Long enough to open an EventSource after fetching the ticket, short enough that a ticket left in a log is worth nothing. */
+const TICKET_TTL_SECONDS = 60;
 
 /**
  * `GET /v1/users/:userId/inbox/stream`: server-sent events, one `message` event per inbox message as
  * soon as its transaction commits. The event id is the message id, so a reconnecting client that
- * sends `Last-Event-ID` gets what it missed first.
+ * sends `Last-Event-ID` gets what it missed first. A browser, whose EventSource cannot send headers,
+ * first trades its user token for a single-use stream ticket (`POST .../inbox/stream-ticket`) and
+ * opens `?ticket=`: no long-lived secret goes into a URL.
  */
-export function inboxStreamRoutes(app: FastifyInstance, deps: ApiDeps, options: InboxStreamOptions = {}): void {
+export function inboxStreamRoutes(app: FastifyInstance, deps: ApiDeps, auth: ClientAuth, options: InboxStreamOptions = {}): void {
   const { inbox, inboxFeed: changes } = deps;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const open = new Set<() => void>();
@@ -37,14 +45,37 @@ export function inboxStreamRoutes(app: FastifyInstance, deps: ApiDeps, options: 
     for (const end of [...open]) end();
   });
 
-  const doc = describeRoute({
-    summary: 'New inbox messages as server-sent events, as soon as they are committed',
-    description: 'One `message` event per message, its id the message id; send `Last-Event-ID` (or `?lastEventId=`) to get what was missed first.',
+  const ticketDoc = describeRoute({
+    summary: "Trades the user's token for a single-use ticket that opens one stream (EventSource cannot send headers)",
+    description: 'Open `GET /v1/users/{userId}/inbox/stream?ticket=<ticket>` within `expiresAt`; each reconnection needs a new ticket.',
     tags: ['inbox'],
     params: userParams,
-    responses: { 400: 'Last-Event-ID is not a message id' },
+    auth: CLIENT_AUTH,
+    responses: { ...AUTH_FAILURES, 409: 'The source has no signing key to sign tickets with' },
   });
-  app.get('/v1/users/:userId/inbox/stream', doc, async (request, reply) => {
+  app.post('/v1/users/:userId/inbox/stream-ticket', { ...ticketDoc, preHandler: auth.requireUser() }, async (request, reply) => {
+    const { userId } = parse(userParams, request.params, 'params');
+    const signingKey = request.client?.signingKey;
+    if (!signingKey) {
+      return reply.status(409).send({ error: 'conflict', message: `source ${request.client?.source.id} has no signing key to sign tickets with (npm run sources -- rotate-key <source id>)` });
+    }
+    const expiresAt = Math.floor(Date.now() / 1000) + (options.ticketTtlSeconds ?? TICKET_TTL_SECONDS);
+    const ticket = mintStreamTicket(signingKey, userId, expiresAt);
+    const url = `/v1/users/${encodeURIComponent(userId)}/inbox/stream?ticket=${encodeURIComponent(ticket)}`;
+    return { userId, ticket, url, expiresAt: new Date(expiresAt * 1000).toISOString() };
+  });
+
+  const doc = describeRoute({
+    summary: 'New inbox messages as server-sent events, as soon as they are committed',
+    description:
+      'One `message` event per message, its id the message id; send `Last-Event-ID` (or `?lastEventId=`) to get what was missed first. ' +
+      'A browser passes `?ticket=` (single use); other clients may send the user token as a header.',
+    tags: ['inbox'],
+    params: userParams,
+    auth: ['streamTicket', ...CLIENT_AUTH],
+    responses: { ...AUTH_FAILURES, 400: 'Last-Event-ID is not a message id' },
+  });
+  app.get('/v1/users/:userId/inbox/stream', { ...doc, preHandler: auth.requireUser({ acceptTicket: true }) }, async (request, reply) => {
     const { userId } = parse(userParams, request.params, 'params');
     const headerId = request.headers['last-event-id'];
     const queryId = (request.query as { lastEventId?: unknown }).lastEventId;
@@ -69,9 +100,11 @@ export function inboxStreamRoutes(app: FastifyInstance, deps: ApiDeps, options: 
       throw err;
     }
 
+    // Headers set so far (CORS) go out with the stream's own: a hijacked reply sends only what is written to it.
+    const early = Object.fromEntries(Object.entries(reply.getHeaders()).filter(([, value]) => value !== undefined));
     reply.hijack();
     const raw = reply.raw;
-    raw.writeHead(200, STREAM_HEADERS);
+    raw.writeHead(200, { ...early, ...STREAM_HEADERS });
     raw.write(`retry: ${RECONNECT_MS}\n: stream of ${changes.mode === 'listen' ? 'notified' : 'polled'} inbox messages\n\n`);
 
     let closed = false;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parseDuration } from '../../domain/time';
 import type { JourneySummary } from '../../ops/user-ops';
 import type { UserStateView } from '../../workflows/messages';
 import type { CliContext } from '../context';
@@ -42,6 +43,23 @@ export function userCommands(program: Command, ctx: CliContext): void {
       if (!/^\d+$/.test(entry)) throw new CliError(`entry must be a number (the n-th entry, as \`beckon users journeys ${userId}\` shows), not "${entry}"`, EXIT.usage);
       const body = await ctx.api().post<{ workflowId: string }>(`${userPath(userId)}/journeys/${encodeURIComponent(campaignId)}/${entry}/cancel`, { reason: options.reason });
       ctx.out().result(body, () => `cancellation requested: ${body.workflowId}`);
+    });
+
+  users
+    .command('token <userId>')
+    .description("a user token for the user's inbox, stream and consent routes (POST /v1/users/:userId/token with BECKON_SIGNING_KEY)")
+    .option('--expires-in <duration>', 'how long it is valid, e.g. 1h, 30 minutes, 7 days', '1h')
+    .option('--no-expiry', 'a token that lasts until the signing key is rotated out')
+    .action(async (userId: string, options: { expiresIn: string; expiry: boolean }) => {
+      let expiresIn: number | null = null;
+      if (options.expiry) {
+        const parsed = parseDuration(options.expiresIn);
+        if (!parsed.ok) throw new CliError(`--expires-in: ${parsed.reason}`, EXIT.usage);
+        expiresIn = Math.max(1, Math.round(parsed.ms / 1000));
+      }
+      const body = await ctx.api().userToken<{ userId: string; token: string; expiresAt: string | null }>(userId, { expiresIn });
+      ctx.out().progress(`token for ${userId}, ${body.expiresAt ? `valid until ${body.expiresAt}` : 'valid until the signing key is rotated out'}:`);
+      ctx.out().result(body, () => body.token);
     });
 
   program
