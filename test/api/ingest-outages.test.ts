@@ -86,6 +86,8 @@ describe('ingestion while a dependency is down', () => {
   it('answers 503 with Retry-After while Postgres is stopped, and takes the retry once it is back', async () => {
     const userId = uniqueUserId('postgres-outage');
     expect((await track(userId, 'Before', `${userId}-a`)).statusCode).toBe(200);
+    // The first event is folded in before the outage (its workflow task reads the catalog from Postgres), so the check below means what it says.
+    await eventually(() => stateOf(userId), (v) => v.state.totalEvents === 1);
 
     await postgres.stop('SIGTERM');
     const refused = await track(userId, 'During', `${userId}-b`);

@@ -376,7 +376,7 @@ describe('rate limit per write key', () => {
     });
 
   it('gives two keys from one address a budget each', async () => {
-    const sources = createSourceRepository(limited.pool);
+    const sources = createSourceRepository(limited.pool, testSigningKeyVault());
     const first = (await sources.create('limit one')).writeKey;
     const second = (await sources.create('limit two')).writeKey;
     const statuses = [];
@@ -385,7 +385,7 @@ describe('rate limit per write key', () => {
   });
 
   it('gives one key from two addresses one budget', async () => {
-    const key = (await createSourceRepository(limited.pool).create('limit shared')).writeKey;
+    const key = (await createSourceRepository(limited.pool, testSigningKeyVault()).create('limit shared')).writeKey;
     const statuses = [];
     for (const address of ['127.0.0.3', '127.0.0.4', '127.0.0.3', '127.0.0.4']) statuses.push((await track(key, address)).statusCode);
     expect(statuses).toEqual([400, 400, 429, 429]);
