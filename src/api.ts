@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import { pino } from 'pino';
 import { buildApp } from './api/app';
 import { createClientAuth } from './api/auth/client-auth';
-import { requireSource } from './api/auth/source-auth';
+import { cachedWriteKeyCheck, requireSource } from './api/auth/source-auth';
 import { cachedRevision } from './api/catalog-revision';
 import type { ApiBase, ApiDeps } from './api/deps';
 import { createEngagementReporter, scheduleEngagementRetries } from './api/engagement-reporter';
@@ -66,12 +66,13 @@ export async function createApiDeps(base: ApiBase, options: ApiDepsOptions = {})
   const inboxFeed = await startInboxFeed(pool, { log: { info: (m) => log.info(m), warn: (m) => log.warn(m) }, ...options.inboxFeed });
   const stopRetries = scheduleEngagementRetries(engagement, ENGAGEMENT_RETRY_MS, log);
   const sources = createSourceRepository(pool, base.signingKeyVault);
+  const checkWriteKey = cachedWriteKeyCheck(sources);
   return {
     ...base,
     log,
     sources,
-    requireSource: requireSource(sources),
-    clientAuth: createClientAuth(sources, { tickets: createStreamTicketRepository(pool), log }),
+    requireSource: requireSource(checkWriteKey),
+    clientAuth: createClientAuth(sources, { tickets: createStreamTicketRepository(pool), checkWriteKey, log }),
     ingest: createIngestion(base),
     engagement,
     inboxFeed,

@@ -15,7 +15,7 @@ import {
 import { UnauthorizedError } from '../errors';
 import { userParams } from '../schemas/common-schemas';
 import { parse } from '../validate';
-import { writeKeyOf } from './source-auth';
+import { writeKeyOf, type WriteKeyCheck } from './source-auth';
 
 /** How long a source and its opened signing keys are trusted without asking Postgres again; also the most a rotation or revocation waits to bite. */
 const CACHE_MS = 5_000;
@@ -49,6 +49,8 @@ interface SourceEntry {
 export interface ClientAuthOptions {
   /** Single-use stream tickets (`?ticket=` on the stream route). */
   tickets: StreamTicketRepository;
+  /** The API's one write-key check (shared with ingestion, so one cache); by default an uncached look-up. */
+  checkWriteKey?: WriteKeyCheck;
   log?: FastifyBaseLogger;
   now?: () => number;
   cacheMs?: number;
@@ -65,6 +67,7 @@ const forbidden = (reply: FastifyReply, message: string) => reply.status(403).se
  */
 export function createClientAuth(sources: SourceRepository, options: ClientAuthOptions) {
   const now = options.now ?? Date.now;
+  const checkWriteKey = options.checkWriteKey ?? ((key: string) => sources.authenticate(key));
   const cacheMs = options.cacheMs ?? CACHE_MS;
   const cache = new Map<string, { entry: SourceEntry | undefined; until: number }>();
   const warnedOpen = new Set<string>();
@@ -130,7 +133,7 @@ export function createClientAuth(sources: SourceRepository, options: ClientAuthO
 
     const writeKey = writeKeyOf(request);
     if (writeKey) {
-      const source = await sources.authenticate(writeKey);
+      const source = await checkWriteKey(writeKey);
       if (!source) throw new UnauthorizedError('the write key is unknown or revoked', CHALLENGE);
       if (source.clientAuth === 'required') {
         throw new UnauthorizedError(

@@ -31,19 +31,28 @@ export function writeKeyOf(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
-/** A preHandler that admits a request only with a live write key and sets `request.source`. */
-export function requireSource(sources: SourceRepository, now: () => number = Date.now) {
+/** The live source of a write key, or undefined; one per API process, so every route that takes a write key shares its cache. */
+export type WriteKeyCheck = (writeKey: string) => Promise<Source | undefined>;
+
+/** Checks write keys against Postgres, trusting each answer for CACHE_MS. */
+export function cachedWriteKeyCheck(sources: SourceRepository, now: () => number = Date.now): WriteKeyCheck {
   const cache = new Map<string, { source: Source | undefined; until: number }>();
+  return async (key) => {
+    const cached = cache.get(key);
+    if (cached && cached.until > now()) return cached.source;
+    const source = await sources.authenticate(key);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(key, { source, until: now() + CACHE_MS });
+    return source;
+  };
+}
+
+/** A preHandler that admits a request only with a live write key and sets `request.source`. */
+export function requireSource(checkWriteKey: WriteKeyCheck) {
   return async (request: FastifyRequest): Promise<void> => {
     const key = writeKeyOf(request);
     if (!key) throw new UnauthorizedError('send the source write key as the HTTP Basic user name (Authorization: Basic base64("<write key>:"))', CHALLENGE);
-    const cached = cache.get(key);
-    let source = cached && cached.until > now() ? cached.source : undefined;
-    if (!cached || cached.until <= now()) {
-      source = await sources.authenticate(key);
-      if (cache.size > 10_000) cache.clear();
-      cache.set(key, { source, until: now() + CACHE_MS });
-    }
+    const source = await checkWriteKey(key);
     if (!source) throw new UnauthorizedError('the write key is unknown or revoked', CHALLENGE);
     request.source = source;
   };
