@@ -32,7 +32,7 @@ scale       latency and memory at growing numbers of user workflows; one user's 
 cost        history events, workflow tasks, Postgres statements and CPU per event
   --cost-samples N users measured (default 100)
 
-Uses DATABASE_URL and TEMPORAL_ADDRESS when set, else embedded PGlite and a dev server.
+Uses DATABASE_URL and TEMPORAL_ADDRESS when set, else an embedded PostgreSQL and a dev server.
 Prints a table per benchmark and writes the figures to bench-results/<name>-<run>.json.`;
 
 const BENCHMARKS = ['latency', 'throughput', 'scale', 'cost'] as const;
