@@ -40,9 +40,9 @@ export const configSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional()
-    .describe('PostgreSQL connection URL; when unset, `npm start` runs embedded Postgres (PGlite) under DATA_DIR.'),
+    .describe('PostgreSQL connection URL; when unset, `npm start` runs an embedded PostgreSQL under DATA_DIR/postgres.'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10).describe('Most Postgres connections one process opens.'),
-  EMBEDDED_PG_PORT: port.default(54329).describe('Port of the embedded Postgres socket that `npm start` opens when DATABASE_URL is unset.'),
+  EMBEDDED_PG_PORT: port.default(54329).describe('Port of the embedded PostgreSQL that `npm start` and `npm run postgres` run when DATABASE_URL is unset.'),
 
   INGEST_RATE_LIMIT: z.coerce
     .number({ error: 'must be a whole number' })

@@ -8,7 +8,7 @@ import { startApi } from './api';
 import { devAdminToken } from './api/auth/dev-admin-token';
 import { describePublish, publishCampaignFolder } from './ops/campaign-publish';
 import { loadConfig, type Config } from './config';
-import { startEmbeddedPostgres } from './db/embedded';
+import { pgliteLeftoverNotice, startEmbeddedPostgres } from './db/embedded-postgres';
 import { createDevPushSender } from './dev/push-log';
 import { startSmtpSink } from './dev/smtp-sink';
 import { migrate } from './db/migrate';
@@ -69,6 +69,7 @@ async function startTemporal(config: Config, dataDir: string): Promise<{ address
     port: config.TEMPORAL_DEV_PORT,
     uiPort: config.TEMPORAL_UI_PORT,
     dbFile: join(dataDir, 'temporal.sqlite'),
+    ownProcessGroup: true,
     namespace: config.TEMPORAL_NAMESPACE,
     codecEndpoint: `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}/codec`,
     // The dev server's own warnings (retries while it starts and stops) would drown Beckon's output.
@@ -84,29 +85,48 @@ async function startTemporal(config: Config, dataDir: string): Promise<{ address
 async function main(): Promise<void> {
   const started = Date.now();
   const config = loadConfig();
-  // The SDK's info lines (the workflow bundle's webpack report) would bury the URLs a newcomer needs.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // The SDK's info lines (the workflow bundle's webpack report) would bury the URLs a newcomer needs. No shutdown
+  // signals: on its own the SDK would shut the worker down at Ctrl-C, before the API stopped sending it work.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
   const dataDir = resolve(config.DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
 
   const cleanups: (() => Promise<void>)[] = [];
+  /** What a forced exit kills at once: the servers Beckon started, which lead process groups of their own. */
+  const kills: (() => void)[] = [];
   let stopping = false;
   let stoppingSince = 0;
+  const forceExit = (why: string, code: number) => {
+    say(`${why}: exiting without a clean stop`);
+    for (const kill of kills) kill();
+    process.exit(code);
+  };
+  /** Newest first; one that start-up adds while the stop runs is taken too. */
+  const runCleanups = async () => {
+    for (let cleanup = cleanups.pop(); cleanup; cleanup = cleanups.pop()) {
+      await cleanup().catch((err: Error) => say(`while stopping: ${err.message}`));
+    }
+  };
   const stopAll = async (reason: string) => {
     if (stopping) return;
     stopping = true;
     say(`stopping (${reason})...`);
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((err: Error) => say(`while stopping: ${err.message}`));
-    say('stopped');
+    // Within 10 s, whatever hangs (a stream a browser keeps open, a server that does not answer).
+    const watchdog = setTimeout(() => forceExit('not stopped within 9 s', 1), 9_000);
+    await runCleanups();
+    clearTimeout(watchdog);
+  };
+  /** Start-up stops at the next step once a stop began (a Ctrl-C while the worker bundles). */
+  const unlessStopping = () => {
+    if (stopping) throw new StartInterrupted();
   };
   const stopped = new Promise<void>((resolveStopped) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.on(signal, () => {
-        // Ctrl-C reaches us twice at once (from the terminal and relayed by npm/tsx); only a later one forces exit.
+        // A terminal's Ctrl-C reaches us twice at once (from the terminal and relayed by npm); only a later one forces.
         if (stopping) {
-          if (Date.now() - stoppingSince < 3000) return;
-          say('second Ctrl-C: exiting without a clean stop');
-          process.exit(130);
+          if (Date.now() - stoppingSince >= 1000) forceExit(`second ${signal}`, 130);
+          return;
         }
         stoppingSince = Date.now();
         void stopAll(signal).then(resolveStopped);
@@ -117,22 +137,34 @@ async function main(): Promise<void> {
   try {
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
-      const embedded = await startEmbeddedPostgres({ dataDir: join(dataDir, 'pglite'), port: config.EMBEDDED_PG_PORT });
+      const leftover = pgliteLeftoverNotice(dataDir);
+      if (leftover) say(leftover);
+      const embedded = await startEmbeddedPostgres({
+        dataDir: join(dataDir, 'postgres'),
+        port: config.EMBEDDED_PG_PORT,
+        ownProcessGroup: true,
+        log: (line) => say(`[postgres] ${line}`),
+      });
       cleanups.push(() => embedded.stop());
+      kills.push(() => embedded.kill());
+      unlessStopping();
       databaseUrl = embedded.url;
-      say(`embedded Postgres (PGlite) on ${databaseUrl}`);
+      say(`embedded PostgreSQL on ${databaseUrl} (data in ${embedded.dataDir})`);
     }
     const pool = createPool(databaseUrl, config.DATABASE_POOL_MAX, (err) => say(`postgres: ${err.message}`));
     cleanups.push(() => pool.end());
     const report = await migrate(pool);
+    unlessStopping();
     say(`migrations: ${report.applied.length} applied, ${report.alreadyApplied} already in place`);
     say(`campaigns from ${config.CAMPAIGNS_DIR}/: ${describePublish(await publishCampaignFolder(pool, config.CAMPAIGNS_DIR))}`);
 
     const pseudonymKey = config.PSEUDONYM_KEY ?? devPseudonymKey(dataDir);
     const temporal = await startTemporal(config, dataDir);
+    unlessStopping();
     if (temporal.server) {
       const server = temporal.server;
       cleanups.push(() => server.stop());
+      kills.push(() => server.process.kill('SIGKILL'));
       server.process.once('exit', (code) => {
         if (stopping) return;
         say(`Temporal dev server exited (code ${code}); is port ${config.TEMPORAL_DEV_PORT} taken? Set TEMPORAL_ADDRESS to use a running server.`);
@@ -157,6 +189,7 @@ async function main(): Promise<void> {
     const devSinks = !config.SMTP_HOST || devPush !== undefined;
     const worker = await startWorker({ config: effective, pool, pseudonymKey, payloadCodec, ...(devPush && { extraSenders: { push: devPush } }) });
     cleanups.push(() => worker.shutdown());
+    unlessStopping();
     const api = await startApi({
       config: effective,
       pool,
@@ -165,6 +198,7 @@ async function main(): Promise<void> {
       devSinks,
     });
     cleanups.push(() => api.app.close());
+    unlessStopping();
 
     say(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     say(`API            ${api.url}   (health: ${api.url}/healthz)`);
@@ -182,10 +216,22 @@ async function main(): Promise<void> {
     if (devPush) say(`push is logged here, not sent: curl -s ${api.url}/v1/dev/push`);
     say('Ctrl-C stops everything');
   } catch (err) {
-    await stopAll('start-up failed');
-    throw err;
+    // A step that failed because a stop closed what it used is part of that stop.
+    if (!stopping) {
+      await stopAll('start-up failed');
+      throw err;
+    }
   }
   await stopped;
+  await runCleanups();
+  say('stopped');
+}
+
+/** Thrown inside start-up when a signal asked to stop before it finished. */
+class StartInterrupted extends Error {
+  constructor() {
+    super('stopped during start-up');
+  }
 }
 
 if (require.main === module) runMain(main);

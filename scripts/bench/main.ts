@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runMain } from '../../src/process';
 import { runCost, type CostRow } from './cost';
+import { runIngestLoad } from './ingest-load';
 import { runLatency } from './latency';
 import { runScale } from './scale';
 import { say, startBenchStack, type BenchStack } from './stack';
 import { runThroughput } from './throughput';
 
 const USAGE = `npm run bench -- <latency|throughput|scale|cost|all> [options]
+       npm run bench -- ingest-load [options]   (against a running npm start)
 
 latency     API accepting an event -> first in-app message committed, against the floor
             (a bare workflow: one signal, one no-op activity), at a light and a heavy load
@@ -31,8 +33,17 @@ scale       latency and memory at growing numbers of user workflows; one user's 
   --settle N       seconds to wait after the worker is idle before each size is timed (default 0)
 cost        history events, workflow tasks, Postgres statements and CPU per event
   --cost-samples N users measured (default 100)
+ingest-load POST /v1/track calls against a running Beckon (a default npm start): 5xx answers, each user's
+            workflow's count of its events, and how soon an inbox live stream hears of a committed message
+  --calls N        calls (default 2000)
+  --users N        users they are spread over (default 200)
+  --concurrency N  calls in flight (default 16)
+  --url URL        the API (default http://127.0.0.1:3000)
+  --data-dir DIR   npm start's DATA_DIR, for its dev write key, admin token and pseudonym key (default .data)
+  --database-url URL  its Postgres (default the embedded one on 127.0.0.1:54329)
+  --stream-samples N  live-stream samples (default 50)
 
-Uses DATABASE_URL and TEMPORAL_ADDRESS when set, else embedded PGlite and a dev server.
+Uses DATABASE_URL and TEMPORAL_ADDRESS when set, else an embedded PostgreSQL and a dev server.
 Prints a table per benchmark and writes the figures to bench-results/<name>-<run>.json.`;
 
 const BENCHMARKS = ['latency', 'throughput', 'scale', 'cost'] as const;
@@ -71,10 +82,11 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: Object.fromEntries(
-      ['light', 'light-rate', 'heavy', 'rate', 'users', 'events', 'tp-users', 'concurrency', 'batch', 'sizes', 'samples', 'scale-rate', 'one-user', 'settle', 'cost-samples'].map((name) => [name, { type: 'string' }]),
+      ['light', 'light-rate', 'heavy', 'rate', 'users', 'events', 'tp-users', 'concurrency', 'batch', 'sizes', 'samples', 'scale-rate', 'one-user', 'settle', 'cost-samples', 'calls', 'url', 'data-dir', 'database-url', 'stream-samples'].map((name) => [name, { type: 'string' }]),
     ),
   });
 
+  if (positionals[0] === 'ingest-load') return ingestLoad(values);
   const asked = positionals.length === 0 || positionals.includes('help') ? [] : positionals.includes('all') ? [...BENCHMARKS] : positionals;
   const unknown = asked.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
   if (asked.length === 0 || unknown.length > 0) {
@@ -117,6 +129,34 @@ async function main(): Promise<void> {
   }
   console.log(`\nload average at the end: ${loadavg().map((n) => n.toFixed(1)).join(' ')}`);
   console.log(`figures written to ${asked.map((name) => `bench-results/${name}-${runId}.json`).join(', ')}`);
+}
+
+/** `ingest-load` measures a Beckon that is already running, so it starts no stack of its own. */
+async function ingestLoad(values: Record<string, string | undefined>): Promise<void> {
+  const options = {
+    url: values.url ?? 'http://127.0.0.1:3000',
+    dataDir: values['data-dir'] ?? '.data',
+    databaseUrl: values['database-url'] ?? 'postgres://postgres@127.0.0.1:54329/postgres',
+    calls: positive('calls', values.calls, 2000),
+    users: positive('users', values.users, 200),
+    concurrency: positive('concurrency', values.concurrency, 16),
+    streamSamples: positive('stream-samples', values['stream-samples'], 50),
+  };
+  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg().map((n) => n.toFixed(1)).join(' ')} at start`;
+  const report = await runIngestLoad(options, say);
+  console.log(`\n## ingest-load: ${machine}\n`);
+  console.log(table(
+    ['calls', 'users', 'in flight', 'calls/s', '5xx', '429 retried', 'answer p50 ms', 'p99 ms', 'users counted exactly', 'stream', 'stream p50 ms', 'p95 ms', 'max ms'],
+    [[report.calls, report.users, report.concurrency, report.callsPerSecond, report.answered5xx, report.retried429, report.answeredMs.p50, report.answeredMs.p99,
+      `${report.usersCounted}/${report.users}`, report.stream.mode, report.stream.p50, report.stream.p95, report.stream.max]],
+  ));
+  console.log(`statuses: ${JSON.stringify(report.statuses)}; every count settled ${report.countedWithinMs} ms after the last answer`);
+  if (report.usersWrong.length > 0) console.log(`users whose workflow counted otherwise: ${JSON.stringify(report.usersWrong.slice(0, 10))}`);
+  mkdirSync('bench-results', { recursive: true });
+  const file = join('bench-results', `ingest-load-${Date.now().toString(36)}.json`);
+  writeFileSync(file, JSON.stringify({ at: new Date().toISOString(), machine, options, result: report }, null, 2));
+  console.log(`figures written to ${file}`);
+  if (report.answered5xx > 0 || report.usersWrong.length > 0) process.exitCode = 1;
 }
 
 async function run(name: Benchmark, stack: BenchStack, runId: string, options: BenchOptions): Promise<unknown> {

@@ -6,7 +6,7 @@ import type { Pool } from 'pg';
 import { startApi, type RunningApi } from '../../src/api';
 import { publishCampaignFolder } from '../../src/ops/campaign-publish';
 import { loadConfig, type Config } from '../../src/config';
-import { startEmbeddedPostgres } from '../../src/db/embedded';
+import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import { createSourceRepository } from '../../src/db/source-repository';
@@ -52,7 +52,7 @@ export function rssOf(pid: number | undefined): number | undefined {
 
 /**
  * The whole service in this process, as `npm start` runs it: the configured Postgres and Temporal
- * (DATABASE_URL, TEMPORAL_ADDRESS) or embedded PGlite and a dev server, a worker and the API.
+ * (DATABASE_URL, TEMPORAL_ADDRESS) or an embedded PostgreSQL and a dev server, a worker and the API.
  */
 export async function startBenchStack(overrides: Partial<Config> = {}): Promise<BenchStack> {
   const base = loadConfig();
@@ -106,7 +106,7 @@ export async function startBenchStack(overrides: Partial<Config> = {}): Promise<
       pseudonymKey,
       serverPid,
       describe: {
-        postgres: base.DATABASE_URL ? 'DATABASE_URL' : 'embedded PGlite',
+        postgres: base.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL (throwaway)',
         temporal: base.TEMPORAL_ADDRESS ? `TEMPORAL_ADDRESS ${address}` : 'Temporal CLI dev server (in memory)',
       },
       stop,

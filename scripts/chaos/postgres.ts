@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { postgresBinDir } from '../../src/db/embedded-postgres';
 import { cleanEnv, runEntryPoint, type RunningProcess } from '../../test/support/processes';
 
 /** A Postgres the chaos run owns, so it can stop and start it under load (the shared one is not ours to restart). */
@@ -13,9 +14,9 @@ export interface OwnPostgres {
   stop(): Promise<void>;
 }
 
-const PG_BIN = process.env.CHAOS_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+const PG_BIN = process.env.CHAOS_PG_BIN ?? postgresBinDir();
 
-/** PostgreSQL from the distribution's binaries when present (CI installs them), else embedded PGlite in a process of its own. */
+/** PostgreSQL from the embedded server's binaries (or CHAOS_PG_BIN), driven by pg_ctl so it can be crashed; else `npm run postgres`. */
 export async function startOwnPostgres(port: number, log: (line: string) => void): Promise<OwnPostgres> {
   return existsSync(join(PG_BIN, 'pg_ctl')) ? startPostgresql(port, log) : startPglite(port);
 }

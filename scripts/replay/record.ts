@@ -11,7 +11,7 @@ import { startSmtpSink } from '../../src/dev/smtp-sink';
 import { channelSenders } from '../../src/worker';
 import { publishCampaignFolder } from '../../src/ops/campaign-publish';
 import { createCampaignLifecycleRepository } from '../../src/db/campaign-lifecycle-repository';
-import { startEmbeddedPostgres } from '../../src/db/embedded';
+import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import type { TrackedEvent } from '../../src/domain/events';

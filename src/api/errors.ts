@@ -64,8 +64,8 @@ export class ServiceUnavailableError extends Error {
 }
 
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03']);
-/** gRPC UNAVAILABLE and DEADLINE_EXCEEDED. */
-const UNAVAILABLE_GRPC = new Set([14, 4]);
+/** gRPC UNAVAILABLE, DEADLINE_EXCEEDED, and CANCELLED (what the client's own deadline ends a slow call with; seen as 500s under load). */
+const UNAVAILABLE_GRPC = new Set([14, 4, 1]);
 
 /** True when the error (or one of its causes) says a server could not be reached, not that the request was wrong. */
 export function isUnavailable(err: unknown): boolean {

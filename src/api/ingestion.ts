@@ -1,4 +1,6 @@
 import { createAliasRepository } from '../db/alias-repository';
+import { createGroupRepository } from '../db/group-repository';
+import { GROUP_TRAITS } from '../domain/conditions';
 import { createIngestionLedgerRepository } from '../db/ingestion-ledger-repository';
 import type { Source } from '../db/source-repository';
 import { assertSameKey, createUserRepository } from '../db/user-repository';
@@ -27,6 +29,7 @@ export function createIngestion(deps: ApiBase) {
   const users = createUserRepository(deps.pool);
   const ledger = createIngestionLedgerRepository(deps.pool);
   const aliases = createAliasRepository(deps.pool);
+  const groups = createGroupRepository(deps.pool);
   // Accepts written together while an earlier write is in flight: one UPDATE for many events under load, no wait when idle.
   const accept = groupCommit((entries: { sourceId: string; messageId: string }[]) => ledger.acceptMany(entries));
   // Visitor links this process knows are settled: clients send both IDs on every call after login,
@@ -61,9 +64,14 @@ export function createIngestion(deps: ApiBase) {
       if (profileKey !== undefined) await users.identify(profileKey, pseudonym, profile.update);
       await signalUserTraits(deps, pseudonym, profile.workflowTraits);
     }
+    if (message.groupId !== undefined) {
+      // Every group of the user at once: the workflow's group traits are replaced, never merged from two calls' halves.
+      const traitsByGroup = await groups.join(pseudonym, message.groupId, message.traits);
+      await signalUserTraits(deps, pseudonym, { [GROUP_TRAITS]: traitsByGroup });
+    }
     if (message.event !== undefined) {
-      const { messageId, event, properties, timestamp, receivedAt } = message;
-      await signalUserEvent(deps, pseudonym, { messageId, event, properties, timestamp, receivedAt });
+      const { messageId, event, properties, timestamp, receivedAt, eventContext } = message;
+      await signalUserEvent(deps, pseudonym, { messageId, event, properties, timestamp, receivedAt, ...(eventContext && { context: eventContext }) });
     }
     // Step 1 of the visitor hand-over, described once at userWorkflow (src/workflows/user-workflow.ts).
     if (visitor !== undefined && visitor !== pseudonym && !settledLinks.has(visitor)) {

@@ -2,7 +2,10 @@ import { CliError, EXIT, exitCodeForStatus } from './exit-codes';
 
 export interface ApiClientOptions {
   url: string;
-  token?: string;
+  /** The admin token, or where to find it when a command first needs it (BECKON_TOKEN, else npm start's dev token). */
+  token?: string | (() => string | undefined);
+  /** Said when a command needs a token and there is none. */
+  missingToken?: string;
   /** Write key for `events send` (HTTP Basic), when the API requires one. */
   writeKey?: string;
   /** A source's signing key for `users token` (BECKON_SIGNING_KEY). */
@@ -17,14 +20,18 @@ const HINTS: Record<number, string> = {
 /** The ops API over HTTP; every failure becomes a CliError with the API's message, a hint and the exit code of its status. */
 export function createApiClient(options: ApiClientOptions) {
   const base = options.url.replace(/\/+$/, '');
+  let token: string | undefined;
+  const tokenNow = () => (token ??= typeof options.token === 'function' ? options.token() : options.token);
   async function call<T>(method: string, path: string, body?: unknown, auth: 'token' | 'writeKey' | 'signingKey' = 'token'): Promise<T> {
     const headers: Record<string, string> = {};
     if (auth === 'signingKey') {
       if (!options.signingKey) throw new CliError("BECKON_SIGNING_KEY is not set: export BECKON_SIGNING_KEY=<the source's signing key> (`npm start` keeps the dev one in .data/dev-signing-key)", EXIT.usage);
       headers.authorization = `Bearer ${options.signingKey}`;
     } else if (auth === 'token') {
-      if (!options.token) throw new CliError('BECKON_TOKEN is not set: export BECKON_TOKEN=<admin token> (`npm start` prints a dev token)', EXIT.usage);
-      headers.authorization = `Bearer ${options.token}`;
+      if (!tokenNow()) {
+        throw new CliError(options.missingToken ?? 'BECKON_TOKEN is not set: export BECKON_TOKEN=<admin token> (`npm start` prints a dev token)', EXIT.usage);
+      }
+      headers.authorization = `Bearer ${tokenNow()}`;
     } else if (options.writeKey) {
       headers.authorization = `Basic ${Buffer.from(`${options.writeKey}:`).toString('base64')}`;
     }

@@ -18,7 +18,7 @@ export interface InboxFeed {
 }
 
 export interface InboxFeedOptions {
-  /** `auto` listens when a probe notification comes back, else polls (embedded PGlite does not deliver notifications to listeners). */
+  /** `auto` listens when a probe notification comes back, else polls (a pooler in transaction mode does not deliver notifications to listeners). */
   mode?: FeedMode | 'auto';
   pollIntervalMs?: number;
   probeTimeoutMs?: number;
@@ -46,7 +46,7 @@ export async function startInboxFeed(pool: Pool, options: InboxFeedOptions = {})
   const mode = options.mode ?? 'auto';
   const stopListening = mode === 'poll' ? undefined : await listen(pool, subscribers, log, options.probeTimeoutMs ?? 3_000, mode === 'listen');
   if (mode === 'listen' && !stopListening) throw new Error('Postgres notifications do not reach a listener on this database');
-  if (mode === 'auto' && !stopListening) log.info('inbox streams: Postgres notifications do not reach a listener here (embedded PGlite?); polling instead');
+  if (mode === 'auto' && !stopListening) log.info('inbox streams: Postgres notifications do not reach a listener here (a pooler in transaction mode?); polling instead');
   const stopPolling = stopListening ? undefined : poll(pool, subscribers, options.pollIntervalMs ?? 1_000, log);
 
   return {

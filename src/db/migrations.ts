@@ -273,4 +273,22 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX stream_ticket_uses_by_expiry ON stream_ticket_uses (expires_at);
     `,
   },
+  {
+    id: 9,
+    name: 'groups of Segment group calls and their members',
+    sql: `
+      -- A group's traits merge across group calls (any member's), as Segment keeps them.
+      CREATE TABLE segment_groups (
+        group_id   text PRIMARY KEY,
+        traits     jsonb NOT NULL DEFAULT '{}',
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE segment_group_members (
+        pseudonym  text NOT NULL,
+        group_id   text NOT NULL REFERENCES segment_groups (group_id),
+        joined_at  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (pseudonym, group_id)
+      );
+    `,
+  },
 ];

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { evaluateCondition, FILTER_OPERATORS, type FilterOperator, type HistoryView, type PropertyFilter, type UserCondition } from './conditions';
+import { evaluateCondition, FILTER_OPERATORS, GROUP_TRAITS, type FilterOperator, type HistoryView, type PropertyFilter, type UserCondition } from './conditions';
 
 // User conditions over a history; property filters and dot paths are in conditions.filters.test.ts.
 
@@ -85,6 +85,26 @@ describe('evaluateCondition', () => {
     ],
   ])('%s', (_description, condition, expected) => {
     expect(evaluateCondition(history, condition, now)).toBe(expected);
+  });
+});
+
+describe('group_trait', () => {
+  const history = (traits: Record<string, unknown>): HistoryView => ({ events: {}, traits });
+  const enterprise: UserCondition = { type: 'group_trait', filter: filter('plan', 'equals', 'enterprise') };
+
+  it("holds when any of the user's groups has the trait, not on the user's own traits", () => {
+    const groups = { [GROUP_TRAITS]: { acme: { plan: 'free' }, globex: { plan: 'enterprise', seats: 40 } } };
+    expect(evaluateCondition(history(groups), enterprise, now)).toBe(true);
+    expect(evaluateCondition(history({ [GROUP_TRAITS]: { acme: { plan: 'free' } } }), enterprise, now)).toBe(false);
+    expect(evaluateCondition(history({ plan: 'enterprise' }), enterprise, now)).toBe(false);
+    expect(evaluateCondition(history(groups), { type: 'group_trait', filter: filter('seats', 'gte', 40) }, now)).toBe(true);
+  });
+
+  it('matches nothing for a user in no group or with malformed group traits', () => {
+    expect(evaluateCondition(history({}), enterprise, now)).toBe(false);
+    expect(evaluateCondition(history({ [GROUP_TRAITS]: 'acme' }), enterprise, now)).toBe(false);
+    expect(evaluateCondition(history({ [GROUP_TRAITS]: { acme: null } }), enterprise, now)).toBe(false);
+    expect(evaluateCondition(history({ [GROUP_TRAITS]: {} }), { type: 'not', condition: enterprise }, now)).toBe(true);
   });
 });
 

@@ -18,8 +18,15 @@ export interface HistoryView {
   traits: Record<string, unknown>;
 }
 
+/**
+ * The trait under which the user workflow keeps the traits of the user's groups (Segment `group` calls), by group ID.
+ * An identify trait of this name is not passed on, so the two never mix.
+ */
+export const GROUP_TRAITS = '$groups';
+
 export type UserCondition =
   | { type: 'trait'; filter: PropertyFilter } // e.g. { property: 'plan', op: 'equals', value: 'pro' }
+  | { type: 'group_trait'; filter: PropertyFilter } // holds when any of the user's groups has the trait: { property: 'plan', op: 'equals', value: 'enterprise' }
   | { type: 'did'; event: string; withinMs?: number; atLeast?: number } // at least N times ever; the latest within the window if given
   | { type: 'did_not'; event: string; withinMs?: number } // not ever, or not in the window
   | { type: 'event_count'; event: string; op: 'gt' | 'gte' | 'lt' | 'lte' | 'equals'; value: number } // returning user: 'Session Started' gt 1
@@ -215,6 +222,11 @@ export function evaluateCondition(history: HistoryView, condition: UserCondition
   switch (condition.type) {
     case 'trait':
       return matchesFilter(history.traits, condition.filter);
+    case 'group_trait': {
+      const groups = hasOwn(history.traits, GROUP_TRAITS) ? history.traits[GROUP_TRAITS] : undefined;
+      if (typeof groups !== 'object' || groups === null) return false;
+      return Object.values(groups).some((traits) => matchesFilter(traits, condition.filter));
+    }
     case 'did': {
       const stats = eventStats(history, condition.event);
       return occurredWithin(stats, condition.withinMs, now) && (stats?.count ?? 0) >= (condition.atLeast ?? 1);

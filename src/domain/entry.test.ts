@@ -49,6 +49,16 @@ describe('planForEvent: entry', () => {
     expect(plan.state.running.c).toEqual([expect.objectContaining({ entry: 1, workflowId: 'journey:c:p:1' })]);
   });
 
+  it("filters on the event's context with $context paths: viewed pricing on mobile", () => {
+    const c = campaign({ entry: { event: 'Viewed Pricing', filters: [{ property: '$context.deviceType', op: 'in', value: ['ios', 'android'] }] } });
+    const onPhone = { ...event('Viewed Pricing', T0), context: { deviceType: 'ios', os: 'iOS' } };
+    const onDesktop = { ...event('Viewed Pricing', T0), context: { os: 'Mac OS X' } };
+    expect(receive(initialUserState(), [c], onPhone).start).toHaveLength(1);
+    expect(receive(initialUserState(), [c], onDesktop).start).toEqual([]);
+    // An event without context (and a property that is merely named like the context) does not match.
+    expect(receive(initialUserState(), [c], event('Viewed Pricing', T0, { $context: { deviceType: 'ios' } })).start).toEqual([]);
+  });
+
   it('keeps one running journey per user and campaign unless concurrency is allowed', () => {
     const single = campaign({});
     const many = campaign({ id: 'many', allowConcurrent: true });

@@ -1,6 +1,6 @@
 import { eventsListenedTo, type Campaign } from './campaign/campaign-model';
 import { evaluateCondition, matchesAllFilters } from './conditions';
-import type { TrackedEvent } from './events';
+import { eventFilterSubject, type TrackedEvent } from './events';
 import { recordEntry, type UserState } from './user-state';
 
 /** A journey the user workflow must start. */
@@ -82,7 +82,7 @@ export function nextDeadline(state: UserState): number | undefined {
 
 function entryMatches(state: UserState, campaign: Campaign, event: TrackedEvent, now: number): boolean {
   const { entry } = campaign;
-  if (event.event !== entry.event || !matchesAllFilters(event.properties, entry.filters)) return false;
+  if (event.event !== entry.event || !matchesAllFilters(eventFilterSubject(event), entry.filters)) return false;
   const history = { events: state.events, traits: state.traits };
   return entry.conditions.every((condition) => evaluateCondition(history, condition, now));
 }

@@ -20,6 +20,8 @@ export interface DevServerOptions {
   namespace: string;
   /** A codec server the Web UI asks to decode payloads. */
   codecEndpoint?: string;
+  /** Leads a process group of its own, so a terminal's Ctrl-C reaches only the parent, which stops it in turn. */
+  ownProcessGroup?: boolean;
   /** Receives the server's own output lines. */
   log?: (line: string) => void;
 }
@@ -43,7 +45,7 @@ export function startDevServer(options: DevServerOptions): DevServer {
     mkdirSync(dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
   }
-  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownProcessGroup ?? false });
   const log = options.log ?? (() => {});
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding('utf8');

@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import { deliveryKey, END, type Campaign, type CampaignStep } from '../domain/campaign/campaign-model';
 import { evaluateCondition, matchesAllFilters, readPath } from '../domain/conditions';
-import type { TrackedEvent } from '../domain/events';
+import { eventFilterSubject, type TrackedEvent } from '../domain/events';
 import { assignVariant, splitBucket } from '../domain/split';
 import { countEvent } from '../domain/user-state';
 import { effectiveZone, nextLocalTime, startOfNextLocalDay } from '../domain/time';
@@ -43,7 +43,7 @@ export const END_OUTCOME_SHOWN = 'end-outcome-shown';
 function awaitedBy(step: Extract<CampaignStep, { type: 'wait_for_event' }>, entryEvent: TrackedEvent) {
   return (event: TrackedEvent) =>
     event.event === step.event &&
-    matchesAllFilters(event.properties, step.filters) &&
+    matchesAllFilters(eventFilterSubject(event), step.filters) &&
     (!step.matchEntry || readPath(event.properties, step.matchEntry.property) === readPath(entryEvent.properties, step.matchEntry.entryProperty));
 }
 
@@ -68,7 +68,7 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
   setHandler(journeyEventSignal, ({ event }) => {
     heard.push(event);
     history = { ...history, events: countEvent(history.events, event) };
-    const exit = campaign.exitOn.find((rule) => rule.event === event.event && matchesAllFilters(event.properties, rule.filters));
+    const exit = campaign.exitOn.find((rule) => rule.event === event.event && matchesAllFilters(eventFilterSubject(event), rule.filters));
     if (exit) exitReason ??= `exit event "${event.event}"`;
     const goal = campaign.goal;
     if (goal && event.event === goal.event && Date.now() - startedAt <= goal.withinMs) {

@@ -1,6 +1,7 @@
 import { Analytics as SegmentAnalytics } from '@segment/analytics-node';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { anonymousKey } from '../../src/api/ingestion';
+import { GROUP_TRAITS } from '../../src/domain/conditions';
 import { stateQuery, userWorkflowId } from '../../src/workflows/messages';
 import { eventually, startTestApi, type TestApi } from '../support/api';
 import { uniqueUserId } from '../support/env';
@@ -96,5 +97,43 @@ describe('Segment and RudderStack clients, unchanged but for the host', () => {
       alias: (previousId, userId) => analytics.alias({ previousId, userId }),
       flushAndClose: () => analytics.flush(),
     });
+  });
+
+  it('@segment/analytics-node group: 200, the group traits on a group profile linked to the user and in their workflow', async () => {
+    const analytics = new SegmentAnalytics({ writeKey: api.writeKey, host: api.url, flushAt: 1, flushInterval: 50, maxRetries: 20 });
+    const userId = uniqueUserId('grouped');
+    const acme = uniqueUserId('acme');
+    const globex = uniqueUserId('globex');
+    statuses.length = 0;
+    analytics.group({ userId, groupId: acme, traits: { name: 'Acme', plan: 'free', seats: 3 } });
+    analytics.group({ userId, groupId: globex, traits: { name: 'Globex', plan: 'enterprise' } });
+    await analytics.closeAndFlush({ timeout: 60_000 });
+    // A later call merges into the group's traits; null removes one.
+    const again = new SegmentAnalytics({ writeKey: api.writeKey, host: api.url, flushAt: 1, flushInterval: 50, maxRetries: 20 });
+    again.group({ userId, groupId: acme, traits: { plan: 'pro', seats: null } });
+    await again.closeAndFlush({ timeout: 60_000 });
+    expect(statuses.filter((status) => status !== 429).every((status) => status === 200)).toBe(true);
+
+    const stored = await api.pool.query('SELECT group_id, traits FROM segment_groups WHERE group_id = ANY($1) ORDER BY group_id', [[acme, globex]]);
+    expect(Object.fromEntries(stored.rows.map((row) => [row.group_id, row.traits]))).toEqual({
+      [acme]: { name: 'Acme', plan: 'pro' },
+      [globex]: { name: 'Globex', plan: 'enterprise' },
+    });
+    const members = await api.pool.query('SELECT group_id FROM segment_group_members WHERE pseudonym = $1 ORDER BY group_id', [api.pseudonymize(userId)]);
+    expect(members.rows.map((row) => row.group_id)).toEqual([acme, globex].sort());
+    const view = await eventually(
+      () => stateOf(api.pseudonymize(userId)),
+      (v) => (v.state.traits[GROUP_TRAITS] as Record<string, { plan?: string }> | undefined)?.[acme]?.plan === 'pro',
+      60_000,
+    );
+    expect(view.state.traits[GROUP_TRAITS]).toEqual({ [acme]: { name: 'Acme', plan: 'pro' }, [globex]: { name: 'Globex', plan: 'enterprise' } });
+    // A group call is no event: nothing counted.
+    expect(view.state.totalEvents).toBe(0);
+  });
+
+  it('a group call without groupId is a 400 naming the field', async () => {
+    const answer = await api.http({ method: 'POST', url: '/v1/group', payload: { userId: uniqueUserId('nogroup'), traits: { plan: 'pro' } } });
+    expect(answer.statusCode).toBe(400);
+    expect(JSON.stringify(answer.json())).toContain('groupId');
   });
 });

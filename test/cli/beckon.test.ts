@@ -19,15 +19,18 @@ interface Run {
 }
 
 /** Runs `bin/beckon` as a separate process, as a script would. */
-function beckon(args: string[], options: { token?: string | null; url?: string; databaseUrl?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, BECKON_URL: options.url ?? env().url, BECKON_WRITE_KEY: env().writeKey, ...options.env };
+function beckon(args: string[], options: { token?: string | null; url?: string; databaseUrl?: string; dataDir?: string; npx?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  // DATA_DIR names a folder without npm start's admin.token unless a test gives one.
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, BECKON_URL: options.url ?? env().url, BECKON_WRITE_KEY: env().writeKey, DATA_DIR: options.dataDir ?? dir, ...options.env };
   // Only the Postgres a test names: CI sets DATABASE_URL for the whole run.
   delete childEnv.DATABASE_URL;
   if (options.databaseUrl) childEnv.DATABASE_URL = options.databaseUrl;
   delete childEnv.BECKON_TOKEN;
   if (options.token !== null) childEnv.BECKON_TOKEN = options.token ?? env().tokens.operate;
+  // `npx beckon`, as the README has a newcomer call it after npm install (never from the registry: --no).
+  const [command, argv] = options.npx ? ['npx', ['--no', '--', 'beckon', ...args]] : [process.execPath, [bin, ...args]];
   return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { env: childEnv, timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(command, argv, { env: childEnv, timeout: 120_000, cwd: resolve(__dirname, '..', '..') }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
       done({ code, stdout, stderr, json: () => JSON.parse(stdout) });
     });
@@ -61,6 +64,23 @@ describe('beckon CLI, as a process against the API', () => {
     const down = await beckon(['campaigns', 'list'], { url: 'http://127.0.0.1:9' });
     expect(down.code).toBe(6);
     expect(down.stderr).toMatch(/cannot reach the Beckon API at http:\/\/127\.0\.0\.1:9 .*set BECKON_URL/);
+  });
+
+  it("uses npm start's dev token from DATA_DIR/admin.token when BECKON_TOKEN is unset, and says so; npx beckon runs it", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'beckon-cli-data-'));
+    writeFileSync(join(dataDir, 'admin.token'), `${env().tokens.operate}\n`);
+    const listed = await beckon(['campaigns', 'list'], { token: null, dataDir, npx: true });
+    expect(listed.stderr).toContain(`using the dev admin token of npm start from ${join(dataDir, 'admin.token')} (BECKON_TOKEN is unset)`);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('welcome');
+    // BECKON_TOKEN wins over the file, and then nothing is said about it.
+    const explicit = await beckon(['campaigns', 'list'], { token: 'bk_admin_nope', dataDir });
+    expect(explicit.code).toBe(4);
+    expect(explicit.stderr).not.toContain('dev admin token');
+    // With --json stderr stays clean for scripts.
+    const quiet = await beckon(['--json', 'campaigns', 'list'], { token: null, dataDir });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
   });
 
   it('creates the first token straight in Postgres, lists and revokes tokens over the API', async () => {

@@ -5,7 +5,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { ensureTemporalCli } from '../../src/temporal/tools/temporal-cli';
 import { ensureTestServer } from '../../src/temporal/tools/test-server';
 import { publishCampaignFolder } from '../../src/ops/campaign-publish';
-import { startEmbeddedPostgres } from '../../src/db/embedded';
+import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import { connectClient } from '../../src/temporal/client-connection';
@@ -16,7 +16,7 @@ const log = (message: string) => console.error(`[test setup] ${message}`);
 
 /**
  * Once per `npm test` run: obtains the Temporal CLI and test server, provides a real Postgres
- * (DATABASE_URL, else embedded PGlite) and a real dev Temporal server (TEMPORAL_ADDRESS, else one
+ * (DATABASE_URL, else a throwaway embedded PostgreSQL, as `npm start` runs) and a real dev Temporal server (TEMPORAL_ADDRESS, else one
  * started here), applies migrations and bundles the workflows. Test files read the results from env.
  */
 export default async function globalSetup(): Promise<void> {
@@ -31,7 +31,7 @@ export default async function globalSetup(): Promise<void> {
     const embedded = await startEmbeddedPostgres({ port: 0 });
     stops.push(() => embedded.stop());
     process.env.TEST_DATABASE_URL = embedded.url;
-    log(`DATABASE_URL unset: embedded Postgres (PGlite) on ${embedded.url}`);
+    log(`DATABASE_URL unset: embedded PostgreSQL on ${embedded.url} (data in ${embedded.dataDir})`);
   } else {
     process.env.TEST_DATABASE_URL = process.env.DATABASE_URL;
   }

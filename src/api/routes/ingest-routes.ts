@@ -115,6 +115,7 @@ const SUMMARIES: Record<MessageType, string> = {
   identify: 'Who a user is: traits, email, phone, time zone, locale, push token',
   page: 'A page view, seen by campaigns as the event "Page Viewed"',
   screen: 'A screen view, seen by campaigns as the event "Screen Viewed"',
+  group: "The user belongs to a group (account, company): the group's traits, for campaigns' group_trait conditions",
   alias: 'An anonymous visitor (previousId) is this user: what they did before counts toward triggers after',
 };
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ProfileUpdate } from '../../db/user-repository';
+import { GROUP_TRAITS } from '../../domain/conditions';
 import { isValidTimeZone } from '../../domain/time';
 import type { FieldProblem } from '../errors';
 import type { IngestMessage } from './segment-normalize';
@@ -49,6 +50,8 @@ export function profileFromIdentify(message: IngestMessage, prefix?: string): Pr
   if (problems.length > 0) return { ok: false, problems };
 
   const workflowTraits: Record<string, unknown> = { ...traits };
+  // Kept for the user's groups (group calls); an identify trait of that name would overwrite them.
+  delete workflowTraits[GROUP_TRAITS];
   if (update.timezone) workflowTraits.timezone = update.timezone;
   if (update.locale) workflowTraits.locale = update.locale;
   return { ok: true, update, workflowTraits };

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EventContext } from '../../domain/events';
 import { jsonLimitProblem } from '../../domain/json-limits';
 import type { FieldProblem } from '../errors';
 import { MESSAGE_LIMIT_BYTES, messageSchemas, type MessageType, type SegmentMessage } from './segment-schemas';
@@ -17,6 +18,10 @@ export interface IngestMessage {
   properties: Record<string, unknown>;
   traits: Record<string, unknown>;
   context: Record<string, unknown>;
+  /** For track, page and screen: the few context fields campaigns may filter on, when the call carried any. */
+  eventContext?: EventContext;
+  /** group: the group the user belongs to; its traits are in `traits`. */
+  groupId?: string;
   /** alias: the ID the user had before (an anonymousId or an older userId). */
   previousId?: string;
   /** When it happened, corrected for the client's clock (ISO 8601). */
@@ -43,6 +48,26 @@ export const MAX_NESTING = 32;
 
 /** Page and screen calls reach campaigns as events with these names, their name and category among the properties. */
 export const VIEW_EVENTS = { page: 'Page Viewed', screen: 'Screen Viewed' } as const;
+
+const textIn = (value: unknown, ...path: string[]): string | undefined => {
+  let current = value;
+  for (const key of path) current = typeof current === 'object' && current !== null ? (current as Record<string, unknown>)[key] : undefined;
+  if (typeof current === 'number') return String(current);
+  return typeof current === 'string' && current.trim() !== '' ? current.trim().slice(0, 200) : undefined;
+};
+
+/** Segment's context reduced to what campaigns filter on, so the user workflow's payloads stay small. */
+export function eventContextOf(context: Record<string, unknown>): EventContext | undefined {
+  const picked: EventContext = {
+    deviceType: textIn(context, 'device', 'type'),
+    os: textIn(context, 'os', 'name'),
+    appVersion: textIn(context, 'app', 'version'),
+    locale: textIn(context, 'locale'),
+    utmCampaign: textIn(context, 'campaign', 'name'),
+  };
+  const present = Object.fromEntries(Object.entries(picked).filter(([, value]) => value !== undefined)) as EventContext;
+  return Object.keys(present).length > 0 ? present : undefined;
+}
 
 /**
  * Checks one call of a known type and normalises it. `envelope` carries a batch's own `sentAt`
@@ -86,16 +111,20 @@ export function checkMessage(
     properties: {},
     traits: {},
   };
+  const eventContext = eventContextOf(base.context);
+  const withContext = eventContext ? { eventContext } : {};
   switch (message.type) {
     case 'track':
-      return { ok: true, message: { ...base, event: message.event, properties: message.properties } };
+      return { ok: true, message: { ...base, ...withContext, event: message.event, properties: message.properties } };
     case 'identify':
       return { ok: true, message: { ...base, traits: message.traits } };
     case 'page':
     case 'screen': {
       const named = { ...(message.name ? { name: message.name } : {}), ...(message.category ? { category: message.category } : {}) };
-      return { ok: true, message: { ...base, event: VIEW_EVENTS[message.type], properties: { ...message.properties, ...named } } };
+      return { ok: true, message: { ...base, ...withContext, event: VIEW_EVENTS[message.type], properties: { ...message.properties, ...named } } };
     }
+    case 'group':
+      return { ok: true, message: { ...base, groupId: message.groupId, traits: message.traits } };
     case 'alias':
       return { ok: true, message: { ...base, previousId: message.previousId } };
   }

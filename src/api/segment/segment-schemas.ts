@@ -72,7 +72,12 @@ export const aliasMessage = z.object({
   previousId: identifier('a string or number'),
 });
 
-export const MESSAGE_TYPES = ['track', 'identify', 'page', 'screen', 'alias'] as const;
+/** A user belongs to a group (an account, a company); the traits are the group's own, not the user's. */
+export const groupMessage = z
+  .object({ ...common, type: z.literal('group').optional(), groupId: identifier('a string or number'), traits: object('traits').default({}) })
+  .superRefine(whoRequired);
+
+export const MESSAGE_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 export const messageSchemas = {
@@ -80,6 +85,7 @@ export const messageSchemas = {
   identify: identifyMessage,
   page: pageMessage,
   screen: screenMessage,
+  group: groupMessage,
   alias: aliasMessage,
 } as const;
 
@@ -88,6 +94,7 @@ export type SegmentMessage =
   | ({ type: 'identify' } & z.infer<typeof identifyMessage>)
   | ({ type: 'page' } & z.infer<typeof pageMessage>)
   | ({ type: 'screen' } & z.infer<typeof screenMessage>)
+  | ({ type: 'group' } & z.infer<typeof groupMessage>)
   | ({ type: 'alias' } & z.infer<typeof aliasMessage>);
 
 /** The envelope of `/v1/batch`; its items are checked one by one so a bad item does not sink the rest. */

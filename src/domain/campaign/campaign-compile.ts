@@ -16,7 +16,8 @@ function ms(text: string): number {
 export function compileCondition(written: WrittenCondition): UserCondition {
   switch (written.type) {
     case 'trait':
-      return { type: 'trait', filter: written.filter };
+    case 'group_trait':
+      return { type: written.type, filter: written.filter };
     case 'did': {
       const withinMs = written.within === undefined ? undefined : ms(written.within);
       return { type: 'did', event: written.event, ...(withinMs !== undefined && { withinMs }), ...(written.atLeast !== undefined && { atLeast: written.atLeast }) };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FILTER_OPERATORS } from '../conditions';
+import { EVENT_CONTEXT_FIELDS, EVENT_CONTEXT_PATH } from '../events';
 import { isValidTimeZone, parseClockTime, parseDuration, WEEKDAYS } from '../time';
 
 /**
@@ -35,6 +36,10 @@ export const propertyFilterSchema = z.object({
   op: z.enum(FILTER_OPERATORS, { error: `must be one of ${FILTER_OPERATORS.join(', ')}` }),
   value: z.unknown().optional(),
 }).strict().superRefine((filter, ctx) => {
+  const [head, field, ...deeper] = filter.property.split('.');
+  if (head === EVENT_CONTEXT_PATH && (!(EVENT_CONTEXT_FIELDS as readonly string[]).includes(field ?? '') || deeper.length > 0)) {
+    ctx.addIssue({ code: 'custom', path: ['property'], message: `"${EVENT_CONTEXT_PATH}." must be followed by one of ${EVENT_CONTEXT_FIELDS.join(', ')}` });
+  }
   const needsValue = filter.op !== 'exists' && filter.op !== 'not_exists';
   if (needsValue && filter.value === undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: `is required for "${filter.op}"` });
   if ((filter.op === 'in' || filter.op === 'not_in') && !Array.isArray(filter.value)) {
@@ -46,7 +51,7 @@ const countOperators = ['gt', 'gte', 'lt', 'lte', 'equals'] as const;
 
 /** User conditions as written; `within` is text, turned into milliseconds by `compileCondition`. */
 export type WrittenCondition =
-  | { type: 'trait'; filter: z.infer<typeof propertyFilterSchema> }
+  | { type: 'trait' | 'group_trait'; filter: z.infer<typeof propertyFilterSchema> }
   | { type: 'did'; event: string; within?: string; atLeast?: number }
   | { type: 'did_not'; event: string; within?: string }
   | { type: 'event_count'; event: string; op: (typeof countOperators)[number]; value: number }
@@ -58,13 +63,14 @@ export const conditionSchema: z.ZodType<WrittenCondition> = z.lazy(() =>
     'type',
     [
       z.object({ type: z.literal('trait'), filter: propertyFilterSchema }).strict(),
+      z.object({ type: z.literal('group_trait'), filter: propertyFilterSchema }).strict(),
       z.object({ type: z.literal('did'), event: eventName, within: duration.optional(), atLeast: z.number().int().min(1).optional() }).strict(),
       z.object({ type: z.literal('did_not'), event: eventName, within: duration.optional() }).strict(),
       z.object({ type: z.literal('event_count'), event: eventName, op: z.enum(countOperators), value: z.number().int().min(0) }).strict(),
       z.object({ type: z.enum(['all', 'any']), conditions: z.array(conditionSchema).min(1, 'must list at least one condition') }).strict(),
       z.object({ type: z.literal('not'), condition: conditionSchema }).strict(),
     ],
-    { error: 'must have a type: trait, did, did_not, event_count, all, any or not' },
+    { error: 'must have a type: trait, group_trait, did, did_not, event_count, all, any or not' },
   ),
 );
 

@@ -104,6 +104,31 @@ describe('formatPath', () => {
   });
 });
 
+describe('group traits and event context in conditions', () => {
+  it('accepts group_trait conditions and $context filters', () => {
+    const entry = {
+      event: 'Viewed Pricing',
+      filters: [{ property: '$context.deviceType', op: 'equals', value: 'ios' }],
+      conditions: [{ type: 'group_trait', filter: { property: 'plan', op: 'equals', value: 'enterprise' } }],
+    };
+    expect(validateCampaign(campaign({ entry })).ok).toBe(true);
+  });
+
+  it('rejects a bad group_trait and an unknown context field, naming the path', () => {
+    const entry = {
+      event: 'Viewed Pricing',
+      filters: [{ property: '$context.device', op: 'equals', value: 'ios' }],
+      conditions: [{ type: 'group_trait', filter: { property: 'plan', op: 'is' } }, { type: 'group_trait', property: 'plan' }],
+    };
+    expect(problemsOf(campaign({ entry }))).toEqual([
+      { path: 'entry.filters[0].property', reason: '"$context." must be followed by one of deviceType, os, appVersion, locale, utmCampaign' },
+      { path: 'entry.conditions[0].filter.op', reason: expect.stringMatching(/^must be one of equals/) },
+      { path: 'entry.conditions[1].filter', reason: expect.any(String) },
+      { path: 'entry.conditions[1]', reason: 'Unrecognized key: "property"' },
+    ]);
+  });
+});
+
 describe('delivery settings and template variables', () => {
   it('accepts a campaign cap and a quiet-hours choice, and rejects bad ones with their path', () => {
     expect(validateCampaign(campaign({ delivery: { perDay: 1, duringQuietHours: 'skip' } })).ok).toBe(true);
