@@ -1,7 +1,9 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildApp } from './api/app';
+import { createApiMetrics, type ApiMetrics } from './metrics/api-metrics';
 import { cachedRevision } from './api/catalog-revision';
 import { describePublish, publishCampaignFolder } from './ops/campaign-publish';
 import { createCampaignRepository } from './db/campaign-repository';
@@ -23,7 +25,7 @@ export interface RunningApi {
 }
 
 /** Builds the API over its dependencies and starts listening. */
-export async function startApi(options: { config: Config; pool: Pool; temporal: Client; pseudonymKey: string; devSinks?: boolean }): Promise<RunningApi> {
+export async function startApi(options: { config: Config; pool: Pool; temporal: Client; pseudonymKey: string; devSinks?: boolean; metrics?: ApiMetrics }): Promise<RunningApi> {
   const codecOrigin = options.config.CODEC_UI_ORIGIN;
   const { config } = options;
   const app = await buildApp(
@@ -35,6 +37,7 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
       catalogRevision: cachedRevision(() => createCampaignRepository(options.pool).revision()),
       linkSigner: createLinkSigner(deriveLinkKey(options.pseudonymKey)),
       ...(options.devSinks && { devSinks: true }),
+      ...(options.metrics && { metrics: options.metrics }),
     },
     {
       logLevel: config.LOG_LEVEL,
@@ -82,7 +85,9 @@ async function main(): Promise<void> {
     // Temporal Cloud and locked-down clusters refuse this call; there an operator registers them once (README).
     (err: Error) => console.warn(`could not register search attributes (${err.message}); register them as the README shows`),
   );
-  const api = await startApi({ config, pool, temporal, pseudonymKey });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const api = await startApi({ config, pool, temporal, pseudonymKey, metrics: createApiMetrics(registry) });
   console.log(`API listening on ${api.url}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

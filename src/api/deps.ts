@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
+import type { ApiMetrics } from '../metrics/api-metrics';
 import type { LinkSigner } from '../privacy/signed-links';
 
 /** What the routes need; `src/api.ts` builds it. */
@@ -14,4 +15,6 @@ export interface ApiDeps {
   linkSigner: LinkSigner;
   /** True under `npm start` with its dev sinks: serves GET /v1/dev/mail and /v1/dev/push. */
   devSinks?: boolean;
+  /** Calls, ingest latency and events by outcome, served at GET /metrics; made by src/api.ts. */
+  metrics?: ApiMetrics;
 }
