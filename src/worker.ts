@@ -1,6 +1,6 @@
 import type { Agent } from 'node:http';
 import type { PayloadCodec } from '@temporalio/common';
-import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createActivities } from './activities';
@@ -18,7 +18,8 @@ import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { runMain } from './process';
 import { serveMetrics } from './metrics/metrics-server';
-import { createSendMetrics, type SendMetrics } from './metrics/worker-metrics';
+import { createSendMetrics, journeyMetricsSinks, type SendMetrics } from './metrics/worker-metrics';
+import type { JourneyMetricsSinks } from './workflows/journey-metrics-interceptor';
 import { payloadCodecFor } from './temporal/payload-codec';
 
 export interface BeckonWorker {
@@ -70,8 +71,12 @@ function faultInjector(point: FaultPoint | undefined): (at: FaultPoint) => void 
   };
 }
 
-/** Workflow interceptors the worker loads (journeys started and ended, counted by the SDK's metric meter); a prebuilt bundle passes them to bundleWorkflowCode. */
+/** Workflow interceptors the worker loads (journeys started and ended, counted through a sink); a prebuilt bundle passes them to bundleWorkflowCode. */
 export const workflowInterceptorModules = [require.resolve('./workflows/journey-metrics-interceptor')];
+
+const uncountedJourneys: InjectedSinks<JourneyMetricsSinks> = {
+  journeyMetrics: { started: { fn: () => undefined }, ended: { fn: () => undefined } },
+};
 
 /** Connects to Temporal and starts polling Beckon's task queue with every workflow and activity. */
 export async function startWorker(options: {
@@ -89,6 +94,8 @@ export async function startWorker(options: {
   firebaseAgent?: Agent;
   /** Counts sends for the worker's /metrics. */
   sendMetrics?: SendMetrics;
+  /** Counts journeys started and ended (the sink of src/workflows/journey-metrics-interceptor.ts). */
+  journeySinks?: InjectedSinks<JourneyMetricsSinks>;
 }): Promise<BeckonWorker> {
   const { config, pool } = options;
   const connection = await NativeConnection.connect({ address: temporalAddress(config) });
@@ -96,14 +103,18 @@ export async function startWorker(options: {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    // A prebuilt bundle carries its interceptors from bundleWorkflowCode (workflowInterceptorModules).
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('./workflows'), interceptors: { workflowModules: workflowInterceptorModules } }),
     activities: createActivities({
       pool,
       senders: channelSenders(config, pool, options.pseudonymKey, options.extraSenders, options.firebaseAgent),
       fault: faultInjector(config.BECKON_FAULT_POINT),
       ...(options.sendMetrics && { metrics: options.sendMetrics }),
     }),
-    interceptors: { workflowModules: workflowInterceptorModules },
+    // The interceptor calls the sink in every worker that bundles it; without a registry the calls go nowhere.
+    sinks: options.journeySinks ?? uncountedJourneys,
     ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
   });
   const running = worker.run().finally(() => connection.close());
@@ -132,7 +143,15 @@ export async function runWorkerProcess(options: { workflowBundle?: WorkerOptions
   const pool = createPool(databaseUrl, config.DATABASE_POOL_MAX, (err) => console.error('postgres:', err.message));
   await migrate(pool);
   const sendMetrics = createSendMetrics(registry);
-  const beckon = await startWorker({ config, pool, pseudonymKey, payloadCodec: payloadCodecFor(pseudonymKey), sendMetrics, ...options });
+  const beckon = await startWorker({
+    config,
+    pool,
+    pseudonymKey,
+    payloadCodec: payloadCodecFor(pseudonymKey),
+    sendMetrics,
+    journeySinks: journeyMetricsSinks(registry),
+    ...options,
+  });
   if (metrics) console.log(`worker metrics on ${metrics.url}`);
   console.log(`worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" on ${temporalAddress(config)}`);
   const stop = async () => {

@@ -27,6 +27,8 @@ export interface ClusterOptions {
   workers: number;
   /** The /metrics port of each worker (the Temporal SDK's own figures on the next port); one per worker. */
   workerMetricsPorts: number[];
+  /** The Temporal SDK's exporter port of each worker; unset: its /metrics port + 1. */
+  workerSdkMetricsPorts?: number[];
   /** One API replica per port. */
   apiPorts: number[];
   temporalPort: number;
@@ -154,7 +156,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ...options.env,
     };
     const workers = Array.from({ length: options.workers }, (_, i) =>
-      beckonProcess(`worker-${i + 1}`, 'src/worker.ts', { ...beckonEnv, METRICS_PORT: String(options.workerMetricsPorts[i]) }, /worker polling task queue/, log),
+      beckonProcess(`worker-${i + 1}`, 'src/worker.ts', {
+        ...beckonEnv,
+        METRICS_PORT: String(options.workerMetricsPorts[i]),
+        ...(options.workerSdkMetricsPorts && { TEMPORAL_SDK_METRICS_PORT: String(options.workerSdkMetricsPorts[i]) }),
+      }, /worker polling task queue/, log),
     );
     const apis = options.apiPorts.map((port, i) =>
       beckonProcess(`api-${i + 1}`, 'src/api.ts', { ...beckonEnv, HOST: '127.0.0.1', PORT: String(port) }, /API listening on/, log),

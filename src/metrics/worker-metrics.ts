@@ -1,5 +1,7 @@
+import type { InjectedSinks } from '@temporalio/worker';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { DeliverMessageInput, DeliveryOutcome } from '../activities/message-activities';
+import type { JourneyMetricsSinks } from '../workflows/journey-metrics-interceptor';
 
 /** What one worker counts about sends; made by the entry point (src/worker.ts) and passed to the activities. */
 export interface SendMetrics {
@@ -44,5 +46,27 @@ export function measuredDeliver(
       stop({ outcome: 'error' });
       throw err;
     }
+  };
+}
+
+/** The worker side of the journey interceptor's sink (src/workflows/journey-metrics-interceptor.ts). */
+export function journeyMetricsSinks(registry: Registry): InjectedSinks<JourneyMetricsSinks> {
+  const started = new Counter({
+    name: 'beckon_journeys_started_total',
+    help: 'Journeys started, by campaign (counted once: not again when a history replays on another worker).',
+    labelNames: ['campaign'],
+    registers: [registry],
+  });
+  const ended = new Counter({
+    name: 'beckon_journeys_ended_total',
+    help: 'Journeys ended, by campaign and outcome (completed, exited, cancelled, failed).',
+    labelNames: ['campaign', 'outcome'],
+    registers: [registry],
+  });
+  return {
+    journeyMetrics: {
+      started: { fn: (_info, campaign) => started.inc({ campaign }), callDuringReplay: false },
+      ended: { fn: (_info, campaign, outcome) => ended.inc({ campaign, outcome }), callDuringReplay: false },
+    },
   };
 }
