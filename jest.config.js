@@ -28,6 +28,8 @@ module.exports = {
       transformIgnorePatterns,
       moduleNameMapper,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
+      // The cluster's tests start their own servers and run on their own (`npm run test:cluster`).
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/cluster/'],
       // Runs only when an integration test is selected: obtains Temporal, starts Postgres and a dev server once.
       setupFiles: ['<rootDir>/test/support/quiet-sdk.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',

@@ -5,6 +5,8 @@ import { pino } from 'pino';
 import { buildApp } from './api/app';
 import { createClientAuth } from './api/auth/client-auth';
 import { cachedWriteKeyCheck, requireSource } from './api/auth/source-auth';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createApiMetrics, type ApiMetrics } from './metrics/api-metrics';
 import { cachedRevision } from './api/catalog-revision';
 import type { ApiBase, ApiDeps } from './api/deps';
 import { createEngagementReporter, scheduleEngagementRetries } from './api/engagement-reporter';
@@ -94,7 +96,7 @@ export async function createApiDeps(base: ApiBase, options: ApiDepsOptions = {})
 }
 
 /** Builds the API over its dependencies and starts listening. */
-export async function startApi(options: { config: Config; pool: Pool; temporal: Client; pseudonymKey: string; devSinks?: boolean }): Promise<RunningApi> {
+export async function startApi(options: { config: Config; pool: Pool; temporal: Client; pseudonymKey: string; devSinks?: boolean; metrics?: ApiMetrics }): Promise<RunningApi> {
   const codecOrigin = options.config.CODEC_UI_ORIGIN;
   const { config } = options;
   const deps = await createApiDeps(
@@ -107,6 +109,7 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
       linkSigner: createLinkSigner(deriveLinkKey(options.pseudonymKey)),
       signingKeyVault: createSigningKeyVault(deriveVaultKey(options.pseudonymKey)),
       ...(options.devSinks && { devSinks: true }),
+      ...(options.metrics && { metrics: options.metrics }),
     },
     { logLevel: config.LOG_LEVEL },
   );
@@ -156,7 +159,9 @@ async function main(): Promise<void> {
     // Temporal Cloud and locked-down clusters refuse this call; there an operator registers them once (README).
     (err: Error) => console.warn(`could not register search attributes (${err.message}); register them as the README shows`),
   );
-  const api = await startApi({ config, pool, temporal, pseudonymKey });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const api = await startApi({ config, pool, temporal, pseudonymKey, metrics: createApiMetrics(registry) });
   console.log(`API listening on ${api.url}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -63,6 +63,13 @@ export const configSchema = z.object({
     .optional()
     .describe('Origin of the Temporal Web UI allowed to decrypt payloads through the API\'s /codec/decode; unset disables it (`npm start` sets it for its dev UI).'),
 
+  METRICS_PORT: port
+    .optional()
+    .describe('Port of the worker\'s GET /metrics (Prometheus, on HOST): Beckon\'s counters, then the Temporal SDK\'s own; unset: none. The API serves /metrics on PORT.'),
+  TEMPORAL_SDK_METRICS_PORT: port
+    .optional()
+    .describe('Port on 127.0.0.1 where the worker\'s Temporal runtime exports its Prometheus metrics (read by its /metrics); defaults to METRICS_PORT + 1.'),
+
   CAMPAIGNS_DIR: z
     .string()
     .min(1)

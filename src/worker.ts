@@ -1,7 +1,8 @@
 import type { Agent } from 'node:http';
 import type { PayloadCodec } from '@temporalio/common';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createActivities } from './activities';
 import type { ChannelSender } from './activities/channels/channel-sender';
 import { createEmailSender, createSmtpTransport } from './activities/channels/email-sender';
@@ -16,6 +17,9 @@ import { createLinkSigner, deriveLinkKey } from './privacy/signed-links';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { runMain } from './process';
+import { serveMetrics } from './metrics/metrics-server';
+import { createSendMetrics, journeyMetricsSinks, type SendMetrics } from './metrics/worker-metrics';
+import type { JourneyMetricsSinks } from './workflows/journey-metrics-interceptor';
 import { payloadCodecFor } from './temporal/payload-codec';
 
 export interface BeckonWorker {
@@ -68,6 +72,13 @@ function faultInjector(point: FaultPoint | undefined): (at: FaultPoint) => void 
   };
 }
 
+/** Workflow interceptors the worker loads (journeys started and ended, counted through a sink); a prebuilt bundle passes them to bundleWorkflowCode. */
+export const workflowInterceptorModules = [require.resolve('./workflows/journey-metrics-interceptor')];
+
+const uncountedJourneys: InjectedSinks<JourneyMetricsSinks> = {
+  journeyMetrics: { started: { fn: () => undefined }, ended: { fn: () => undefined } },
+};
+
 /** Connects to Temporal and starts polling Beckon's task queue with every workflow and activity. */
 export async function startWorker(options: {
   config: Config;
@@ -82,6 +93,10 @@ export async function startWorker(options: {
   payloadCodec?: PayloadCodec;
   /** Carries firebase-admin's requests; by default it connects to Google directly. */
   firebaseAgent?: Agent;
+  /** Counts sends for the worker's /metrics. */
+  sendMetrics?: SendMetrics;
+  /** Counts journeys started and ended (the sink of src/workflows/journey-metrics-interceptor.ts). */
+  journeySinks?: InjectedSinks<JourneyMetricsSinks>;
 }): Promise<BeckonWorker> {
   const { config, pool } = options;
   const connection = await NativeConnection.connect({ address: temporalAddress(config) });
@@ -89,12 +104,18 @@ export async function startWorker(options: {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    // A prebuilt bundle carries its interceptors from bundleWorkflowCode (workflowInterceptorModules).
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve('./workflows'), interceptors: { workflowModules: workflowInterceptorModules } }),
     activities: createActivities({
       pool,
       senders: channelSenders(config, pool, options.pseudonymKey, options.extraSenders, options.firebaseAgent),
       fault: faultInjector(config.BECKON_FAULT_POINT),
+      ...(options.sendMetrics && { metrics: options.sendMetrics }),
     }),
+    // The interceptor calls the sink in every worker that bundles it; without a registry the calls go nowhere.
+    sinks: options.journeySinks ?? uncountedJourneys,
     ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
   });
   const running = worker.run().finally(() => connection.close());
@@ -117,18 +138,39 @@ export async function runWorkerProcess(options: { workflowBundle?: WorkerOptions
   const config = loadConfig();
   const databaseUrl = requireSetting(config, 'DATABASE_URL', 'the worker alone needs a Postgres; `npm start` runs an embedded one');
   const pseudonymKey = requireSetting(config, 'PSEUDONYM_KEY', 'the worker signs links in messages and decrypts payloads with keys derived from it; share it with the API');
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const metrics = config.METRICS_PORT === undefined ? undefined : await serveWorkerMetrics(registry, config, config.METRICS_PORT);
   const pool = createPool(databaseUrl, config.DATABASE_POOL_MAX, (err) => console.error('postgres:', err.message));
   await migrate(pool);
-  const beckon = await startWorker({ config, pool, pseudonymKey, payloadCodec: payloadCodecFor(pseudonymKey), ...options });
+  const sendMetrics = createSendMetrics(registry);
+  const beckon = await startWorker({
+    config,
+    pool,
+    pseudonymKey,
+    payloadCodec: payloadCodecFor(pseudonymKey),
+    sendMetrics,
+    journeySinks: journeyMetricsSinks(registry),
+    ...options,
+  });
+  if (metrics) console.log(`worker metrics on ${metrics.url}`);
   console.log(`worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" on ${temporalAddress(config)}`);
   const stop = async () => {
     await beckon.shutdown();
+    await metrics?.close();
     await pool.end();
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
   await beckon.running;
   await pool.end().catch(() => {});
+}
+
+/** GET /metrics with the SDK runtime's own Prometheus figures after Beckon's; must run before any connection, which fixes the runtime's telemetry. */
+async function serveWorkerMetrics(registry: Registry, config: Config, port: number) {
+  const sdkMetricsAddress = `127.0.0.1:${config.TEMPORAL_SDK_METRICS_PORT ?? port + 1}`;
+  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } } });
+  return serveMetrics({ registry, host: config.HOST, port, sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics` });
 }
 
 if (require.main === module) runMain(() => runWorkerProcess());

@@ -18,6 +18,8 @@ async function main(): Promise<void> {
       'smtp-refusal': { type: 'string', default: '60' },
       'temporal-restarts': { type: 'string', default: '2' },
       'postgres-restarts': { type: 'string', default: '2' },
+      // temporal-server with 4 shards on PostgreSQL and a second worker, as `npm run cluster` runs them.
+      cluster: { type: 'boolean', default: false },
     },
   });
   const log = (line: string) => console.log(line);
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
     apis: 2,
     settleMs: 600_000,
     temporalCliPath,
+    topology: values.cluster ? 'cluster' : 'dev-server',
     log,
   });
   console.log(`\nchaos run ${report.id}\n${formatChaosReport(report)}`);

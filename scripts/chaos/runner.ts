@@ -13,6 +13,9 @@ import { payloadCodecFor } from '../../src/temporal/payload-codec';
 import { connectClient } from '../../src/temporal/client-connection';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { journeyWorkflow } from '../../src/workflows/journey-workflow';
+import { ensureTemporalServer } from '../../src/temporal/tools/temporal-server';
+import { ensureDatabase } from '../cluster/cluster-postgres';
+import { ensureNamespace, freeMembershipPorts, setupTemporalSchema, startTemporalServer } from '../cluster/temporal-server-process';
 import { basicAuth } from '../../test/support/api';
 import { daytimeZone } from '../../test/support/daytime';
 import { startGooglePeer } from '../../test/support/google-peer';
@@ -20,7 +23,7 @@ import { request } from '../../test/support/http';
 import { freePort } from '../../test/support/ports';
 import { startSmtpPeer } from '../../test/support/smtp-peer';
 import { chaosCampaignYaml, ENTRY_EVENT, PING_EVENT, REPLY_EVENT } from './campaign';
-import { startOwnPostgres } from './postgres';
+import { startOwnPostgres, type OwnPostgres } from './postgres';
 import { supervise, type Supervised } from './supervisor';
 import { startTcpGate } from './tcp-gate';
 import { verifyChaos, type ChaosCounts, type ChaosUser } from './verify';
@@ -49,6 +52,11 @@ export interface ChaosOptions {
   /** After the faults end, journeys must all have finished within this. */
   settleMs: number;
   temporalCliPath: string;
+  /**
+   * `cluster`: temporal-server with 4 history shards, its stores on the run's own PostgreSQL (so the Postgres
+   * restarts hit Temporal too), and a second worker beside the one that is killed, as `npm run cluster` runs them.
+   */
+  topology?: 'dev-server' | 'cluster';
   /** A workflow bundle already built (jest's global setup has one); else the run bundles the workflows. */
   workflowBundlePath?: string;
   log: (line: string) => void;
@@ -72,6 +80,42 @@ export interface ChaosReport {
     apiCrashes: number;
   };
   counts: ChaosCounts;
+}
+
+/** What the run stops and starts: the dev server, or temporal-server. */
+interface ChaosTemporal {
+  address: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * temporal-server on the run's own PostgreSQL: schema once, then each start a new process on the same
+ * ports and stores. Returns the start function.
+ */
+async function clusterTemporal(options: { postgres: OwnPostgres; port: number; dir: string; cliPath: string; log: (line: string) => void; say: (line: string) => void }): Promise<() => Promise<ChaosTemporal>> {
+  if (options.postgres.kind !== 'postgresql') throw new Error('--cluster needs PostgreSQL binaries (CHAOS_PG_BIN): temporal-server does not run on PGlite');
+  const tools = await ensureTemporalServer({ log: (line) => options.say(`[tools] ${line}`) });
+  const url = new URL(options.postgres.url);
+  const db = { host: url.hostname, port: Number(url.port), user: 'postgres', database: 'temporal', visibilityDatabase: 'temporal_visibility' };
+  for (const database of [db.database, db.visibilityDatabase]) await ensureDatabase(db, database);
+  await setupTemporalSchema(tools, db, options.say);
+  const internal = await Promise.all(Array.from({ length: 9 }, () => freePort()));
+  const ports = {
+    frontend: options.port,
+    frontendHttp: internal[0]!,
+    history: internal[1]!,
+    matching: internal[2]!,
+    worker: internal[3]!,
+    membership: await freeMembershipPorts(4),
+    metrics: internal[8]!,
+  };
+  let first = true;
+  return async () => {
+    const server = await startTemporalServer({ tools, db, ports, historyShards: 4, dir: join(options.dir, 'temporal-server'), log: options.log });
+    if (first) await ensureNamespace({ cliPath: options.cliPath, address: server.address, namespace: 'default', retentionDays: 1, log: options.say });
+    first = false;
+    return { address: server.address, stop: () => server.stop() };
+  };
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -117,21 +161,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     const temporalPort = await freePort();
     const temporalLines: string[] = [];
-    const startTemporal = () =>
-      startDevServer({
-        cliPath: options.temporalCliPath,
-        port: temporalPort,
-        namespace: 'default',
-        dbFile: join(dir, 'temporal.sqlite'),
-        log: (line) => temporalLines.push(line) > 50 && temporalLines.shift(),
-      });
-    let temporal: DevServer = startTemporal();
+    const keepLine = (line: string) => temporalLines.push(line) > 50 && temporalLines.shift();
+    const startTemporal: () => Promise<ChaosTemporal> =
+      options.topology === 'cluster'
+        ? await clusterTemporal({ postgres, port: temporalPort, dir, cliPath: options.temporalCliPath, log: keepLine, say })
+        : async () => startDevServer({ cliPath: options.temporalCliPath, port: temporalPort, namespace: 'default', dbFile: join(dir, 'temporal.sqlite'), log: keepLine });
+    let temporal = await startTemporal();
     cleanups.push(() => temporal.stop());
     const client: Client = await connectClient({ address: temporal.address, namespace: 'default', waitMs: 120_000, payloadCodec: payloadCodecFor(pseudonymKey) }).catch((err: Error) => {
       throw new Error(`${err.message}; the dev server said:\n${temporalLines.join('\n')}`);
     });
     cleanups.push(() => client.connection.close());
-    say(`dev Temporal server on ${temporal.address} (SQLite file), campaign ${id}`);
+    say(`${options.topology === 'cluster' ? 'temporal-server (4 history shards, PostgreSQL)' : 'dev Temporal server (SQLite file)'} on ${temporal.address}, campaign ${id}`);
 
     const smtp = await startSmtpPeer();
     cleanups.push(() => smtp.close());
@@ -156,7 +197,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       LOG_LEVEL: 'error',
       DATABASE_POOL_MAX: '6',
     };
-    const worker = supervise('scripts/chaos/worker.ts', {
+    const workerEnv = {
       ...common,
       SMTP_HOST: '127.0.0.1',
       SMTP_PORT: String(smtpGate.port),
@@ -165,8 +206,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       CHAOS_WORKFLOW_BUNDLE: bundlePath,
       CHAOS_GOOGLE_PORT: String(google.port),
       CHAOS_GOOGLE_CA: google.caPath,
-    }, /worker polling task queue/, say);
+    };
+    const worker = supervise('scripts/chaos/worker.ts', workerEnv, /worker polling task queue/, say);
     cleanups.push(() => worker.stop());
+    // The cluster's second worker is never killed: it takes over what the killed one held.
+    const steadyWorkers = options.topology === 'cluster' ? [supervise('scripts/chaos/worker.ts', workerEnv, /worker polling task queue/, say)] : [];
+    for (const steady of steadyWorkers) cleanups.push(() => steady.stop());
     const apiUrls: string[] = [];
     const apis: Supervised[] = [];
     for (let i = 0; i < options.apis; i += 1) {
@@ -175,7 +220,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       cleanups.push(() => apis[i]!.stop());
       apiUrls.push(`http://127.0.0.1:${port}`);
     }
-    await Promise.all([worker.ready(), ...apis.map((api) => api.ready())]);
+    await Promise.all([worker.ready(), ...steadyWorkers.map((steady) => steady.ready()), ...apis.map((api) => api.ready())]);
     say(`worker and ${options.apis} API process(es) up; ${options.users} users enter over ${options.enterOverMs / 1000}s`);
 
     // Every event goes out twice, each copy retried until it gets a 200: for half the users both copies at the same
@@ -257,17 +302,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       for (const fraction of spread(options.temporalRestarts, 0.1, 0.7)) {
         await at(fraction);
         await temporal.stop();
-        say('fault: Temporal dev server stopped');
+        say('fault: Temporal stopped');
         await sleep(3_000);
-        temporal = startTemporal();
+        temporal = await startTemporal();
         faults.temporalRestarts += 1;
-        say('fault: Temporal dev server started again (same SQLite file)');
+        say('fault: Temporal started again (same store)');
         // The dev server has come back unable to serve anything (every call "interrupted (9)"); an operator would restart it again.
         while (!(await temporalServes(client, 60_000))) {
           faults.temporalWedged += 1;
           say(`Temporal came back wedged; its last lines:\n${temporalLines.slice(-8).join('\n')}\nrestarting it again`);
           await temporal.stop();
-          temporal = startTemporal();
+          temporal = await startTemporal();
         }
       }
     })();
@@ -308,10 +353,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     say('counting');
     const counts = await verifyChaos({ client, pool, campaignId: id, users, mail: smtp.received, google: google.requests, emailFrom, answers: (messageId) => answers.get(messageId) ?? [], acceptedAt: (messageId) => acceptedAt.get(messageId) });
     faults.workerStarts = worker.starts;
-    faults.workerCrashes = worker.crashes.length;
+    faults.workerCrashes = worker.crashes.length + steadyWorkers.reduce((n, steady) => n + steady.crashes.length, 0);
     faults.apiCrashes = apis.reduce((n, api) => n + api.crashes.length, 0);
     const shown: ChaosReport['options'] = { ...options };
     for (const hidden of ['log', 'temporalCliPath', 'workflowBundlePath']) delete (shown as Record<string, unknown>)[hidden];
+    shown.topology = options.topology ?? 'dev-server';
     return { id, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started, options: shown, faults, counts };
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err: Error) => say(`cleanup: ${err.message}`));

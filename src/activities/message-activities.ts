@@ -3,6 +3,7 @@ import type { Campaign } from '../domain/campaign/campaign-model';
 import type { Channel, TemplateDefinition } from '../domain/campaign/campaign-schema';
 import type { SkipReason } from '../domain/delivery-policy';
 import type { ChannelSender, TemplateContext } from './channels/channel-sender';
+import { measuredDeliver, type SendMetrics } from '../metrics/worker-metrics';
 import { createSendPath, type FaultPoint } from './send-path';
 
 export interface DeliverMessageInput {
@@ -47,16 +48,19 @@ export interface MessageActivityDeps {
   now?: () => Date;
   /** Called at each fault point of the send path; a test worker kills itself at the one it was given. */
   fault?: (point: FaultPoint) => void;
+  /** Counts sends by channel, outcome and reason, and their latency (the worker's /metrics). */
+  metrics?: SendMetrics;
 }
 
 /** One activity per message step; the channel decides how the message leaves. */
 export function createMessageActivities(deps: MessageActivityDeps) {
-  const deliver = createSendPath({
+  const unmeasured = createSendPath({
     pool: deps.pool,
     senders: deps.senders,
     now: deps.now ?? (() => new Date()),
     fault: deps.fault ?? (() => {}),
   });
+  const deliver = deps.metrics ? measuredDeliver(deps.metrics, unmeasured) : unmeasured;
   return {
     // An arrow, so tests and wiring can take it off the object.
     deliverMessage: (input: DeliverMessageInput): Promise<DeliveryOutcome> => deliver(input),

@@ -4,6 +4,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { ApiDeps } from './deps';
 import { errorHandler } from './errors';
 import { registerOpenApi } from './openapi';
+import { recordApiMetrics } from '../metrics/api-metrics';
 import { codecRoutes } from './routes/codec-routes';
 import { consentRoutes } from './routes/consent-routes';
 import { devRoutes } from './routes/dev-routes';
@@ -12,6 +13,7 @@ import { inboxRoutes } from './routes/inbox-routes';
 import { inboxStreamRoutes, type InboxStreamOptions } from './routes/inbox-stream-routes';
 import { ingestRoutes } from './routes/ingest-routes';
 import { linkRoutes } from './routes/link-routes';
+import { metricsRoutes } from './routes/metrics-routes';
 import { opsRoutes } from './routes/ops-routes';
 import { userTokenRoutes } from './routes/user-token-routes';
 import { MESSAGE_LIMIT_BYTES } from './segment/segment-schemas';
@@ -61,6 +63,10 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
     payload.on('data', (chunk: Buffer) => (inflated.receivedEncodedLength += chunk.length));
     return inflated;
   });
+  if (deps.metrics) {
+    recordApiMetrics(app, deps.metrics);
+    metricsRoutes(app, deps.metrics.registry);
+  }
   await registerOpenApi(app);
   healthRoutes(app, deps);
   await app.register(async (scope) => ingestRoutes(scope, deps, { rateLimitPerSecond: options.ingestRateLimit ?? 500, rateLimitWindowMs: options.ingestRateWindowMs }));

@@ -12,6 +12,7 @@ import type { UserRepository } from '../db/user-repository';
 import type { CampaignOps } from '../ops/campaign-ops';
 import type { RerunOps } from '../ops/rerun-ops';
 import type { UserOps } from '../ops/user-ops';
+import type { ApiMetrics } from '../metrics/api-metrics';
 import type { LinkSigner } from '../privacy/signed-links';
 import type { ClientAuth } from './auth/client-auth';
 import type { EngagementReporter } from './engagement-reporter';
@@ -32,6 +33,8 @@ export interface ApiBase {
   signingKeyVault: SigningKeyVault;
   /** True under `npm start` with its dev sinks: serves GET /v1/dev/mail and /v1/dev/push. */
   devSinks?: boolean;
+  /** Calls, ingest latency and events by outcome, served at GET /metrics; made by src/api.ts. */
+  metrics?: ApiMetrics;
 }
 
 /**
