@@ -40,6 +40,7 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
       logLevel: config.LOG_LEVEL,
       ingestRateLimit: config.INGEST_RATE_LIMIT,
       codec: codecOrigin ? { codec: payloadCodecFor(options.pseudonymKey), uiOrigin: codecOrigin.replace(/\/+$/, '') } : undefined,
+      console: { namespace: config.TEMPORAL_NAMESPACE, ...(config.TEMPORAL_UI_URL && { temporalUiUrl: config.TEMPORAL_UI_URL }) },
     },
   );
   pruneLedgerPeriodically(app, options.pool, config.INGEST_DEDUP_DAYS);

@@ -8,6 +8,7 @@ import { errorHandler } from './errors';
 import { registerOpenApi } from './openapi';
 import { codecRoutes } from './routes/codec-routes';
 import { consentRoutes } from './routes/consent-routes';
+import { consoleRoutes, type ConsoleOptions } from './routes/console-routes';
 import { devRoutes } from './routes/dev-routes';
 import { healthRoutes } from './routes/health-routes';
 import { inboxRoutes } from './routes/inbox-routes';
@@ -25,6 +26,8 @@ export interface AppOptions {
   codec?: { codec: PayloadCodec; uiOrigin: string };
   /** Heartbeat and change feed of the live inbox streams (tests shorten them). */
   inboxStream?: InboxStreamOptions;
+  /** Where the console's step links open the Temporal Web UI (TEMPORAL_UI_URL). */
+  console?: ConsoleOptions;
 }
 
 /** Signed link tokens travel in the path and carry a whole click URL; Fastify's default (100) would answer them 404. */
@@ -72,5 +75,6 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
   if (options.codec) codecRoutes(app, options.codec.codec, options.codec.uiOrigin);
   if (deps.devSinks) devRoutes(app, deps);
   await app.register(opsRoutes(deps), { prefix: '/v1/ops' });
+  consoleRoutes(app, options.console ?? { namespace: 'default' });
   return app;
 }

@@ -6,8 +6,14 @@ import type { ApiDeps } from '../deps';
 import { batchParams, createTokenBody, tokenParams } from '../schemas/ops-schemas';
 import { parse } from '../validate';
 
-/** `/v1/ops/batches/:jobId` (progress of a cancel or resume) and `/v1/ops/tokens` (admin tokens, admin scope). */
+/** `/v1/ops/whoami` (the token's own name and scopes), `/v1/ops/batches/:jobId` (progress of a cancel or resume) and `/v1/ops/tokens` (admin tokens, admin scope). */
 export function opsAdminRoutes(app: FastifyInstance, deps: ApiDeps, tokens: AdminTokenRepository, guard: (needed: AdminScope) => RouteShorthandOptions): void {
+  // Any valid token passes `read`; the console shows the operate actions only when the scopes allow them.
+  app.get('/whoami', guard('read'), async (request) => {
+    const { id, name, scopes } = request.adminToken!;
+    return { id, name, scopes };
+  });
+
   app.get('/batches/:jobId', guard('read'), async (request, reply) => {
     const { jobId } = parse(batchParams, request.params, 'params');
     const progress = await describeBatch(deps.temporal, jobId);
