@@ -79,10 +79,13 @@ export function variantFunnelSection(variantStats, statsPath, experiment) {
   return from(section('funnel-variants', 'Funnel by variant and control', body), statsPath);
 }
 
-const interval = (kind, values, path) => {
-  if (!values) return h('td', { class: 'num muted' }, '–');
-  const cell = h('td', { class: 'num interval' });
-  cell.append(figure('span', kind, values[0], [...path, 0]), ' to ', figure('span', kind, values[1], [...path, 1]));
+/** A value with its 95% interval under it, in one cell. */
+const withInterval = (kind, value, values, path, intervalPath) => {
+  const cell = num(kind, value, path);
+  const under = h('div', { class: 'interval' });
+  if (values) under.append(figure('span', kind, values[0], [...intervalPath, 0]), ' to ', figure('span', kind, values[1], [...intervalPath, 1]));
+  else under.append('–');
+  cell.append(under);
   return cell;
 };
 
@@ -104,18 +107,15 @@ export function experimentSection(stats, statsPath) {
         h('th', { scope: 'row' }, arm.variant),
         num('count', arm.entered, [...path, 'entered']),
         num('count', arm.converted, [...path, 'converted']),
-        num('percent', arm.rate, [...path, 'rate']),
-        interval('percent', arm.rateInterval, [...path, 'rateInterval']),
-        vs ? num('uplift', vs.absoluteUplift, [...vsPath, 'absoluteUplift']) : h('td', {}, ''),
-        vs ? interval('uplift', vs.absoluteInterval, [...vsPath, 'absoluteInterval']) : h('td', {}, ''),
-        vs ? num('uplift', vs.relativeUplift, [...vsPath, 'relativeUplift']) : h('td', {}, ''),
-        vs ? interval('uplift', vs.relativeInterval, [...vsPath, 'relativeInterval']) : h('td', {}, ''),
+        withInterval('percent', arm.rate, arm.rateInterval, [...path, 'rate'], [...path, 'rateInterval']),
+        vs ? withInterval('uplift', vs.absoluteUplift, vs.absoluteInterval, [...vsPath, 'absoluteUplift'], [...vsPath, 'absoluteInterval']) : h('td', {}, ''),
+        vs ? withInterval('uplift', vs.relativeUplift, vs.relativeInterval, [...vsPath, 'relativeUplift'], [...vsPath, 'relativeInterval']) : h('td', {}, ''),
         vs ? num('pvalue', vs.sequential.pValue, [...vsPath, 'sequential', 'pValue']) : h('td', {}, ''),
         verdict,
       ],
     };
   });
-  const headers = ['Arm', 'n (entered)', 'converted', 'conversion', '95% interval', 'uplift (points)', '95% interval', 'uplift (relative)', '95% interval', 'p (anytime-valid)', 'result'];
+  const headers = ['Arm', 'n (entered)', 'converted', 'conversion (95% interval)', 'uplift, points (95%)', 'uplift, relative (95%)', 'p (anytime-valid)', 'result'];
   const method = h('p', { class: 'help' },
     `Each arm is compared with the control “${experiment.control}”. “Significant” is an anytime-valid test (a confidence sequence at 5%): `,
     'looking every day does not inflate false positives. Under ', figure('span', 'count', experiment.minSamples, ['experiment', 'minSamples']), ' entries per arm there is not enough data.');
@@ -200,6 +200,7 @@ export function orderedGroups(groups, steps) {
 const rank = (key, order) => (key === '' ? -1 : order.get(key) ?? Number.MAX_SAFE_INTEGER);
 
 function stepLabel(key, steps) {
+  if (key === '') return h('th', { scope: 'row' }, 'whole journey', h('div', { class: 'sub' }, 'not tied to a step'));
   const step = steps.find((s) => s.id === key);
   return h('th', { scope: 'row' }, key, h('div', { class: 'sub' }, step ? step.type.replaceAll('_', ' ') : 'not in this version'));
 }
