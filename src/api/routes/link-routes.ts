@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { createCampaignStatsRepository } from '../../db/campaign-stats-repository';
 import { ANY_CATEGORY, createConsentRepository } from '../../db/consent-repository';
+import { parseDeliveryKey } from '../../domain/engagement';
 import { CHANNELS, type Channel } from '../../domain/campaign/campaign-schema';
 import type { LinkClaims, LinkPurpose } from '../../privacy/signed-links';
 import type { ApiDeps } from '../deps';
@@ -26,6 +28,7 @@ type Checked = { ok: true; claims: LinkClaims } | { ok: false; reason: string };
  */
 export function linkRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const consents = createConsentRepository(deps.pool);
+  const stats = createCampaignStatsRepository(deps.pool);
   const reporter = createEngagementReporter(deps, app.log);
   let stopRetries: (() => Promise<void>) | undefined;
   app.addHook('onReady', async () => {
@@ -69,6 +72,9 @@ export function linkRoutes(app: FastifyInstance, deps: ApiDeps): void {
         // A profile erased since the mail was sent: nothing will be sent to it anyway.
         if (err.code !== '23503') throw err;
       });
+      // Counted for the message's campaign step (unsubscribe rate), once per message.
+      const ref = parseDeliveryKey(checked.claims.deliveryKey);
+      if (ref) await stats.recordUnsubscribe(ref, checked.claims.deliveryKey, channel);
       return reply.type('text/html; charset=utf-8').headers(NO_CACHE).send(unsubscribedPage(channelName(channel)));
     });
   });

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createAdminTokenRepository } from '../../db/admin-token-repository';
 import { createCampaignOps } from '../../ops/campaign-ops';
+import { createCampaignStatsOps } from '../../ops/campaign-stats-ops';
 import { createRerunOps } from '../../ops/rerun-ops';
 import { createUserOps } from '../../ops/user-ops';
 import type { AdminScope } from '../../privacy/admin-token';
@@ -9,11 +10,13 @@ import type { ApiDeps } from '../deps';
 import { errorHandler } from '../errors';
 import { opsAdminRoutes } from './ops-admin-routes';
 import { opsCampaignRoutes } from './ops-campaign-routes';
+import { opsStatsRoutes } from './ops-stats-routes';
 import { opsUserRoutes } from './ops-user-routes';
 
 /** Named errors of the ops layer, each with its HTTP status; the message says what to do. */
 const OPS_ERRORS: Record<string, string> = {
   CampaignNotFoundError: 'not_found',
+  CampaignVersionNotFoundError: 'not_found',
   WorkflowMissingError: 'not_found',
   LifecycleConflictError: 'conflict',
   WorkflowStateError: 'conflict',
@@ -36,6 +39,7 @@ export function opsRoutes(deps: ApiDeps) {
     const tokens = createAdminTokenRepository(deps.pool);
     const guard = (scope: AdminScope) => ({ preHandler: requireScope(tokens, scope) });
     opsCampaignRoutes(app, createCampaignOps(deps), createRerunOps(deps), guard);
+    opsStatsRoutes(app, createCampaignStatsOps(deps), guard);
     opsUserRoutes(app, deps, createUserOps(deps), guard);
     opsAdminRoutes(app, deps, tokens, guard);
   };
