@@ -16,7 +16,7 @@ import { eventually, startTestApi, type TestApi } from '../support/api';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const screenshots = resolve(__dirname, '..', '..', 'test-results');
 const TEMPORAL_UI = 'http://127.0.0.1:8233';
-const USERS = 60;
+const USERS = 40;
 
 const suffix = Date.now().toString(36);
 const campaignId = `console-offer-${suffix}`;
@@ -100,7 +100,7 @@ describe('console', () => {
     });
     browser.on('request', (request) => requested.push(request.url()));
     page = browser.pages()[0] ?? (await browser.newPage());
-  });
+  }, 600_000);
 
   afterAll(async () => {
     await browser?.close();
