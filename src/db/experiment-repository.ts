@@ -69,12 +69,12 @@ export function createExperimentRepository(db: Queryable) {
       const result = await db.query<{ last_delivery_key: string | null }>(
         `WITH last AS (
            SELECT delivery_key, step_id, channel FROM deliveries
-           WHERE pseudonym = $2 AND campaign_id = $1 AND split_part(delivery_key, ':', 4) = $3::text
-             AND status = 'sent' AND updated_at <= $9
+           WHERE pseudonym = $2 AND campaign_id = $1 AND split_part(delivery_key, ':', 4) = ($3::integer)::text
+             AND status = 'sent' AND updated_at <= $9::timestamptz
            ORDER BY updated_at DESC LIMIT 1)
          INSERT INTO conversions (campaign_id, pseudonym, entry, campaign_version, variant, event, message_id, converted_at,
                                   seconds_from_entry, last_delivery_key, last_step_id, last_channel)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $9, greatest(0, extract(epoch FROM $9::timestamptz - $8::timestamptz)),
+         SELECT $1, $2, $3::integer, $4::integer, $5, $6, $7, $9::timestamptz, greatest(0, extract(epoch FROM $9::timestamptz - $8::timestamptz)),
                 last.delivery_key, last.step_id, last.channel
          FROM (SELECT 1) AS one LEFT JOIN last ON true
          ON CONFLICT DO NOTHING

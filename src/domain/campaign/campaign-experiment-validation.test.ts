@@ -107,6 +107,7 @@ describe('experiments in campaign definitions', () => {
     ['a winner rule that never decides', { winner: { metric: 'conversion_rate' } }, 'winner', /minSamples .* or after/],
     ['a winner on an unknown metric', { winner: { metric: 'opens', minSamples: 10 } }, 'winner.metric', /must be conversion_rate/],
     ['a winner without a goal', { goal: undefined }, 'winner', /needs a goal/],
+    ['a winner applied automatically (not built)', { winner: { metric: 'conversion_rate', minSamples: 10, auto: true } }, 'winner.auto', /not supported yet/],
   ])('rejects %s with its path and reason', (_label, overrides, path, reason) => {
     expect(problemsOf(experiment(overrides))).toEqual(expect.arrayContaining([{ path, reason: expect.stringMatching(reason) }]));
   });

@@ -178,7 +178,7 @@ export const campaignDefinitionSchema = z.object({
       metric: z.literal('conversion_rate', { error: 'must be conversion_rate' }),
       minSamples: z.number().int('must be a whole number').min(1).optional(),
       after: duration.optional(),
-      /** Recorded and shown always; `auto: true` also sends later entrants down the winning variant. */
+      /** The winner is shown by the stats API; `auto: true` (later entrants follow it) is reserved and rejected for now. */
       auto: z.boolean().default(false),
     })
     .strict()

@@ -120,6 +120,9 @@ function semanticProblems(definition: CampaignDefinition): DefinitionProblem[] {
   if (definition.winner && definition.winner.minSamples === undefined && definition.winner.after === undefined) {
     problems.push({ path: 'winner', reason: 'must say when the winner is decided: minSamples (entrants per variant) or after (a duration)' });
   }
+  if (definition.winner?.auto) {
+    problems.push({ path: 'winner.auto', reason: 'applying the winner automatically is not supported yet: `beckon campaigns stats` shows it; publish a version that gives it 100%' });
+  }
   if (definition.winner && !definition.goal) problems.push({ path: 'winner', reason: 'a winner by conversion_rate needs a goal' });
   if (definition.winner && variantSteps.length === 0) problems.push({ path: 'winner', reason: 'a winner needs variants (a split step or a message step with variants)' });
   if (problems.length > 0) return problems;
