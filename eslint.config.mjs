@@ -53,6 +53,18 @@ export default tseslint.config(
     },
   },
   {
+    // The console's plain browser modules, served as they are: no type information, the browser's globals.
+    files: ['src/console/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'sessionStorage', 'fetch', 'URLSearchParams', 'Intl', 'Node', 'requestAnimationFrame', 'console'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node built-ins.
     files: ['src/workflows/**/*.ts'],
     ignores: ['src/workflows/**/*.test.ts'],

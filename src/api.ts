@@ -15,6 +15,8 @@ import { describePublish, publishCampaignFolder } from './ops/campaign-publish';
 import { createCampaignOps } from './ops/campaign-ops';
 import { createRerunOps } from './ops/rerun-ops';
 import { createUserOps } from './ops/user-ops';
+import { createCampaignStatsOps } from './ops/campaign-stats-ops';
+import { createCampaignStatsRepository } from './db/campaign-stats-repository';
 import { createAdminTokenRepository } from './db/admin-token-repository';
 import { createCampaignRepository } from './db/campaign-repository';
 import { createConsentRepository } from './db/consent-repository';
@@ -87,6 +89,8 @@ export async function createApiDeps(base: ApiBase, options: ApiDepsOptions = {})
     campaignOps: createCampaignOps(base),
     rerunOps: createRerunOps(base),
     userOps: createUserOps(base),
+    campaignStats: createCampaignStatsRepository(pool),
+    campaignStatsOps: createCampaignStatsOps(base),
     async close() {
       await stopRetries();
       await engagement.settle();
@@ -116,6 +120,7 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
   const app = await buildApp(deps, {
     ingestRateLimit: config.INGEST_RATE_LIMIT,
     codec: codecOrigin ? { codec: payloadCodecFor(options.pseudonymKey), uiOrigin: codecOrigin.replace(/\/+$/, '') } : undefined,
+    console: { namespace: config.TEMPORAL_NAMESPACE, ...(config.TEMPORAL_UI_URL && { temporalUiUrl: config.TEMPORAL_UI_URL }) },
   });
   // After the routes' own hooks: open streams and requests are done before their services stop.
   app.addHook('onClose', () => deps.close());

@@ -34,6 +34,10 @@ export const configSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('beckon').describe('Task queue the worker polls and the API starts workflows on.'),
   TEMPORAL_DEV_PORT: port.default(7233).describe('gRPC port of the dev Temporal server that `npm start` runs.'),
   TEMPORAL_UI_PORT: port.default(8233).describe('Port of the Temporal Web UI of the dev server that `npm start` runs.'),
+  TEMPORAL_UI_URL: z
+    .url({ message: 'must be the Web UI base URL, e.g. https://temporal.example.com' })
+    .optional()
+    .describe("Base URL of the Temporal Web UI the console's step links open; `npm start` sets its dev UI's, unset elsewhere shows the query to paste."),
   TEMPORAL_CLI_PATH: z.string().min(1).optional().describe('Path of a `temporal` CLI to use instead of the one on PATH or built into .tools/.'),
 
   DATABASE_URL: z

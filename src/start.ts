@@ -178,7 +178,12 @@ async function main(): Promise<void> {
     if (registered.length > 0) say(`registered search attributes: ${registered.join(', ')}`);
 
     // The dev Web UI decrypts payloads through the API's codec endpoint.
-    let effective: Config = { ...config, TEMPORAL_ADDRESS: temporal.address, CODEC_UI_ORIGIN: config.CODEC_UI_ORIGIN ?? temporal.uiUrl };
+    let effective: Config = {
+      ...config,
+      TEMPORAL_ADDRESS: temporal.address,
+      CODEC_UI_ORIGIN: config.CODEC_UI_ORIGIN ?? temporal.uiUrl,
+      TEMPORAL_UI_URL: config.TEMPORAL_UI_URL ?? temporal.uiUrl,
+    };
     // Without an SMTP server or a Firebase account, email and push go to local sinks the API lists.
     if (!config.SMTP_HOST) {
       const sink = await startSmtpSink({ pool, log: (line) => say(`[dev mail] ${line}`) });
@@ -202,6 +207,7 @@ async function main(): Promise<void> {
 
     say(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     say(`API            ${api.url}   (health: ${api.url}/healthz)`);
+    say(`console        ${api.url}/console   (log in with the admin token below)`);
     if (temporal.uiUrl) say(`Temporal Web UI ${temporal.uiUrl}`);
     say(`admin token    ${await devAdminToken(pool, dataDir)}   (for /v1/ops and the CLI: export BECKON_TOKEN=...)`);
     say(`Temporal       ${temporal.address}, namespace "${config.TEMPORAL_NAMESPACE}", task queue "${config.TEMPORAL_TASK_QUEUE}"`);

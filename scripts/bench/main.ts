@@ -8,9 +8,10 @@ import { runIngestLoad } from './ingest-load';
 import { runLatency } from './latency';
 import { runScale } from './scale';
 import { say, startBenchStack, type BenchStack } from './stack';
+import { runStatsBench } from './stats-query';
 import { runThroughput } from './throughput';
 
-const USAGE = `npm run bench -- <latency|throughput|scale|cost|all> [options]
+const USAGE = `npm run bench -- <latency|throughput|scale|cost|stats|all> [options]
        npm run bench -- ingest-load [options]   (against a running npm start)
 
 latency     API accepting an event -> first in-app message committed, against the floor
@@ -42,11 +43,15 @@ ingest-load POST /v1/track calls against a running Beckon (a default npm start):
   --data-dir DIR   npm start's DATA_DIR, for its dev write key, admin token and pseudonym key (default .data)
   --database-url URL  its Postgres (default the embedded one on 127.0.0.1:54329)
   --stream-samples N  live-stream samples (default 50)
+stats       the stats API's query for one campaign, over a year, a month and a week, grouped each way,
+            on generated data (Postgres only: no Temporal)
+  --deliveries N   deliveries and opens generated (default 1000000), 10% more entries, 1 in 9 converting
+  --queries N      queries timed (default 600)
 
 Uses DATABASE_URL and TEMPORAL_ADDRESS when set, else an embedded PostgreSQL and a dev server.
 Prints a table per benchmark and writes the figures to bench-results/<name>-<run>.json.`;
 
-const BENCHMARKS = ['latency', 'throughput', 'scale', 'cost'] as const;
+const BENCHMARKS = ['latency', 'throughput', 'scale', 'cost', 'stats'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 function positive(name: string, value: string | undefined, fallback: number): number {
@@ -69,6 +74,7 @@ function parseOptions(values: Record<string, string | undefined>) {
       settleSeconds: positive('settle', values.settle, 0),
     },
     cost: { samples: positive('cost-samples', values['cost-samples'], 100) },
+    stats: { deliveries: positive('deliveries', values.deliveries, 1_000_000), queries: positive('queries', values.queries, 600) },
   };
 }
 type BenchOptions = ReturnType<typeof parseOptions>;
@@ -82,7 +88,7 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: Object.fromEntries(
-      ['light', 'light-rate', 'heavy', 'rate', 'users', 'events', 'tp-users', 'concurrency', 'batch', 'sizes', 'samples', 'scale-rate', 'one-user', 'settle', 'cost-samples', 'calls', 'url', 'data-dir', 'database-url', 'stream-samples'].map((name) => [name, { type: 'string' }]),
+      ['light', 'light-rate', 'heavy', 'rate', 'users', 'events', 'tp-users', 'concurrency', 'batch', 'sizes', 'samples', 'scale-rate', 'one-user', 'settle', 'cost-samples', 'calls', 'url', 'data-dir', 'database-url', 'stream-samples', 'deliveries', 'queries'].map((name) => [name, { type: 'string' }]),
     ),
   });
 
@@ -107,6 +113,16 @@ async function main(): Promise<void> {
 
   const runId = Date.now().toString(36);
   const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, load average ${loadavg().map((n) => n.toFixed(1)).join(' ')} at start`;
+  // The stats query needs Postgres alone: run without starting Temporal, a worker and the API.
+  if (asked.length === 1 && asked[0] === 'stats') {
+    console.log(`\nbeckon bench stats: ${machine}`);
+    mkdirSync('bench-results', { recursive: true });
+    const report = await runStatsBench(options.stats);
+    printStats(report, options.stats);
+    writeFileSync(join('bench-results', `stats-${runId}.json`), JSON.stringify({ runId, at: new Date().toISOString(), machine, options: options.stats, result: report }, null, 2));
+    console.log(`\nload average at the end: ${loadavg().map((n) => n.toFixed(1)).join(' ')}; figures written to bench-results/stats-${runId}.json`);
+    return;
+  }
   // A rate limit far above the load, so the benchmarks measure the path, not the limiter.
   const stack = await startBenchStack({ INGEST_RATE_LIMIT: 1_000_000 });
   const results: Record<string, unknown> = {};
@@ -159,8 +175,20 @@ async function ingestLoad(values: Record<string, string | undefined>): Promise<v
   if (report.answered5xx > 0 || report.usersWrong.length > 0) process.exitCode = 1;
 }
 
+function printStats(report: Awaited<ReturnType<typeof runStatsBench>>, options: BenchOptions['stats']): void {
+  console.log(`\n## stats: one campaign's figures from the daily roll-up (${report.postgres})\n`);
+  console.log(`generated (or found): ${perParty(report.generated)} in ${report.generateSeconds} s; ${report.rollupRows} roll-up rows for the campaign`);
+  console.log(table(['range', 'groupBy', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'], report.queries.map((q) => [q.range, q.groupBy, q.summary.count, q.summary.p50, q.summary.p95, q.summary.p99, q.summary.max])));
+  console.log(`\nall ${options.queries} queries: p50 ${report.all.p50} ms, p99 ${report.all.p99} ms (goal: p99 under 100 ms)`);
+}
+
 async function run(name: Benchmark, stack: BenchStack, runId: string, options: BenchOptions): Promise<unknown> {
   switch (name) {
+    case 'stats': {
+      const report = await runStatsBench(options.stats);
+      printStats(report, options.stats);
+      return report;
+    }
     case 'latency': {
       const report = await runLatency(stack, runId, options.latency);
       console.log(`\n## latency: API accepting an event -> first in-app message committed\n`);

@@ -11,7 +11,7 @@ import { createSigningKeyVault, deriveVaultKey } from '../../src/privacy/signing
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
 import { payloadCodecFor } from '../../src/temporal/payload-codec';
 import { connectClient } from '../../src/temporal/client-connection';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import { startDevServer } from '../../src/temporal/dev-server';
 import { journeyWorkflow } from '../../src/workflows/journey-workflow';
 import { ensureTemporalServer } from '../../src/temporal/tools/temporal-server';
 import { ensureDatabase } from '../cluster/cluster-postgres';

@@ -1,5 +1,6 @@
 import { createCampaignStatusActivities } from './campaign-status-activities';
 import { createCatalogActivities } from './catalog-activities';
+import { createExperimentActivities } from './experiment-activities';
 import { createMessageActivities, type MessageActivityDeps } from './message-activities';
 
 /** The pool, and the channel senders the worker built from its configuration. */
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCatalogActivities(deps),
     ...createCampaignStatusActivities(deps),
     ...createMessageActivities(deps),
+    ...createExperimentActivities(deps),
   };
 }
 

@@ -7,6 +7,7 @@ import { registerOpenApi } from './openapi';
 import { recordApiMetrics } from '../metrics/api-metrics';
 import { codecRoutes } from './routes/codec-routes';
 import { consentRoutes } from './routes/consent-routes';
+import { consoleRoutes, type ConsoleOptions } from './routes/console-routes';
 import { devRoutes } from './routes/dev-routes';
 import { healthRoutes } from './routes/health-routes';
 import { inboxRoutes } from './routes/inbox-routes';
@@ -27,6 +28,8 @@ export interface AppOptions {
   codec?: { codec: PayloadCodec; uiOrigin: string };
   /** Heartbeat of the live inbox streams (tests shorten it). */
   inboxStream?: InboxStreamOptions;
+  /** Where the console's step links open the Temporal Web UI (TEMPORAL_UI_URL). */
+  console?: ConsoleOptions;
 }
 
 /** Signed link tokens travel in the path and carry a whole click URL; Fastify's default (100) would answer them 404. */
@@ -90,5 +93,6 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
   if (options.codec) codecRoutes(app, options.codec.codec, options.codec.uiOrigin);
   if (deps.devSinks) devRoutes(app, deps);
   await app.register(opsRoutes(deps), { prefix: '/v1/ops' });
+  consoleRoutes(app, options.console ?? { namespace: 'default' });
   return app;
 }

@@ -12,6 +12,8 @@ import type { UserRepository } from '../db/user-repository';
 import type { CampaignOps } from '../ops/campaign-ops';
 import type { RerunOps } from '../ops/rerun-ops';
 import type { UserOps } from '../ops/user-ops';
+import type { CampaignStatsOps } from '../ops/campaign-stats-ops';
+import type { CampaignStatsRepository } from '../db/campaign-stats-repository';
 import type { ApiMetrics } from '../metrics/api-metrics';
 import type { LinkSigner } from '../privacy/signed-links';
 import type { ClientAuth } from './auth/client-auth';
@@ -61,4 +63,7 @@ export interface ApiDeps extends ApiBase {
   campaignOps: CampaignOps;
   rerunOps: RerunOps;
   userOps: UserOps;
+  /** Counts the roll-up gets outside the send path (link unsubscribes). */
+  campaignStats: CampaignStatsRepository;
+  campaignStatsOps: CampaignStatsOps;
 }

@@ -26,6 +26,8 @@ export interface RouteDoc {
   auth?: SecurityScheme | readonly SecurityScheme[];
   /** Status codes with what they mean, beyond 200. */
   responses?: Record<number, string>;
+  /** The 200 answer's shape, when the document should show it. */
+  response?: z.ZodType;
 }
 
 /** The credentials of the API, as `components.securitySchemes` names them. */
@@ -54,7 +56,9 @@ const errorBody = {
 
 /** The route's schema for the document (Fastify neither validates nor serialises with it here). */
 export function describeRoute(doc: RouteDoc): { schema: FastifySchema } {
-  const responses: Record<string, unknown> = { 200: { description: 'OK', type: 'object', additionalProperties: true } };
+  const responses: Record<string, unknown> = {
+    200: doc.response ? { description: 'OK', ...toJsonSchema(doc.response) } : { description: 'OK', type: 'object', additionalProperties: true },
+  };
   for (const [status, description] of Object.entries(doc.responses ?? {})) responses[status] = { description, ...errorBody };
   return {
     schema: {

@@ -13,6 +13,11 @@ export function splitBucket(pseudonym: string, campaignId: string, stepId: strin
   return (fnv1a(`${campaignId}\u0000${stepId}\u0000${pseudonym}`) % 10_000) / 100;
 }
 
+/** A bucket in [0, 100) of any key parts, stable everywhere; the parts are joined so "a"+"bc" differs from "ab"+"c". */
+export function stableBucket(parts: readonly string[]): number {
+  return (fnv1a(parts.join('\u0000')) % 10_000) / 100;
+}
+
 /** The variant whose cumulative share covers the user's bucket; shares are percentages adding up to 100. */
 export function assignVariant<V extends { percent: number }>(variants: readonly V[], bucket: number): V {
   let upper = 0;

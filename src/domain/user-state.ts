@@ -1,4 +1,5 @@
 import type { TrackedEvent } from './events';
+import type { GoalWindow } from './experiments/goal-windows';
 
 /** How many recent messageIds a user workflow remembers to drop duplicates (clients retry within minutes). */
 export const RECENT_MESSAGE_IDS = 500;
@@ -38,6 +39,8 @@ export interface UserState {
   running: Record<string, RunningJourney[]>;
   /** Per campaign: an armed absence rule. */
   armed: Record<string, ArmedAbsence>;
+  /** Per campaign: entries whose goal is still watched (see domain/experiments/goal-windows.ts); absent in older states. */
+  goalWindows?: Record<string, GoalWindow[]>;
 }
 
 export function initialUserState(): UserState {

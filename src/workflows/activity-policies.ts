@@ -14,3 +14,10 @@ export const catalogActivityOptions: LocalActivityOptions = {
   localRetryThreshold: '10 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
+
+/** Recording an entry, its end or a conversion is one idempotent statement: a local activity, retried while Postgres is away. */
+export const experimentActivityOptions: LocalActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  localRetryThreshold: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+};

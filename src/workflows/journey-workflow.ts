@@ -4,15 +4,19 @@ import {
   isCancellation,
   log,
   patched,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import type { Activities } from '../activities';
 import { deliveryKey, END, type Campaign, type CampaignStep } from '../domain/campaign/campaign-model';
 import { evaluateCondition, matchesAllFilters, readPath } from '../domain/conditions';
 import { eventFilterSubject, type TrackedEvent } from '../domain/events';
+import { assignExperiment, experimentStep, type ExperimentAssignment } from '../domain/experiments/experiment-assignment';
 import { assignVariant, splitBucket } from '../domain/split';
 import { countEvent } from '../domain/user-state';
 import { effectiveZone, nextLocalTime, startOfNextLocalDay } from '../domain/time';
+import { experimentActivityOptions } from './activity-policies';
 import { signalExternal } from './external-signals';
 import { runMessageStep } from './message-step';
 import {
@@ -25,7 +29,7 @@ import {
   type JourneyWorkflowInput,
 } from './messages';
 import { createPauseGate } from './pause-gate';
-import { beckonCampaign, beckonCampaignVersion, beckonJourneyStatus, beckonStep, beckonUser } from './search-attributes';
+import { beckonCampaign, beckonCampaignVersion, beckonJourneyStatus, beckonStep, beckonUser, beckonVariant } from './search-attributes';
 
 /**
  * From this patch on, the send activity answers `paused` itself, so a message step costs one
@@ -39,6 +43,28 @@ export const PAUSE_CHECKED_BY_SEND = 'pause-checked-by-send';
  * and tells its user workflow so; histories recorded before it kept their last step and said `exited`.
  */
 export const END_OUTCOME_SHOWN = 'end-outcome-shown';
+
+/**
+ * From this patch on, a journey takes its experiment arm at start (holdout or variant), shows it as
+ * BeckonVariant, records its entry and its end in Postgres, and a held-out entry sends nothing.
+ */
+export const EXPERIMENT_ASSIGNMENT = 'experiment-assignment';
+
+const { recordEntry, recordJourneyEnd } = proxyLocalActivities<Activities>(experimentActivityOptions);
+
+/** The reason class metrics count an exit under. */
+function exitKindOf(reason: string | undefined): string {
+  if (reason === undefined) return 'cancelled';
+  if (reason.startsWith('goal ')) return 'goal';
+  if (reason.startsWith('exit step ')) return 'exit_step';
+  return 'exit_event';
+}
+
+/** The message a step sends to this entry: its variant's template when the step is the experiment's. */
+function messageFor(step: Extract<CampaignStep, { type: 'message' }>, assigned: ExperimentAssignment | undefined) {
+  const variant = assigned && step.variants?.find((v) => v.name === assigned.variant);
+  return variant ? { template: variant.template, channel: variant.channel, variables: variant.variables } : step;
+}
 
 function awaitedBy(step: Extract<CampaignStep, { type: 'wait_for_event' }>, entryEvent: TrackedEvent) {
   return (event: TrackedEvent) =>
@@ -90,6 +116,19 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
     { key: beckonCampaign, value: campaign.id },
     { key: beckonCampaignVersion, value: campaign.version },
   ]);
+  const assigned = patched(EXPERIMENT_ASSIGNMENT) ? assignExperiment(campaign, pseudonym) : undefined;
+  if (assigned) {
+    upsertSearchAttributes([{ key: beckonVariant, value: assigned.variant }]);
+    await recordEntry({
+      campaignId: campaign.id,
+      campaignVersion: campaign.version,
+      pseudonym,
+      entry,
+      variant: assigned.variant,
+      heldOut: assigned.heldOut,
+      enteredAt: new Date(startedAt).toISOString(),
+    });
+  }
   const exited = () => exitReason !== undefined;
   const holdWhilePaused = createPauseGate(campaign.id, (stepId) => show(stepId, 'paused'));
 
@@ -101,13 +140,19 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
       path.push(step.id);
       switch (step.type) {
         case 'message': {
+          if (assigned?.heldOut) {
+            // Held out: the journey goes on as everyone's does, so exits and goals are measured alike, but nothing is sent.
+            index = step.next;
+            break;
+          }
           const pauseInSend = patched(PAUSE_CHECKED_BY_SEND);
           if (!pauseInSend) {
             await holdWhilePaused(step.id, exited);
             if (exited()) break;
           }
           show(step.id, 'running');
-          const template = campaign.templates[step.template]!;
+          const message = messageFor(step, assigned);
+          const template = campaign.templates[message.template]!;
           const outcome = await runMessageStep({
             pseudonym,
             deliveryKey: deliveryKey(campaign, pseudonym, entry, step.id),
@@ -115,12 +160,12 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
             campaignVersion: campaign.version,
             category: campaign.category,
             stepId: step.id,
-            channel: step.channel,
+            channel: message.channel,
             template,
-            context: { entry: entryEvent.properties, traits: history.traits, variables: step.variables },
+            context: { entry: entryEvent.properties, traits: history.traits, variables: message.variables },
             ...(campaign.delivery && { delivery: campaign.delivery }),
             ...(pauseInSend && { holdIfPaused: true }),
-          }, `${step.id}: ${step.channel} "${step.template}"`, exited, async () => {
+          }, `${step.id}: ${message.channel} "${message.template}"`, exited, async () => {
             await holdWhilePaused(step.id, exited);
             if (!exited()) show(step.id, 'running');
           });
@@ -160,7 +205,8 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
           index = evaluateCondition(history, step.condition, Date.now()) ? step.then : step.else;
           break;
         case 'split': {
-          const variant = assignVariant(step.variants, splitBucket(pseudonym, campaign.id, step.id));
+          const chosen = assigned && experimentStep(campaign)?.id === step.id ? step.variants.find((v) => v.name === assigned.variant) : undefined;
+          const variant = chosen ?? assignVariant(step.variants, splitBucket(pseudonym, campaign.id, step.id));
           path.push(`${step.id}=${variant.name}`);
           index = variant.next;
           break;
@@ -183,7 +229,14 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
     throw err;
   } finally {
     // Also when the journey is cancelled or fails: the user workflow must free the campaign for re-entry.
-    await CancellationScope.nonCancellable(() => tellUserWorkflow(pseudonym, campaign, entry, final));
+    await CancellationScope.nonCancellable(async () => {
+      if (assigned) {
+        const kind = final === 'exited' ? exitKindOf(exitReason) : final === 'cancelled' || final === 'failed' ? final : undefined;
+        const status = final === 'completed' ? 'completed' : 'exited';
+        await recordJourneyEnd({ campaignId: campaign.id, pseudonym, entry, status, ...(kind && { exitKind: kind }), endedAt: new Date(Date.now()).toISOString() });
+      }
+      await tellUserWorkflow(pseudonym, campaign, entry, final);
+    });
   }
 }
 

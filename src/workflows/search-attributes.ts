@@ -7,4 +7,7 @@ export const beckonCampaignVersion = defineSearchAttributeKey('BeckonCampaignVer
 export const beckonStep = defineSearchAttributeKey('BeckonStep', SearchAttributeType.KEYWORD);
 export const beckonJourneyStatus = defineSearchAttributeKey('BeckonJourneyStatus', SearchAttributeType.KEYWORD);
 
-export const beckonSearchAttributes = [beckonUser, beckonCampaign, beckonCampaignVersion, beckonStep, beckonJourneyStatus];
+/** Journeys: the experiment arm of the entry (`holdout`, a variant's name, `treatment` or `all`). */
+export const beckonVariant = defineSearchAttributeKey('BeckonVariant', SearchAttributeType.KEYWORD);
+
+export const beckonSearchAttributes = [beckonUser, beckonCampaign, beckonCampaignVersion, beckonStep, beckonJourneyStatus, beckonVariant];

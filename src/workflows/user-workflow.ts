@@ -5,6 +5,7 @@ import {
   continueAsNew,
   log,
   ParentClosePolicy,
+  patched,
   proxyLocalActivities,
   setHandler,
   startChild,
@@ -12,9 +13,10 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { nextDeadline, planForDeadlines, planForEvent, type JourneyStart } from '../domain/entry';
+import { closeGoalWindows, openGoalWindow } from '../domain/experiments/goal-windows';
 import { planRerun } from '../domain/rerun';
 import { applyEvent, applyTraits, journeyEnded, mergeUserStates, upgradeUserState, type UserState } from '../domain/user-state';
-import { catalogActivityOptions } from './activity-policies';
+import { catalogActivityOptions, experimentActivityOptions } from './activity-policies';
 import { signalExternal } from './external-signals';
 import { journeyWorkflow } from './journey-workflow';
 import {
@@ -39,6 +41,13 @@ import {
 export const EVENTS_PER_RUN = 1000;
 
 const { loadCatalog } = proxyLocalActivities<Activities>(catalogActivityOptions);
+const { recordConversion } = proxyLocalActivities<Activities>(experimentActivityOptions);
+
+/**
+ * From this patch on, the user workflow watches each entry's goal (also after its journey ended,
+ * also for held-out entries) and records a conversion when a goal event closes one.
+ */
+export const GOAL_WINDOWS = 'goal-windows';
 
 /**
  * The single writer of one user's trigger state. Signals queue up; the main loop folds them in
@@ -52,6 +61,7 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
   const pending: EventSignal[] = [...(input.pending ?? [])];
   const reruns: RerunSignal[] = [...(input.reruns ?? [])];
   let handledThisRun = 0;
+  const watchGoals = patched(GOAL_WINDOWS);
 
   setHandler(eventSignal, (signal) => {
     pending.push(signal);
@@ -114,7 +124,7 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
     const fired = planForDeadlines(state, catalog.campaigns, at, idFor);
     // The state is written before any await, so signal handlers that run meanwhile change the latest state.
     state = fired.state;
-    for (const start of fired.start) await startJourney(pseudonym, start, state);
+    for (const start of fired.start) await begin(start);
   };
 
   for (;;) {
@@ -155,7 +165,7 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
       const { campaignId, requestId } = reruns.shift()!;
       const plan = planRerun(state, catalog.campaigns.find((c) => c.id === campaignId), requestId, Date.now(), idFor);
       state = plan.state;
-      if ('start' in plan) await startJourney(pseudonym, plan.start, state);
+      if ('start' in plan) await begin(plan.start);
     }
   }
 
@@ -184,7 +194,24 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
       // A journey that has just ended cannot take the signal (logged); its end reaches us as journeyEnded.
       await signalExternal(workflowId, journeyEventSignal, signal);
     }
-    for (const start of plan.start) await startJourney(pseudonym, start, state);
+    for (const start of plan.start) await begin(start);
+    if (watchGoals) await recordConversions(signal);
+  }
+
+  /** Starts a journey and, with goals watched, opens its entry's goal window. */
+  async function begin(start: JourneyStart): Promise<void> {
+    if (watchGoals) state = openGoalWindow(state, start.campaign, pseudonym, start.entry, Date.now());
+    await startJourney(pseudonym, start, state);
+  }
+
+  /** The conversions this event makes; an event that closes no goal window costs nothing. */
+  async function recordConversions(signal: EventSignal): Promise<void> {
+    const closed = closeGoalWindows(state, signal.event);
+    state = closed.state;
+    for (const conversion of closed.conversions) {
+      await recordConversion({ ...conversion, pseudonym });
+      log.info('goal reached', { campaignId: conversion.campaignId, entry: conversion.entry, variant: conversion.variant });
+    }
   }
 }
 

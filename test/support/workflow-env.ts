@@ -6,6 +6,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
+import type { ConversionRecord, EntryEnd, EntryRecord } from '../../src/db/experiment-repository';
 import type { DeliverMessageInput, DeliveryOutcome } from '../../src/activities/message-activities';
 import { loadCampaignFiles } from '../../src/ops/campaign-files';
 import type { Campaign } from '../../src/domain/campaign/campaign-model';
@@ -146,6 +147,7 @@ export interface Delivery {
 /** Activities typed from the real factory: the catalog is whatever the test sets, deliveries are recorded. */
 export function fakeActivities(catalog: { current: CampaignCatalog }) {
   const deliveries: Delivery[] = [];
+  const experiments = { entries: [] as EntryRecord[], ends: [] as EntryEnd[], conversions: [] as ConversionRecord[] };
   let catalogLoads = 0;
   const activities: Activities = {
     async loadCatalog() {
@@ -163,8 +165,20 @@ export function fakeActivities(catalog: { current: CampaignCatalog }) {
       // A repeat of a key answers as the send path does: with the first attempt's outcome, not a second send.
       return duplicate ? { status: 'sent', providerId: `repeat:${input.deliveryKey}` } : { status: 'sent', providerId: input.deliveryKey };
     },
+    // Kept as the repository keeps them: once per entry.
+    async recordEntry(entry) {
+      if (!experiments.entries.some((e) => e.campaignId === entry.campaignId && e.entry === entry.entry && e.pseudonym === entry.pseudonym)) experiments.entries.push(entry);
+    },
+    async recordJourneyEnd(end) {
+      experiments.ends.push(end);
+    },
+    async recordConversion(conversion) {
+      const inserted = !experiments.conversions.some((c) => c.campaignId === conversion.campaignId && c.entry === conversion.entry && c.pseudonym === conversion.pseudonym);
+      if (inserted) experiments.conversions.push(conversion);
+      return { inserted, lastDeliveryKey: null };
+    },
   };
-  return { activities, deliveries, catalogLoads: () => catalogLoads };
+  return { activities, deliveries, experiments, catalogLoads: () => catalogLoads };
 }
 
 let queues = 0;

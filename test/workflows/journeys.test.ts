@@ -153,11 +153,12 @@ describe('returning user viewed pricing and did not buy', () => {
   it('no purchase within 48h: the offer goes out at hour 48, and only listened events reach the journey', async () => {
     const { activities, deliveries } = fakeActivities(seeds);
     let enteredAt = 0;
+    // p-offer-3 is in the campaign's percent-off arm (experiment-assignment.ts); p-offer is held out (the next test).
     await withWorker(env, activities, async (queue) => {
-      const journey = await returningUserViewsPricing(queue, 'p-offer');
+      const journey = await returningUserViewsPricing(queue, 'p-offer-3');
       enteredAt = await env.currentTimeMs();
-      await send(queue, 'p-offer', await eventAt(env, 'Page Viewed'));
-      await folded('p-offer', 4);
+      await send(queue, 'p-offer-3', await eventAt(env, 'Page Viewed'));
+      await folded('p-offer-3', 4);
       expect((await journey.query(journeyQuery)).heard).toBe(0);
       await expect(journey.result()).resolves.toMatchObject({ status: 'completed', path: ['wait-for-purchase', 'offer'], converted: false });
     });
@@ -165,6 +166,16 @@ describe('returning user viewed pricing and did not buy', () => {
     expect(deliveries[0]!.input).toMatchObject({ stepId: 'offer', channel: 'email', context: { entry: { plan: 'pro' }, variables: { code: 'PRICING20' } } });
     expect(deliveries[0]!.at.getTime() - enteredAt).toBeGreaterThanOrEqual(48 * HOUR - 60_000);
     expect(deliveries[0]!.at.getTime() - enteredAt).toBeLessThan(48 * HOUR + 60_000);
+  });
+
+  it('a held-out user walks the same journey and is sent no offer', async () => {
+    const { activities, deliveries, experiments } = fakeActivities(seeds);
+    await withWorker(env, activities, async (queue) => {
+      const journey = await returningUserViewsPricing(queue, 'p-offer');
+      await expect(journey.result()).resolves.toMatchObject({ status: 'completed', path: ['wait-for-purchase', 'offer'], delivered: 0 });
+    });
+    expect(deliveries).toEqual([]);
+    expect(experiments.entries).toMatchObject([{ campaignId: 'pricing-no-purchase', pseudonym: 'p-offer', variant: 'holdout', heldOut: true }]);
   });
 
   it('a purchase at hour 47 ends the journey: converted, no offer', async () => {

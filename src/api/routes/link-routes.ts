@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { ANY_CATEGORY } from '../../db/consent-repository';
+import { parseDeliveryKey } from '../../domain/engagement';
 import { CHANNELS, type Channel } from '../../domain/campaign/campaign-schema';
 import type { LinkClaims, LinkPurpose } from '../../privacy/signed-links';
 import type { ApiDeps } from '../deps';
@@ -22,7 +23,7 @@ type Checked = { ok: true; claims: LinkClaims } | { ok: false; reason: string };
  * click redirect, and the app's report of an opened push. Their signature authenticates them, not a key.
  */
 export function linkRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const { consents, engagement: reporter } = deps;
+  const { consents, engagement: reporter, campaignStats: stats } = deps;
 
   const check = (token: string, purpose: LinkPurpose): Checked => {
     const verified = deps.linkSigner.verify(token, purpose);
@@ -57,6 +58,9 @@ export function linkRoutes(app: FastifyInstance, deps: ApiDeps): void {
         // A profile erased since the mail was sent: nothing will be sent to it anyway.
         if (err.code !== '23503') throw err;
       });
+      // Counted for the message's campaign step (unsubscribe rate), once per message.
+      const ref = parseDeliveryKey(checked.claims.deliveryKey);
+      if (ref) await stats.recordUnsubscribe(ref, checked.claims.deliveryKey, channel);
       return reply.type('text/html; charset=utf-8').headers(NO_CACHE).send(unsubscribedPage(channelName(channel)));
     });
   });

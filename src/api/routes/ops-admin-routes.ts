@@ -6,8 +6,15 @@ import { batchParams, createTokenBody, tokenParams } from '../schemas/ops-schema
 import { parse } from '../validate';
 import type { OpsRoute } from './ops-routes';
 
-/** `/v1/ops/batches/:jobId` (progress of a cancel or resume) and `/v1/ops/tokens` (admin tokens, admin scope). */
+/** `/v1/ops/whoami` (the token's own name and scopes), `/v1/ops/batches/:jobId` (progress of a cancel or resume) and `/v1/ops/tokens` (admin tokens, admin scope). */
 export function opsAdminRoutes(app: FastifyInstance, deps: ApiDeps, tokens: AdminTokenRepository, route: OpsRoute): void {
+  // Any valid token passes `read`; the console shows the operate actions only when the scopes allow them.
+  const whoamiDoc = { summary: "The calling token's id, name and scopes (the console shows operate actions only when they allow them)" };
+  app.get('/whoami', route('read', whoamiDoc), async (request) => {
+    const { id, name, scopes } = request.adminToken!;
+    return { id, name, scopes };
+  });
+
   const batchDoc = { summary: 'Progress of a batch operation (a campaign cancel, resume or re-run)', params: batchParams, responses: { 404: 'No batch operation with this id' } };
   app.get('/batches/:jobId', route('read', batchDoc), async (request, reply) => {
     const { jobId } = parse(batchParams, request.params, 'params');

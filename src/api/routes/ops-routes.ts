@@ -6,11 +6,13 @@ import { errorHandler } from '../errors';
 import { describeOpsRoute, type RouteDoc } from '../openapi';
 import { opsAdminRoutes } from './ops-admin-routes';
 import { opsCampaignRoutes } from './ops-campaign-routes';
+import { opsStatsRoutes } from './ops-stats-routes';
 import { opsUserRoutes } from './ops-user-routes';
 
 /** Named errors of the ops layer, each with its HTTP status; the message says what to do. */
 const OPS_ERRORS: Record<string, string> = {
   CampaignNotFoundError: 'not_found',
+  CampaignVersionNotFoundError: 'not_found',
   WorkflowMissingError: 'not_found',
   LifecycleConflictError: 'conflict',
   WorkflowStateError: 'conflict',
@@ -37,6 +39,7 @@ export function opsRoutes(deps: ApiDeps) {
     const guard: OpsRoute = (scope, doc) => ({ preHandler: requireScope(tokens, scope), ...describeOpsRoute(scope, doc) });
     opsCampaignRoutes(app, deps.campaignOps, deps.rerunOps, guard);
     opsUserRoutes(app, deps, deps.userOps, guard);
+    opsStatsRoutes(app, deps.campaignStatsOps, guard);
     opsAdminRoutes(app, deps, tokens, guard);
   };
 }

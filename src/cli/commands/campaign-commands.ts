@@ -7,6 +7,8 @@ import { followBatch } from '../batch-progress';
 import type { CliContext } from '../context';
 import { CliError, EXIT } from '../exit-codes';
 import { table } from '../output';
+import { statsReport } from '../stats-report';
+import type { CampaignStats } from '../../ops/campaign-stats-ops';
 
 const path = (id: string, action = '') => `/v1/ops/campaigns/${encodeURIComponent(id)}${action}`;
 
@@ -44,6 +46,22 @@ export function campaignCommands(program: Command, ctx: CliContext): Command {
           ...body.versions.map((v) => `  v${v.version}  ${v.createdAt}  ${v.source}`),
         ].join('\n'),
       );
+    });
+
+  campaigns
+    .command('stats <campaignId>')
+    .description('the funnel, its rates and the experiment table (each arm against the control) over a range of UTC days')
+    .option('--from <day>', 'first UTC day, YYYY-MM-DD (default: 29 days before --to)')
+    .option('--to <day>', 'last UTC day, YYYY-MM-DD (default: today)')
+    .option('--version <n>', 'one version only (default: all)')
+    .option('--group-by <dimension>', 'day, step, variant or channel', 'day')
+    .action(async (id: string, options: { from?: string; to?: string; version?: string; groupBy: string }) => {
+      const query = new URLSearchParams({ groupBy: options.groupBy });
+      if (options.from) query.set('from', options.from);
+      if (options.to) query.set('to', options.to);
+      if (options.version) query.set('version', options.version);
+      const body = await ctx.api().get<CampaignStats>(`${path(id, '/stats')}?${query.toString()}`);
+      ctx.out().result(body, () => statsReport(body));
     });
 
   campaigns

@@ -49,9 +49,29 @@ export function compileCampaign(definition: CampaignDefinition, version: number)
   const steps = definition.steps.map((step, index): CampaignStep => {
     switch (step.type) {
       case 'message': {
-        const template = definition.templates[step.template];
-        if (!template) throw new Error(`steps[${index}]: template "${step.template}" is missing (validate before compiling)`);
-        return { id: step.id, type: 'message', template: step.template, channel: template.channel, variables: step.variables ?? {}, next: resolve(step.next, index) };
+        const channelOf = (name: string) => {
+          const template = definition.templates[name];
+          if (!template) throw new Error(`steps[${index}]: template "${name}" is missing (validate before compiling)`);
+          return template.channel;
+        };
+        const variants = step.variants?.map((variant) => ({
+          name: variant.name,
+          percent: variant.percent,
+          template: variant.template,
+          channel: channelOf(variant.template),
+          variables: variant.variables ?? {},
+        }));
+        const first = variants?.[0];
+        const template = step.template ?? first?.template ?? '';
+        return {
+          id: step.id,
+          type: 'message',
+          template,
+          channel: first?.channel ?? channelOf(template),
+          variables: first?.variables ?? step.variables ?? {},
+          ...(variants && { variants }),
+          next: resolve(step.next, index),
+        };
       }
       case 'wait':
         return { id: step.id, type: 'wait', duration: step.duration, durationMs: ms(step.duration), next: resolve(step.next, index) };
@@ -106,7 +126,24 @@ export function compileCampaign(definition: CampaignDefinition, version: number)
     reentry: definition.reentry.mode === 'once_per' ? { mode: 'once_per', periodMs: ms(definition.reentry.period) } : definition.reentry,
     allowConcurrent: definition.allowConcurrent,
     exitOn: definition.exitOn.map((exit) => ({ event: exit.event, filters: exit.filters ?? [] })),
-    ...(definition.goal && { goal: { event: definition.goal.event, withinMs: ms(definition.goal.within), exit: definition.goal.exit } }),
+    ...(definition.goal && {
+      goal: {
+        event: definition.goal.event,
+        withinMs: ms(definition.goal.within),
+        exit: definition.goal.exit,
+        ...(definition.goal.filters && { filters: definition.goal.filters }),
+      },
+    }),
+    ...(definition.holdout !== undefined && definition.holdout > 0 && { holdout: definition.holdout }),
+    ...(definition.salt !== undefined && { salt: definition.salt }),
+    ...(definition.winner && {
+      winner: {
+        metric: definition.winner.metric,
+        auto: definition.winner.auto,
+        ...(definition.winner.minSamples !== undefined && { minSamples: definition.winner.minSamples }),
+        ...(definition.winner.after !== undefined && { after: definition.winner.after, afterMs: ms(definition.winner.after) }),
+      },
+    }),
     ...(definition.delivery && { delivery: definition.delivery }),
     templates: definition.templates,
     steps,

@@ -20,11 +20,26 @@ export interface Campaign {
   reentry: { mode: 'once' } | { mode: 'every_time' } | { mode: 'once_per'; periodMs: number };
   allowConcurrent: boolean;
   exitOn: { event: string; filters: PropertyFilter[] }[];
-  goal?: { event: string; withinMs: number; exit: boolean };
+  /** `filters` is absent in versions published before goals had them. */
+  goal?: { event: string; withinMs: number; exit: boolean; filters?: PropertyFilter[] };
+  /** Percent of entrants held out (the control group); absent or 0 for none. */
+  holdout?: number;
+  /** Mixed into assignment; absent: the campaign id alone. */
+  salt?: string;
+  /** When the experiment's winner is decided, and whether later entrants follow it. */
+  winner?: { metric: 'conversion_rate'; minSamples?: number; afterMs?: number; after?: string; auto: boolean };
   /** The campaign's own delivery rules; absent in versions published before they existed. */
   delivery?: { perDay?: number; duringQuietHours?: 'defer' | 'skip' };
   templates: Record<string, TemplateDefinition>;
   steps: CampaignStep[];
+}
+
+export interface MessageVariant {
+  name: string;
+  percent: number;
+  template: string;
+  channel: Channel;
+  variables: Record<string, unknown>;
 }
 
 interface StepBase {
@@ -34,7 +49,15 @@ interface StepBase {
 }
 
 export type CampaignStep =
-  | (StepBase & { type: 'message'; template: string; channel: Channel; variables: Record<string, unknown> })
+  | (StepBase & {
+      type: 'message';
+      /** With variants: the first variant's, so code that knows no variants still has a template to read. */
+      template: string;
+      channel: Channel;
+      variables: Record<string, unknown>;
+      /** A message A/B test: one of these templates by the entry's variant. */
+      variants?: MessageVariant[];
+    })
   | (StepBase & { type: 'wait'; durationMs: number; duration: string })
   | (StepBase & { type: 'wait_until'; at: string; fallbackTimezone: string; weekdays?: Weekday[]; nextDay: boolean })
   | (StepBase & {

@@ -82,15 +82,23 @@ const target = z.string().min(1, 'must name a step, "next" or "exit"');
 
 const stepBase = { id: identifier, next: target.optional() };
 
+/** A share in percent. */
+const percent = z.number({ error: 'must be a percentage from 0 to 100' }).min(0, 'must be a percentage from 0 to 100').max(100, 'must be a percentage from 0 to 100');
+
 export const stepSchema = z.discriminatedUnion(
   'type',
   [
     z.object({
       ...stepBase,
       type: z.literal('message'),
-      template: identifier,
+      /** The template sent; or `variants`, one of several templates by share (an A/B test of the message). */
+      template: identifier.optional(),
       /** Extra variables for the template, beside the user's traits and the entry event's properties. */
       variables: z.record(z.string(), z.unknown()).optional(),
+      variants: z
+        .array(z.object({ name: identifier, percent: percent, template: identifier, variables: z.record(z.string(), z.unknown()).optional() }).strict())
+        .min(2, 'must have at least two variants')
+        .optional(),
     }).strict(),
     z.object({ ...stepBase, type: z.literal('wait'), duration }).strict(),
     z.object({
@@ -119,7 +127,7 @@ export const stepSchema = z.discriminatedUnion(
       ...stepBase,
       type: z.literal('split'),
       variants: z
-        .array(z.object({ name: identifier, percent: z.number().min(0).max(100), next: target }).strict())
+        .array(z.object({ name: identifier, percent, next: target }).strict())
         .min(2, 'must have at least two variants'),
     }).strict(),
     z.object({ id: identifier, type: z.literal('exit') }).strict(),
@@ -164,7 +172,23 @@ export const campaignDefinitionSchema = z.object({
   allowConcurrent: z.boolean().default(false),
   /** Events that end a running journey at once, whatever step it is at. */
   exitOn: z.array(z.object({ event: eventName, filters: z.array(propertyFilterSchema).optional() }).strict()).default([]),
-  goal: z.object({ event: eventName, within: duration, exit: z.boolean().default(true) }).strict().optional(),
+  /** The conversion: this event within `within` of entry, watched also after the journey ends and for held-out users. */
+  goal: z.object({ event: eventName, filters: z.array(propertyFilterSchema).optional(), within: duration, exit: z.boolean().default(true) }).strict().optional(),
+  /** Percent of entrants held out: recorded as entered, sent nothing, measured the same way (the control group). */
+  holdout: percent.optional(),
+  /** Assignment to holdout and variants is stable per (user, campaign, salt); a new salt reshuffles everyone. */
+  salt: z.string().min(1).max(100).optional(),
+  /** When the experiment has a winner: the metric, after how many entrants per arm (or how long), and whether it is applied. */
+  winner: z
+    .object({
+      metric: z.literal('conversion_rate', { error: 'must be conversion_rate' }),
+      minSamples: z.number().int('must be a whole number').min(1).optional(),
+      after: duration.optional(),
+      /** The winner is shown by the stats API; `auto: true` (later entrants follow it) is reserved and rejected for now. */
+      auto: z.boolean().default(false),
+    })
+    .strict()
+    .optional(),
   /** How this campaign's messages meet the delivery policy: its own daily cap, and what quiet hours do to them. */
   delivery: z
     .object({

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { campaignDefinitionSchema, type CampaignDefinition, type CampaignStepDefinition } from './campaign-schema';
 import { jsonLimitProblem } from '../json-limits';
 import { createTemplateEngine, templateTexts, templateVariableProblems } from './template-variables';
+import { CONTROL_ARM } from '../experiments/experiment-assignment';
 
 /** Parses templates the way the send path renders them (strict variables). */
 const liquid = createTemplateEngine();
@@ -67,17 +68,41 @@ function semanticProblems(definition: CampaignDefinition): DefinitionProblem[] {
     else indexById.set(step.id, i);
   });
 
+  const unknownTemplate = (path: string, name: string) => {
+    if (name in templates) return;
+    const known = Object.keys(templates);
+    problems.push({ path, reason: `"${name}" is not a template of this campaign (${known.length ? `known: ${known.join(', ')}` : 'it defines none'})` });
+  };
+  const sharesProblem = (path: string, variants: readonly { percent: number }[]) => {
+    const total = variants.reduce((sum, variant) => sum + variant.percent, 0);
+    if (Math.abs(total - 100) > 1e-9) problems.push({ path, reason: `percentages add up to ${total}, not 100` });
+  };
+  const variantSteps: number[] = [];
   steps.forEach((step, i) => {
-    if (step.type === 'message' && !(step.template in templates)) {
-      const known = Object.keys(templates);
-      problems.push({
-        path: `steps[${i}].template`,
-        reason: `"${step.template}" is not a template of this campaign (${known.length ? `known: ${known.join(', ')}` : 'it defines none'})`,
-      });
+    if (step.type === 'message') {
+      if ((step.template === undefined) === (step.variants === undefined)) {
+        problems.push({ path: `steps[${i}]`, reason: 'a message step names either a template or variants (templates with shares), not both nor neither' });
+      }
+      if (step.template !== undefined) unknownTemplate(`steps[${i}].template`, step.template);
+      if (step.variants) {
+        variantSteps.push(i);
+        step.variants.forEach((variant, v) => unknownTemplate(`steps[${i}].variants[${v}].template`, variant.template));
+        sharesProblem(`steps[${i}].variants`, step.variants);
+        if (step.variables !== undefined) problems.push({ path: `steps[${i}].variables`, reason: 'with variants, variables go on each variant' });
+      }
     }
     if (step.type === 'split') {
-      const total = step.variants.reduce((sum, variant) => sum + variant.percent, 0);
-      if (Math.abs(total - 100) > 1e-9) problems.push({ path: `steps[${i}].variants`, reason: `percentages add up to ${total}, not 100` });
+      variantSteps.push(i);
+      sharesProblem(`steps[${i}].variants`, step.variants);
+    }
+    const named = step.type === 'split' ? step.variants : step.type === 'message' ? step.variants : undefined;
+    if (named) {
+      const names = new Set<string>();
+      named.forEach((variant, v) => {
+        if (variant.name === CONTROL_ARM) problems.push({ path: `steps[${i}].variants[${v}].name`, reason: `"${CONTROL_ARM}" is the held-out group's name; choose another` });
+        else if (names.has(variant.name)) problems.push({ path: `steps[${i}].variants[${v}].name`, reason: `"${variant.name}" is already a variant of this step` });
+        names.add(variant.name);
+      });
     }
     if (OWN_JUMPS[step.type] && 'next' in step && step.next !== undefined) {
       problems.push({ path: `steps[${i}].next`, reason: `a ${step.type} step goes on by ${OWN_JUMPS[step.type]}, so next would be ignored; remove it` });
@@ -88,6 +113,18 @@ function semanticProblems(definition: CampaignDefinition): DefinitionProblem[] {
       }
     }
   });
+  // An entry's variant is one name: the experiment is the first step with variants; later ones would be measured as one.
+  if (variantSteps.length > 1) {
+    problems.push({ path: `steps[${variantSteps[1]}].variants`, reason: `only one step may have variants (steps[${variantSteps[0]}] has them already): an entry's results are counted per one variant` });
+  }
+  if (definition.winner && definition.winner.minSamples === undefined && definition.winner.after === undefined) {
+    problems.push({ path: 'winner', reason: 'must say when the winner is decided: minSamples (entrants per variant) or after (a duration)' });
+  }
+  if (definition.winner?.auto) {
+    problems.push({ path: 'winner.auto', reason: 'applying the winner automatically is not supported yet: `beckon campaigns stats` shows it; publish a version that gives it 100%' });
+  }
+  if (definition.winner && !definition.goal) problems.push({ path: 'winner', reason: 'a winner by conversion_rate needs a goal' });
+  if (definition.winner && variantSteps.length === 0) problems.push({ path: 'winner', reason: 'a winner needs variants (a split step or a message step with variants)' });
   if (problems.length > 0) return problems;
   problems.push(...templateVariableProblems(definition, liquid));
 

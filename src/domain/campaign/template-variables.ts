@@ -37,7 +37,12 @@ export interface TemplateProblem {
 export function templateVariableProblems(definition: CampaignDefinition, engine: Liquid = createTemplateEngine()): TemplateProblem[] {
   const problems: TemplateProblem[] = [];
   for (const [name, template] of Object.entries(definition.templates)) {
-    const users = definition.steps.filter((step) => step.type === 'message' && step.template === name);
+    // Steps that send it, directly or as one of their variants, with the variables each gives it.
+    const users = definition.steps.flatMap((step) => {
+      if (step.type !== 'message') return [];
+      if (step.template === name) return [{ id: step.id, variables: step.variables }];
+      return (step.variants ?? []).filter((variant) => variant.template === name).map((variant) => ({ id: `${step.id}=${variant.name}`, variables: variant.variables }));
+    });
     for (const { field, text } of templateTexts(template)) {
       let segments: unknown[][];
       try {
@@ -54,7 +59,7 @@ export function templateVariableProblems(definition: CampaignDefinition, engine:
           problems.push({ path: at, reason: 'unsubscribeUrl exists only in email templates' });
         } else if (root === 'variables') {
           for (const step of users) {
-            if (step.type !== 'message' || typeof key !== 'string') continue;
+            if (typeof key !== 'string') continue;
             if (!(step.variables && key in step.variables)) {
               problems.push({ path: at, reason: `variables.${key} is not set by step "${step.id}", which uses this template` });
             }

@@ -1,0 +1,139 @@
+import type { Pool } from 'pg';
+import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
+import { migrate } from '../../src/db/migrate';
+import { createPool } from '../../src/db/pool';
+import { createCampaignRepository } from '../../src/db/campaign-repository';
+import { parseCampaignText } from '../../src/ops/campaign-files';
+import { createCampaignStatsOps } from '../../src/ops/campaign-stats-ops';
+import type { GroupBy } from '../../src/domain/experiments/campaign-metrics';
+import { say } from './stack';
+import { summarise, type Summary } from './stats';
+
+/** The campaign the generated rows belong to: a holdout and two variants, as an experiment is. */
+const CAMPAIGN = 'bench-stats';
+const DEFINITION = `
+id: ${CAMPAIGN}
+name: Stats benchmark
+entry: { event: Bench Viewed }
+holdout: 10
+goal: { event: Bench Bought, within: 7 days }
+templates:
+  a: { channel: email, subject: A, text: a }
+  b: { channel: email, subject: B, text: b }
+steps:
+  - id: offer
+    type: message
+    variants:
+      - { name: a, percent: 50, template: a }
+      - { name: b, percent: 50, template: b }
+`;
+
+export interface StatsBenchOptions {
+  /** Deliveries (and opens: one engagement row per delivery) generated. */
+  deliveries: number;
+  /** Stats queries timed. */
+  queries: number;
+}
+
+export interface StatsBenchReport {
+  generated: Record<string, number>;
+  generateSeconds: number;
+  rollupRows: number;
+  queries: { groupBy: GroupBy; range: string; summary: Summary }[];
+  all: Summary;
+}
+
+const CHUNK = 100_000;
+
+/**
+ * Generates, with generate_series and through the roll-up triggers (as real writes go), the
+ * deliveries, opens, entries (10% more, held out) and conversions (1 in 9) of one campaign over
+ * the year up to today; then times the stats API's work (`createCampaignStatsOps().stats`) for
+ * that campaign over a year, a month and a week, grouped each way.
+ */
+async function generate(pool: Pool, deliveries: number): Promise<Record<string, number>> {
+  const entries = Math.round(deliveries * 1.1);
+  const have = await pool.query<{ n: string }>('SELECT count(*) AS n FROM deliveries WHERE campaign_id = $1', [CAMPAIGN]);
+  if (Number(have.rows[0]!.n) >= deliveries) {
+    say(`stats: ${have.rows[0]!.n} deliveries of ${CAMPAIGN} already there; not generated again`);
+  } else {
+    await createCampaignRepository(pool).publish(parseCampaignText(DEFINITION, 'bench'), 'bench');
+    // Row i entered on day (i mod 365) before today; i > deliveries are held out and get no message.
+    const span = (table: string, sql: string, total: number) => async () => {
+      for (let from = 1; from <= total; from += CHUNK) {
+        const to = Math.min(total, from + CHUNK - 1);
+        await pool.query(sql, [from, to, CAMPAIGN, deliveries]);
+        say(`stats: ${table} ${to}/${total}`);
+      }
+    };
+    const at = `(date_trunc('day', now()) - ((i % 365) || ' days')::interval + ((i % 86400) || ' seconds')::interval)`;
+    await span('users', `INSERT INTO users (pseudonym, user_id) SELECT 'bs' || i, 'bench-stats-' || i FROM generate_series($1::int, $2::int) i
+      WHERE $3::text IS NOT NULL AND $4::int > 0 ON CONFLICT DO NOTHING`, entries)();
+    await span('experiment_entries', `INSERT INTO experiment_entries (campaign_id, pseudonym, entry, campaign_version, variant, held_out, entered_at)
+      SELECT $3, 'bs' || i, 1, 1, CASE WHEN i > $4 THEN 'holdout' WHEN i % 2 = 0 THEN 'a' ELSE 'b' END, i > $4, ${at}
+      FROM generate_series($1::int, $2::int) i ON CONFLICT DO NOTHING`, entries)();
+    await span('deliveries', `INSERT INTO deliveries (delivery_key, pseudonym, campaign_id, campaign_version, step_id, channel, category, status, attempts, created_at, updated_at)
+      SELECT $3 || ':v1:bs' || i || ':1:offer', 'bs' || i, $3, 1, 'offer', 'email', 'marketing', 'sent', 1, ${at} + interval '1 minute', ${at} + interval '1 minute'
+      FROM generate_series($1::int, $2::int) i WHERE i <= $4 ON CONFLICT DO NOTHING`, deliveries)();
+    await span('engagement_events', `INSERT INTO engagement_events (message_id, pseudonym, event, delivery_key, campaign_id, campaign_version, step_id, channel, payload, occurred_at, signalled_at)
+      SELECT 'opened:' || $3 || ':v1:bs' || i || ':1:offer', 'bs' || i, 'Message Opened', $3 || ':v1:bs' || i || ':1:offer', $3, 1, 'offer', 'email', '{}'::jsonb,
+             ${at} + interval '1 minute' + ((i % 7200) || ' seconds')::interval, now()
+      FROM generate_series($1::int, $2::int) i WHERE i <= $4 ON CONFLICT DO NOTHING`, deliveries)();
+    await span('conversions', `INSERT INTO conversions (campaign_id, pseudonym, entry, campaign_version, variant, event, message_id, converted_at, seconds_from_entry, last_delivery_key, last_step_id, last_channel)
+      SELECT $3, 'bs' || i, 1, 1, CASE WHEN i > $4 THEN 'holdout' WHEN i % 2 = 0 THEN 'a' ELSE 'b' END, 'Bench Bought', 'bought-' || i, ${at} + interval '2 hours', 7200,
+             CASE WHEN i <= $4 THEN $3 || ':v1:bs' || i || ':1:offer' END, CASE WHEN i <= $4 THEN 'offer' END, CASE WHEN i <= $4 THEN 'email' END
+      FROM generate_series($1::int, $2::int) i WHERE i % 9 = 0 ON CONFLICT DO NOTHING`, entries)();
+    await pool.query('ANALYZE campaign_daily_stats');
+  }
+  const counts: Record<string, number> = {};
+  for (const table of ['experiment_entries', 'deliveries', 'engagement_events', 'conversions']) {
+    counts[table] = Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE campaign_id = $1`, [CAMPAIGN])).rows[0]!.n);
+  }
+  return counts;
+}
+
+export async function runStatsBench(options: StatsBenchOptions): Promise<StatsBenchReport & { postgres: string }> {
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  let url = process.env.DATABASE_URL;
+  if (!url) {
+    const embedded = await startEmbeddedPostgres({ port: 0 });
+    stopEmbedded = () => embedded.stop();
+    url = embedded.url;
+  }
+  const pool = createPool(url, 4);
+  try {
+    await migrate(pool);
+    const started = Date.now();
+    const generated = await generate(pool, options.deliveries);
+    const generateSeconds = Math.round((Date.now() - started) / 100) / 10;
+    const rollupRows = Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM campaign_daily_stats WHERE campaign_id = $1', [CAMPAIGN])).rows[0]!.n);
+    const ops = createCampaignStatsOps({ pool });
+    const today = new Date().toISOString().slice(0, 10);
+    const daysBack = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+    const ranges = [['year', daysBack(365)], ['month', daysBack(29)], ['week', daysBack(6)]] as const;
+    const groups: GroupBy[] = ['day', 'step', 'variant', 'channel'];
+    const cells = ranges.flatMap(([range, from]) => groups.map((groupBy) => ({ range, from, groupBy, samples: [] as number[] })));
+    // Warm-up: the first queries pay for plans and cold pages.
+    for (const cell of cells) await ops.stats(CAMPAIGN, { from: cell.from, to: today, groupBy: cell.groupBy });
+    const startedQueries = Date.now();
+    for (let i = 0; i < options.queries; i++) {
+      const cell = cells[i % cells.length]!;
+      const t0 = process.hrtime.bigint();
+      const stats = await ops.stats(CAMPAIGN, { from: cell.from, to: today, groupBy: cell.groupBy });
+      cell.samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (stats.funnel.entered === 0) throw new Error('the generated campaign shows no entries');
+    }
+    const elapsed = Date.now() - startedQueries;
+    return {
+      postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PGlite',
+      generated,
+      generateSeconds,
+      rollupRows,
+      queries: cells.map((cell) => ({ groupBy: cell.groupBy, range: cell.range, summary: summarise(cell.samples, elapsed) })),
+      all: summarise(cells.flatMap((cell) => cell.samples), elapsed),
+    };
+  } finally {
+    await pool.end();
+    await stopEmbedded?.();
+  }
+}

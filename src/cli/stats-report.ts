@@ -1,0 +1,68 @@
+import type { Funnel } from '../domain/experiments/campaign-metrics';
+import type { CampaignStats } from '../ops/campaign-stats-ops';
+import { table } from './output';
+
+const percent = (value: number | null | undefined, digits = 2) => (value === null || value === undefined ? '-' : `${(value * 100).toFixed(digits)}%`);
+const signed = (value: number, digits = 2) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(digits)}`;
+const range = ([low, high]: [number, number], digits = 2) => `[${signed(low, digits)}, ${signed(high, digits)}]`;
+const seconds = (value: number | null) => (value === null ? '-' : value < 120 ? `${value.toFixed(0)}s` : value < 7200 ? `${(value / 60).toFixed(1)}m` : `${(value / 3600).toFixed(1)}h`);
+const byReason = (counts: Record<string, number>) => Object.entries(counts).map(([reason, n]) => `${reason} ${n}`).join(', ');
+
+/** The funnel as lines: journey counts, messages, engagement, conversions and the rates. */
+function funnelLines(funnel: Funnel): string[] {
+  return [
+    `entered ${funnel.entered}   completed ${funnel.completed}   exited ${funnel.exited}${funnel.exited ? ` (${byReason(funnel.exitedBy)})` : ''}`,
+    `sent ${funnel.sent}   delivered ${funnel.delivered}   skipped ${funnel.skipped}${funnel.skipped ? ` (${byReason(funnel.skippedBy)})` : ''}   failed ${funnel.failed}   unknown ${funnel.unknown}`,
+    `opened ${funnel.opened} (${percent(funnel.rates.open)})   clicked ${funnel.clicked} (CTR ${percent(funnel.rates.clickThrough)})   unsubscribed ${funnel.unsubscribed} (${percent(funnel.rates.unsubscribe)})`,
+    `converted ${funnel.converted} (${percent(funnel.rates.conversion)} of entered)   time to first open/click: median ${seconds(funnel.timeToEngage.medianSeconds)}, p90 ${seconds(funnel.timeToEngage.p90Seconds)}`,
+  ];
+}
+
+/** What `beckon campaigns stats` prints: the funnel, the breakdown and the experiment table. */
+export function statsReport(stats: CampaignStats): string {
+  const lines = [
+    `${stats.campaign.id} (${stats.campaign.name}), ${stats.range.from} to ${stats.range.to} (UTC), ${stats.range.version === null ? 'all versions' : `version ${stats.range.version}`}`,
+    '',
+    ...funnelLines(stats.funnel),
+    '',
+    `by ${stats.groupBy}:`,
+    table(
+      stats.groups.map(({ key, funnel }) => ({
+        [stats.groupBy]: key === '' ? '(journey)' : key,
+        entered: funnel.entered,
+        sent: funnel.sent,
+        skipped: funnel.skipped,
+        opened: funnel.opened,
+        clicked: funnel.clicked,
+        converted: funnel.converted,
+        'open rate': percent(funnel.rates.open, 1),
+        CTR: percent(funnel.rates.clickThrough, 1),
+        conversion: percent(funnel.rates.conversion, 1),
+      })),
+      [stats.groupBy, 'entered', 'sent', 'skipped', 'opened', 'clicked', 'converted', 'open rate', 'CTR', 'conversion'],
+    ),
+  ];
+  const experiment = stats.experiment;
+  if (experiment) {
+    lines.push(
+      '',
+      `experiment: each arm against ${experiment.control}; significant = anytime-valid test at 5% (valid however often you look), at least ${experiment.minSamples} entrants per arm`,
+      table(
+        experiment.arms.map((arm) => ({
+          arm: arm.variant,
+          entered: arm.entered,
+          converted: arm.converted,
+          rate: `${percent(arm.rate)} ${range(arm.rateInterval).replace(/\+/g, '')}`,
+          'uplift (pts)': arm.vsControl ? `${signed(arm.vsControl.absoluteUplift)} ${range(arm.vsControl.absoluteInterval)}` : 'control',
+          relative: arm.vsControl?.relativeUplift == null ? '-' : `${signed(arm.vsControl.relativeUplift, 1)}%`,
+          'p (z-test)': arm.vsControl ? arm.vsControl.zTest.pValue.toPrecision(3) : '-',
+          'p (sequential)': arm.vsControl ? arm.vsControl.sequential.pValue.toPrecision(3) : '-',
+          verdict: arm.vsControl?.verdict ?? '-',
+        })),
+        ['arm', 'entered', 'converted', 'rate', 'uplift (pts)', 'relative', 'p (z-test)', 'p (sequential)', 'verdict'],
+      ),
+    );
+    if (experiment.winner) lines.push(`winner: ${experiment.winner.winner ?? 'none yet'} (${experiment.winner.reason})`);
+  }
+  return lines.join('\n');
+}

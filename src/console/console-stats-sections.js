@@ -1,0 +1,206 @@
+// The parts of a campaign's page drawn from the stats API: totals, funnels, the experiment, skips and failures, engagement times.
+import { h, section, table } from './console-dom.js';
+import { figure, formatSeconds } from './console-format.js';
+
+const SKIP_REASONS = { no_consent: 'no consent', capped: 'frequency cap', quiet_hours: 'quiet hours', no_address: 'no address', no_profile: 'no profile' };
+const reasonLabel = (reason) => SKIP_REASONS[reason] ?? reason.replaceAll('_', ' ');
+
+const num = (kind, value, path, extra) => {
+  const cell = h('td', { class: 'num' });
+  cell.append(figure('span', kind, value, path, extra));
+  return cell;
+};
+
+/** The section's figures come from this answer of the stats API (the test reads it back). */
+const from = (element, statsPath) => {
+  element.dataset.stats = statsPath;
+  return element;
+};
+
+/** The range's totals as tiles: counts, then rates. */
+export function totalsSection(stats, statsPath) {
+  const tile = (label, kind, value, path, hint) =>
+    h('div', { class: 'tile' }, h('div', { class: 'tile-label' }, label), figure('div', kind, value, path, { className: 'tile-value' }), hint ? h('div', { class: 'tile-hint' }, hint) : null);
+  const f = stats.funnel;
+  const tiles = h(
+    'div',
+    { class: 'tiles' },
+    tile('Entered', 'count', f.entered, ['funnel', 'entered'], 'journeys started'),
+    tile('Sent', 'count', f.sent, ['funnel', 'sent']),
+    tile('Delivered', 'count', f.delivered, ['funnel', 'delivered'], 'accepted by the channel'),
+    tile('Opened', 'count', f.opened, ['funnel', 'opened']),
+    tile('Clicked', 'count', f.clicked, ['funnel', 'clicked']),
+    tile('Converted', 'count', f.converted, ['funnel', 'converted'], 'goal reached in its window'),
+    tile('Conversion rate', 'percent', f.rates.conversion, ['funnel', 'rates', 'conversion'], 'converted / entered'),
+    tile('Open rate', 'percent', f.rates.open, ['funnel', 'rates', 'open'], 'opened / delivered'),
+    tile('Click-through rate', 'percent', f.rates.clickThrough, ['funnel', 'rates', 'clickThrough'], 'clicked / delivered'),
+    tile('Unsubscribe rate', 'percent', f.rates.unsubscribe, ['funnel', 'rates', 'unsubscribe'], 'unsubscribed / delivered'),
+  );
+  return from(section('totals', 'Totals', tiles), statsPath);
+}
+
+const FUNNEL = ['entered', 'sent', 'opened', 'clicked', 'converted'];
+
+/** A funnel row with a bar per stage, as wide as its share of the row's first non-zero stage. */
+function funnelCells(funnel, path, skip = []) {
+  const top = Math.max(1, ...FUNNEL.filter((stage) => !skip.includes(stage)).map((stage) => funnel[stage]));
+  return FUNNEL.map((stage) => {
+    if (skip.includes(stage)) return h('td', { class: 'num muted' }, '');
+    const cell = num('count', funnel[stage], [...path, 'funnel', stage]);
+    const bar = h('span', { class: `bar bar-${stage}`, 'aria-hidden': 'true' });
+    bar.style.width = `${Math.round((funnel[stage] / top) * 100)}%`;
+    cell.append(bar);
+    return cell;
+  });
+}
+
+/**
+ * The funnel by step: the journey row ("" in the API) holds entries and conversions, each message
+ * step its sends, opens, clicks and the conversions credited to it (last touch).
+ */
+export function stepFunnelSection(stepStats, statsPath, steps) {
+  const rows = orderedGroups(stepStats.groups, steps).map(({ key, funnel }) => ({
+    cells: [key === '' ? h('th', { scope: 'row' }, 'whole journey', h('div', { class: 'sub' }, 'entries, conversions')) : stepLabel(key, steps), ...funnelCells(funnel, ['groups', { key }], key === '' ? [] : ['entered'])],
+  }));
+  const note = h('p', { class: 'help' }, 'A step’s “converted” counts the conversions credited to it: the last message before the goal (last touch).');
+  return from(section('funnel-steps', 'Funnel by step', table(null, ['Step', ...FUNNEL], rows), note), statsPath);
+}
+
+/** The funnel of each arm: the variants and the control (or holdout), with their conversion rates. */
+export function variantFunnelSection(variantStats, statsPath, experiment) {
+  const rows = variantStats.groups.map(({ key, funnel }) => ({
+    cells: [
+      h('th', { scope: 'row' }, key === '' ? 'no arm' : key, experiment?.control === key ? h('span', { class: 'badge' }, 'control') : null),
+      ...funnelCells(funnel, ['groups', { key }]),
+      num('percent', funnel.rates.conversion, ['groups', { key }, 'funnel', 'rates', 'conversion']),
+    ],
+  }));
+  const body = rows.length ? table(null, ['Arm', ...FUNNEL, 'conversion rate'], rows) : h('p', { class: 'empty' }, 'No arm has entries in this range.');
+  return from(section('funnel-variants', 'Funnel by variant and control', body), statsPath);
+}
+
+/** A value with its 95% interval under it, in one cell. */
+const withInterval = (kind, value, values, path, intervalPath) => {
+  const cell = num(kind, value, path);
+  const under = h('div', { class: 'interval' });
+  if (values) under.append(figure('span', kind, values[0], [...intervalPath, 0]), ' to ', figure('span', kind, values[1], [...intervalPath, 1]));
+  else under.append('–');
+  cell.append(under);
+  return cell;
+};
+
+const VERDICTS = { better: 'better than control', worse: 'worse than control', no_difference: 'no significant difference', not_enough_data: 'not enough data' };
+
+/** The experiment table: per arm n, conversion with its interval, uplift with its interval, significance; then the winner rule. */
+export function experimentSection(stats, statsPath) {
+  const experiment = stats.experiment;
+  if (!experiment) {
+    return from(section('experiment', 'Experiment', h('p', { class: 'empty' }, 'This campaign has no experiment: no holdout and no variants. Add `holdout:` or message `variants:` to its definition to compare arms.')), statsPath);
+  }
+  const rows = experiment.arms.map((arm) => {
+    const path = ['experiment', 'arms', { variant: arm.variant }];
+    const vs = arm.vsControl;
+    const vsPath = [...path, 'vsControl'];
+    const verdict = vs ? h('td', { dataset: { verdict: vs.verdict } }, h('span', { class: `verdict verdict-${vs.verdict}` }, VERDICTS[vs.verdict] ?? vs.verdict)) : h('td', {}, h('span', { class: 'badge' }, 'control'));
+    return {
+      cells: [
+        h('th', { scope: 'row' }, arm.variant),
+        num('count', arm.entered, [...path, 'entered']),
+        num('count', arm.converted, [...path, 'converted']),
+        withInterval('percent', arm.rate, arm.rateInterval, [...path, 'rate'], [...path, 'rateInterval']),
+        vs ? withInterval('uplift', vs.absoluteUplift, vs.absoluteInterval, [...vsPath, 'absoluteUplift'], [...vsPath, 'absoluteInterval']) : h('td', {}, ''),
+        vs ? withInterval('uplift', vs.relativeUplift, vs.relativeInterval, [...vsPath, 'relativeUplift'], [...vsPath, 'relativeInterval']) : h('td', {}, ''),
+        vs ? num('pvalue', vs.sequential.pValue, [...vsPath, 'sequential', 'pValue']) : h('td', {}, ''),
+        verdict,
+      ],
+    };
+  });
+  const headers = ['Arm', 'n (entered)', 'converted', 'conversion (95% interval)', 'uplift, points (95%)', 'uplift, relative (95%)', 'p (anytime-valid)', 'result'];
+  const method = h('p', { class: 'help' },
+    `Each arm is compared with the control “${experiment.control}”. “Significant” is an anytime-valid test (a confidence sequence at 5%): `,
+    'looking every day does not inflate false positives. Under ', figure('span', 'count', experiment.minSamples, ['experiment', 'minSamples']), ' entries per arm there is not enough data.');
+  return from(section('experiment', 'Experiment', table(null, headers, rows, { id: 'experiment-table' }), method, winnerPart(experiment.winner)), statsPath);
+}
+
+function winnerPart(winner) {
+  if (!winner) return h('p', { class: 'winner', dataset: { winner: 'none' } }, 'No winner rule: every arm keeps its share until the definition changes.');
+  const rule = winner.rule;
+  const when = rule.minSamples !== undefined ? `once every arm has ${rule.minSamples} entries` : `${rule.after} after the first entry`;
+  const decision = winner.winner
+    ? `Decision: ${winner.winner} wins${rule.auto ? '; later entrants go down it' : ' (auto is off: the definition decides what happens next)'}.`
+    : 'No decision yet.';
+  return h('div', { class: 'winner', dataset: { winner: winner.winner ?? '', ready: String(winner.ready) } },
+    h('h3', {}, 'Winner rule'),
+    h('p', {}, `Rule: the best conversion rate, ${when}${rule.auto ? ', applied automatically' : ''}. State: ${winner.ready ? 'ready' : 'waiting'}.`),
+    h('p', {}, decision, ' ', winner.reason));
+}
+
+/** Skips by reason, failures and unknown outcomes, for each group (steps or channels). */
+function skipTable(groupStats, label, labelOf) {
+  const groups = groupStats.groups.filter(({ key, funnel }) => key !== '' || funnel.skipped + funnel.failed + funnel.unknown > 0);
+  const reasons = [...new Set(groups.flatMap(({ funnel }) => Object.keys(funnel.skippedBy)))].sort();
+  const rows = groups.map(({ key, funnel }) => ({
+    cells: [
+      labelOf(key),
+      num('count', funnel.sent, ['groups', { key }, 'funnel', 'sent']),
+      num('count', funnel.skipped, ['groups', { key }, 'funnel', 'skipped']),
+      ...reasons.map((reason) => num('count', funnel.skippedBy[reason] ?? 0, ['groups', { key }, 'funnel', 'skippedBy', reason], { absent: !(reason in funnel.skippedBy) })),
+      num('count', funnel.failed, ['groups', { key }, 'funnel', 'failed']),
+      num('count', funnel.unknown, ['groups', { key }, 'funnel', 'unknown']),
+    ],
+  }));
+  if (!rows.length) return h('p', { class: 'empty' }, `No messages by ${label} in this range.`);
+  return table(`By ${label}`, [label, 'sent', 'skipped', ...reasons.map((reason) => `skipped: ${reasonLabel(reason)}`), 'failed', 'unknown'], rows);
+}
+
+export function skipSection(stepStats, stepPath, channelStats, channelPath, steps) {
+  const byStep = from(h('div', {}, skipTable(stepStats, 'step', (key) => stepLabel(key, steps))), stepPath);
+  const byChannel = from(h('div', {}, skipTable(channelStats, 'channel', (key) => h('th', { scope: 'row' }, key || 'none'))), channelPath);
+  const note = h('p', { class: 'help' },
+    'A skip is a send that policy stopped at send time (consent, the frequency cap, quiet hours, no address); it is not retried. ',
+    'A failure is a send the channel refused after its retries; “unknown” a send interrupted mid-way, never sent twice.');
+  return section('skips', 'Skips and failures', note, byStep, byChannel);
+}
+
+/** Time from a message to its first open or click, per step: median and 90th percentile. */
+export function engagementSection(stepStats, statsPath, steps) {
+  const groups = orderedGroups(stepStats.groups, steps).filter(({ key }) => key !== '');
+  const rows = groups.map(({ key, funnel }) => ({
+    cells: [
+      stepLabel(key, steps),
+      num('count', funnel.timeToEngage.count, ['groups', { key }, 'funnel', 'timeToEngage', 'count']),
+      num('seconds', funnel.timeToEngage.medianSeconds, ['groups', { key }, 'funnel', 'timeToEngage', 'medianSeconds']),
+      num('seconds', funnel.timeToEngage.p90Seconds, ['groups', { key }, 'funnel', 'timeToEngage', 'p90Seconds']),
+      ...engagedTimeCells(funnel, key),
+    ],
+  }));
+  const withEngagedTime = groups.some(({ funnel }) => funnel.engagedTime);
+  const headers = ['Step', 'engaged messages', 'time to engage: median', 'p90', ...(withEngagedTime ? ['engaged time: median', 'p90'] : [])];
+  const body = rows.length ? table(null, headers, rows) : h('p', { class: 'empty' }, 'No message was opened or clicked in this range.');
+  const note = h('p', { class: 'help' }, `Time to engage: from a message’s send to its first open or click (${formatSeconds(90)} reads as 1.5 minutes).`,
+    withEngagedTime ? ' Engaged time: from that first event to the last of its session (events at most 30 minutes apart).' : '');
+  return from(section('engagement', 'Engagement duration', body, note), statsPath);
+}
+
+/** The engaged time after a message, where the stats API gives it (`engagedTime: { medianSeconds, p90Seconds }`). */
+function engagedTimeCells(funnel, key) {
+  if (!funnel.engagedTime) return [];
+  return [
+    num('seconds', funnel.engagedTime.medianSeconds, ['groups', { key }, 'funnel', 'engagedTime', 'medianSeconds']),
+    num('seconds', funnel.engagedTime.p90Seconds, ['groups', { key }, 'funnel', 'engagedTime', 'p90Seconds']),
+  ];
+}
+
+/** Groups in the definition's step order; steps of older versions the API still counts come after. */
+export function orderedGroups(groups, steps) {
+  const order = new Map(steps.map((step, i) => [step.id, i]));
+  return [...groups].sort((a, b) => rank(a.key, order) - rank(b.key, order) || a.key.localeCompare(b.key));
+}
+
+const rank = (key, order) => (key === '' ? -1 : order.get(key) ?? Number.MAX_SAFE_INTEGER);
+
+function stepLabel(key, steps) {
+  if (key === '') return h('th', { scope: 'row' }, 'whole journey', h('div', { class: 'sub' }, 'not tied to a step'));
+  const step = steps.find((s) => s.id === key);
+  return h('th', { scope: 'row' }, key, h('div', { class: 'sub' }, step ? step.type.replaceAll('_', ' ') : 'not in this version'));
+}

@@ -1,0 +1,228 @@
+import { experimentResults, DEFAULT_MIN_SAMPLES, type VariantResult } from './experiment-stats';
+
+/**
+ * A campaign's figures from its daily roll-up rows: the funnel, its rates, and the experiment.
+ * Every definition here is in the README's "Campaign metrics" table. Journey-level counts
+ * (entered, completed, exited, converted) sit on step "" and channel ""; message counts on their
+ * step and channel; a conversion is also counted on the step of the entry's last message (last-touch).
+ */
+
+export interface StatsRow {
+  version: number;
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  step: string;
+  variant: string;
+  channel: string;
+  metric: string;
+  count: number;
+}
+
+export const GROUP_BY = ['day', 'step', 'variant', 'channel'] as const;
+export type GroupBy = (typeof GROUP_BY)[number];
+
+export interface Funnel {
+  entered: number;
+  completed: number;
+  exited: number;
+  /** Per reason: exit_event, goal, exit_step, cancelled. */
+  exitedBy: Record<string, number>;
+  sent: number;
+  skipped: number;
+  /** Per reason: no_consent, capped, quiet_hours, no_address, no_profile, ... */
+  skippedBy: Record<string, number>;
+  failed: number;
+  /** Interrupted while sending; not resent (see README, "Delivery guarantees"). */
+  unknown: number;
+  /** Accepted by the channel: the inbox write, the webhook's 2xx, the SMTP relay, FCM (no bounce or receipt feed yet). */
+  delivered: number;
+  /** Messages opened at least once. */
+  opened: number;
+  /** Messages clicked at least once. */
+  clicked: number;
+  unsubscribed: number;
+  /** Entries that reached the goal within its window (journey level); on a step: conversions credited to it. */
+  converted: number;
+  rates: {
+    /** opened / delivered */
+    open: number | null;
+    /** clicked / delivered */
+    clickThrough: number | null;
+    /** converted / entered (journey level) */
+    conversion: number | null;
+    /** unsubscribed / delivered */
+    unsubscribe: number | null;
+  };
+  /** From a message's send to its first open or click. */
+  timeToEngage: { count: number; medianSeconds: number | null; p90Seconds: number | null };
+}
+
+const TIME_TO_ENGAGE = 'time_to_engage:';
+
+/** Bucket k of the time-to-engage histogram holds [2^(k/4) - 1, 2^((k+1)/4) - 1) seconds (see migration 8). */
+function bucketBounds(k: number): [number, number] {
+  return [2 ** (k / 4) - 1, 2 ** ((k + 1) / 4) - 1];
+}
+
+/** The q-quantile of a bucketed histogram, interpolated linearly inside its bucket (within ~19% of the exact value). */
+export function histogramQuantile(buckets: ReadonlyMap<number, number>, q: number): number | null {
+  const total = [...buckets.values()].reduce((sum, n) => sum + n, 0);
+  if (total <= 0) return null;
+  const target = q * total;
+  let seen = 0;
+  for (const k of [...buckets.keys()].sort((a, b) => a - b)) {
+    const n = buckets.get(k)!;
+    if (n <= 0) continue;
+    if (seen + n >= target) {
+      const [low, high] = bucketBounds(k);
+      return low + ((target - seen) / n) * (high - low);
+    }
+    seen += n;
+  }
+  const last = Math.max(...buckets.keys());
+  return bucketBounds(last)[1];
+}
+
+const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
+
+/** Sums rows into one funnel. */
+export function funnelOf(rows: readonly StatsRow[]): Funnel {
+  const funnel: Funnel = {
+    entered: 0, completed: 0, exited: 0, exitedBy: {}, sent: 0, skipped: 0, skippedBy: {}, failed: 0, unknown: 0,
+    delivered: 0, opened: 0, clicked: 0, unsubscribed: 0, converted: 0,
+    rates: { open: null, clickThrough: null, conversion: null, unsubscribe: null },
+    timeToEngage: { count: 0, medianSeconds: null, p90Seconds: null },
+  };
+  const buckets = new Map<number, number>();
+  let journeyConverted = 0;
+  let stepConverted = 0;
+  for (const row of rows) {
+    const [metric, detail] = splitMetric(row.metric);
+    switch (metric) {
+      case 'entered':
+      case 'completed':
+      case 'sent':
+      case 'failed':
+      case 'unknown':
+      case 'opened':
+      case 'clicked':
+      case 'unsubscribed':
+        funnel[metric] += row.count;
+        break;
+      case 'converted':
+        if (row.step === '') journeyConverted += row.count;
+        else stepConverted += row.count;
+        break;
+      case 'exited':
+        funnel.exited += row.count;
+        funnel.exitedBy[detail] = (funnel.exitedBy[detail] ?? 0) + row.count;
+        break;
+      case 'skipped':
+        funnel.skipped += row.count;
+        funnel.skippedBy[detail] = (funnel.skippedBy[detail] ?? 0) + row.count;
+        break;
+      case 'time_to_engage': {
+        const k = Number(detail);
+        buckets.set(k, (buckets.get(k) ?? 0) + row.count);
+        funnel.timeToEngage.count += row.count;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  // A group with journey rows counts entries that converted; a group of steps only, the conversions credited to them.
+  funnel.converted = rows.some((row) => row.step === '') ? journeyConverted : stepConverted;
+  funnel.delivered = funnel.sent;
+  funnel.rates = {
+    open: ratio(funnel.opened, funnel.delivered),
+    clickThrough: ratio(funnel.clicked, funnel.delivered),
+    conversion: ratio(funnel.converted, funnel.entered),
+    unsubscribe: ratio(funnel.unsubscribed, funnel.delivered),
+  };
+  funnel.timeToEngage.medianSeconds = histogramQuantile(buckets, 0.5);
+  funnel.timeToEngage.p90Seconds = histogramQuantile(buckets, 0.9);
+  return funnel;
+}
+
+function splitMetric(metric: string): [string, string] {
+  if (metric.startsWith(TIME_TO_ENGAGE)) return ['time_to_engage', metric.slice(TIME_TO_ENGAGE.length)];
+  const colon = metric.indexOf(':');
+  return colon < 0 ? [metric, ''] : [metric.slice(0, colon), metric.slice(colon + 1)];
+}
+
+/** One funnel per value of the dimension, sorted by it; step and channel "" are the journey's own counts. */
+export function groupedFunnels(rows: readonly StatsRow[], groupBy: GroupBy): { key: string; funnel: Funnel }[] {
+  const groups = new Map<string, StatsRow[]>();
+  for (const row of rows) {
+    const key = row[groupBy];
+    const list = groups.get(key);
+    if (list) list.push(row);
+    else groups.set(key, [row]);
+  }
+  return [...groups.keys()].sort().map((key) => ({ key, funnel: funnelOf(groups.get(key)!) }));
+}
+
+export interface WinnerRule {
+  metric: 'conversion_rate';
+  minSamples?: number;
+  afterMs?: number;
+  after?: string;
+  auto: boolean;
+}
+
+export interface WinnerStatus {
+  rule: WinnerRule;
+  /** The rule's sample size or time has been reached. */
+  ready: boolean;
+  /** The best variant that beats the control significantly, once ready; null otherwise. */
+  winner: string | null;
+  reason: string;
+}
+
+export interface ExperimentReport {
+  control: string;
+  /** How `significant` is decided: an anytime-valid confidence sequence. */
+  method: 'sequential';
+  minSamples: number;
+  arms: VariantResult[];
+  winner: WinnerStatus | null;
+}
+
+/**
+ * The experiment table: each arm's entrants and conversions (journey level) compared to the
+ * control arm. `arms` lists the campaign's arms in order; rows of journeys without an arm
+ * (`unassigned`, started before assignments existed) are left out.
+ */
+export function experimentReport(
+  rows: readonly StatsRow[],
+  arms: readonly string[],
+  control: string,
+  options: { winner?: WinnerRule; firstEntryAt?: number; now: number },
+): ExperimentReport {
+  const minSamples = options.winner?.minSamples ?? DEFAULT_MIN_SAMPLES;
+  const journey = rows.filter((row) => row.step === '');
+  const counts = arms.map((variant) => {
+    const mine = journey.filter((row) => row.variant === variant);
+    const sum = (metric: string) => mine.filter((row) => row.metric === metric).reduce((total, row) => total + row.count, 0);
+    return { variant, entered: sum('entered'), converted: sum('converted') };
+  });
+  const results = experimentResults(counts, control, { minSamples });
+  return { control, method: 'sequential', minSamples, arms: results, winner: options.winner ? winnerStatus(options.winner, results, options) : null };
+}
+
+function winnerStatus(rule: WinnerRule, results: VariantResult[], options: { firstEntryAt?: number; now: number }): WinnerStatus {
+  const compared = results.filter((arm) => arm.vsControl);
+  const ready = rule.minSamples !== undefined
+    ? results.every((arm) => arm.entered >= rule.minSamples!)
+    : options.firstEntryAt !== undefined && options.now - options.firstEntryAt >= (rule.afterMs ?? 0);
+  if (!ready) {
+    const why = rule.minSamples !== undefined ? `waiting for ${rule.minSamples} entrants in every arm` : `waiting until ${rule.after} after the first entry`;
+    return { rule, ready, winner: null, reason: why };
+  }
+  const better = compared.filter((arm) => arm.vsControl!.verdict === 'better').sort((a, b) => b.rate - a.rate);
+  const best = better[0];
+  if (!best) return { rule, ready, winner: null, reason: 'no variant beats the control significantly (anytime-valid test at 5%)' };
+  const p = best.vsControl!.sequential.pValue;
+  return { rule, ready, winner: best.variant, reason: `${best.variant} converts at ${(best.rate * 100).toFixed(2)}%, better than the control (sequential p = ${p.toPrecision(3)})` };
+}

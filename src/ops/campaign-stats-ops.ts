@@ -1,0 +1,68 @@
+import type { Pool } from 'pg';
+import { createCampaignStatsRepository } from '../db/campaign-stats-repository';
+import { experimentReport, funnelOf, groupedFunnels, type ExperimentReport, type Funnel, type GroupBy } from '../domain/experiments/campaign-metrics';
+import { controlArm, experimentArms } from '../domain/experiments/experiment-assignment';
+import { CampaignNotFoundError } from './campaign-ops';
+
+/** A version of the campaign that was never published. */
+export class CampaignVersionNotFoundError extends Error {
+  readonly statusCode = 404;
+  constructor(readonly campaignId: string, readonly version: number) {
+    super(`campaign "${campaignId}" has no version ${version}; \`beckon campaigns show ${campaignId}\` lists its versions`);
+    this.name = 'CampaignVersionNotFoundError';
+  }
+}
+
+export interface StatsQuery {
+  /** UTC days, YYYY-MM-DD, both included. */
+  from: string;
+  to: string;
+  version?: number;
+  groupBy: GroupBy;
+}
+
+/** The stats API's answer: the one source of the console's figures (its shape is documented in the README). */
+export interface CampaignStats {
+  campaign: { id: string; name: string; currentVersion: number };
+  range: { from: string; to: string; version: number | null };
+  funnel: Funnel;
+  groupBy: GroupBy;
+  groups: { key: string; funnel: Funnel }[];
+  /** Null for a campaign without an experiment (no holdout, no variants). */
+  experiment: ExperimentReport | null;
+}
+
+/** A campaign's metrics and experiment from the daily roll-up. */
+export function createCampaignStatsOps(deps: { pool: Pool; now?: () => number }) {
+  const stats = createCampaignStatsRepository(deps.pool);
+  const now = deps.now ?? Date.now;
+  return {
+    async stats(campaignId: string, query: StatsQuery): Promise<CampaignStats> {
+      const campaign = await stats.campaign(campaignId, query.version);
+      if (!campaign) throw new CampaignNotFoundError(campaignId);
+      if (query.version !== undefined && !campaign.compiled) throw new CampaignVersionNotFoundError(campaignId, query.version);
+      const rows = await stats.rows(campaignId, query.from, query.to, query.version);
+      const compiled = campaign.compiled;
+      const control = compiled && controlArm(compiled);
+      let experiment: ExperimentReport | null = null;
+      if (compiled && control) {
+        const firstEntry = compiled.winner?.afterMs !== undefined ? await stats.firstEntryAt(campaignId) : undefined;
+        experiment = experimentReport(rows, experimentArms(compiled), control, {
+          ...(compiled.winner && { winner: compiled.winner }),
+          ...(firstEntry && { firstEntryAt: firstEntry.getTime() }),
+          now: now(),
+        });
+      }
+      return {
+        campaign: { id: campaignId, name: campaign.name, currentVersion: campaign.currentVersion },
+        range: { from: query.from, to: query.to, version: query.version ?? null },
+        funnel: funnelOf(rows),
+        groupBy: query.groupBy,
+        groups: groupedFunnels(rows, query.groupBy),
+        experiment,
+      };
+    },
+  };
+}
+
+export type CampaignStatsOps = ReturnType<typeof createCampaignStatsOps>;
