@@ -69,6 +69,7 @@ const toSource = (row: SourceRow): Source => ({
   allowedOrigins: row.allowed_origins,
 });
 
+const newKeyId = (): string => `sk_${randomBytes(9).toString('base64url')}`;
 const hashKey = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
 /** The id part of a write key, or undefined when the text cannot be one. */
@@ -84,33 +85,27 @@ export function createSourceRepository(db: Queryable, vault?: SigningKeyVault) {
     return vault;
   };
 
-  async function addSigningKey(sourceId: string, signingKey?: string): Promise<string> {
-    const key = signingKey ?? issueSigningKey(sourceId);
-    const id = `sk_${randomBytes(9).toString('base64url')}`;
-    await db.query('INSERT INTO source_signing_keys (id, source_id, key_hash, key_sealed) VALUES ($1, $2, $3, $4)', [
-      id,
-      sourceId,
-      hashSigningKey(key),
-      needVault().seal(key, id),
-    ]);
-    return key;
-  }
-
   return {
     /** A new source, requiring user tokens unless told otherwise; the returned keys are the only time they exist in clear. */
     async create(
       name: string,
       options: { writeKey?: string; signingKey?: string; clientAuth?: ClientAuth } = {},
     ): Promise<{ source: Source; writeKey: string; signingKey: string }> {
-      needVault();
       const key = options.writeKey ?? `src_${randomBytes(9).toString('base64url')}.${randomBytes(24).toString('base64url')}`;
       const id = sourceIdOf(key);
       if (!id) throw new Error('a write key must read src_<id>.<secret>');
+      const signingKey = options.signingKey ?? issueSigningKey(id);
+      const keyId = newKeyId();
+      // One statement: a source is never left without its signing key.
       const result = await db.query<SourceRow>(
-        `INSERT INTO sources (id, name, key_hash, client_auth) VALUES ($1, $2, $3, $4) RETURNING ${SOURCE_COLUMNS}`,
-        [id, name, hashKey(key), options.clientAuth ?? 'required'],
+        `WITH source AS (
+           INSERT INTO sources (id, name, key_hash, client_auth) VALUES ($1, $2, $3, $4) RETURNING ${SOURCE_COLUMNS}
+         ), signing AS (
+           INSERT INTO source_signing_keys (id, source_id, key_hash, key_sealed) SELECT $5, id, $6, $7 FROM source
+         )
+         SELECT * FROM source`,
+        [id, name, hashKey(key), options.clientAuth ?? 'required', keyId, hashSigningKey(signingKey), needVault().seal(signingKey, keyId)],
       );
-      const signingKey = await addSigningKey(id, options.signingKey);
       return { source: toSource(result.rows[0] as SourceRow), writeKey: key, signingKey };
     },
 
@@ -153,7 +148,7 @@ export function createSourceRepository(db: Queryable, vault?: SigningKeyVault) {
     async rotateSigningKey(sourceId: string, overlapMs: number): Promise<{ signingKey: string; retiring: SigningKeyInfo[] } | undefined> {
       if (!(await this.find(sourceId))) return undefined;
       const signingKey = issueSigningKey(sourceId);
-      const id = `sk_${randomBytes(9).toString('base64url')}`;
+      const id = newKeyId();
       // One statement, so a failure leaves the old keys as they were.
       const retired = await db.query<SigningKeyRow>(
         `WITH retired AS (
