@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
+import { google } from '@temporalio/proto';
 import { loadConfig } from '../../src/config';
 import { connectClient } from '../../src/temporal/client-connection';
 import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
@@ -27,7 +28,7 @@ describe('npm run replay -- --from-server', () => {
   beforeAll(async () => {
     const admin = await connectClient({ address: testTemporalAddress(), namespace: 'default', waitMs: 10_000 });
     try {
-      await admin.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 86_400 } });
+      await admin.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: google.protobuf.Duration.fromObject({ seconds: 86_400 }) });
       // A new namespace reaches the frontend's cache a moment later.
       await waitFor(() => admin.workflowService.describeNamespace({ namespace }).then(() => true, () => false), 60_000);
       await ensureSearchAttributes(admin, namespace);
