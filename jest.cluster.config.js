@@ -18,6 +18,9 @@ module.exports = {
       moduleNameMapper: integration.moduleNameMapper,
       testMatch: ['<rootDir>/test/cluster/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/support/quiet-sdk.ts'],
+      // Without DATABASE_URL, an embedded PostgreSQL for the cluster's databases.
+      globalSetup: '<rootDir>/test/support/cluster-global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
   ],
 };

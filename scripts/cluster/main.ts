@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { createSourceRepository } from '../../src/db/source-repository';
+import { createSigningKeyVault, deriveVaultKey } from '../../src/privacy/signing-key-vault';
 import { runMain } from '../../src/process';
 import { startCluster } from './cluster';
 
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const number = (name: string, fallback: number) => Number(env[name] ?? fallback);
   const apiPort = number('CLUSTER_API_PORT', 3000);
+  const pseudonymKey = config.PSEUDONYM_KEY ?? keptKey(join(dir, 'pseudonym.key'));
   const cluster = await startCluster({
     databaseUrl: config.DATABASE_URL,
     dir,
@@ -32,11 +34,11 @@ async function main(): Promise<void> {
     webUiPort: number('CLUSTER_UI_PORT', 8233),
     smtpPort: number('CLUSTER_SMTP_PORT', 2525),
     postgresPort: number('CLUSTER_PG_PORT', 55433),
-    pseudonymKey: config.PSEUDONYM_KEY ?? keptKey(join(dir, 'pseudonym.key')),
+    pseudonymKey,
     env: { LOG_LEVEL: config.LOG_LEVEL },
     log: (line) => console.log(line),
   });
-  const writeKey = await clusterWriteKey(cluster.pool, join(dir, 'write-key'));
+  const writeKey = await clusterWriteKey(cluster.pool, join(dir, 'write-key'), pseudonymKey);
   console.log(
     [
       '',
@@ -66,10 +68,12 @@ function keptKey(file: string): string {
 }
 
 /** A source for trying the cluster out; its key is kept beside the data (Postgres holds only its hash). */
-async function clusterWriteKey(pool: Parameters<typeof createSourceRepository>[0], file: string): Promise<string> {
+async function clusterWriteKey(pool: Parameters<typeof createSourceRepository>[0], file: string, pseudonymKey: string): Promise<string> {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const { writeKey } = await createSourceRepository(pool).create('cluster');
+  const { writeKey, signingKey } = await createSourceRepository(pool, createSigningKeyVault(deriveVaultKey(pseudonymKey))).create('cluster');
   writeFileSync(file, writeKey, { mode: 0o600 });
+  // Its client routes (inbox, consent) take user tokens made with this key (README, "user tokens").
+  writeFileSync(`${file.replace(/write-key$/, 'signing-key')}`, signingKey, { mode: 0o600 });
   return writeKey;
 }
 

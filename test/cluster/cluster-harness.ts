@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { startCluster, type Cluster } from '../../scripts/cluster/cluster';
 import { ensureDatabase } from '../../scripts/cluster/cluster-postgres';
 import { createSourceRepository } from '../../src/db/source-repository';
+import { createSigningKeyVault, deriveVaultKey } from '../../src/privacy/signing-key-vault';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
 import { basicAuth } from '../support/api';
 import { daytimeZone } from '../support/daytime';
@@ -17,6 +18,8 @@ export const pseudonymize = createPseudonymizer(CLUSTER_PSEUDONYM_KEY);
 
 export interface TestCluster extends Cluster {
   writeKey: string;
+  /** The source's signing key: its client routes take user tokens made with it. */
+  signingKey: string;
   campaignsDir: string;
   /** The cluster's own folder (server and UI configs). */
   dir: string;
@@ -28,8 +31,8 @@ export interface TestCluster extends Cluster {
  * their own, so `npm test`'s data stays apart), 4 history shards, 2 workers, 2 API replicas.
  */
 export async function startTestCluster(campaigns: Record<string, unknown>[]): Promise<TestCluster> {
-  const base = process.env.DATABASE_URL;
-  if (!base) throw new Error('the cluster tests need DATABASE_URL (a PostgreSQL server; .ci/run starts one)');
+  const base = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  if (!base) throw new Error('the cluster tests need a PostgreSQL server: DATABASE_URL, else the embedded one of test/support/cluster-global-setup.ts');
   const url = new URL(base);
   const prefix = `${url.pathname.replace(/^\//, '') || 'postgres'}_cluster`;
   const server = { host: url.hostname, port: Number(url.port || 5432), user: decodeURIComponent(url.username || 'postgres'), password: url.password || undefined };
@@ -61,10 +64,12 @@ export async function startTestCluster(campaigns: Record<string, unknown>[]): Pr
     env: { CAMPAIGNS_DIR: campaignsDir, LOG_LEVEL: 'warn', INGEST_RATE_LIMIT: '100000' },
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  const { writeKey } = await createSourceRepository(cluster.pool).create(`cluster-test-${Date.now().toString(36)}`);
+  const sources = createSourceRepository(cluster.pool, createSigningKeyVault(deriveVaultKey(CLUSTER_PSEUDONYM_KEY)));
+  const { writeKey, signingKey } = await sources.create(`cluster-test-${Date.now().toString(36)}`);
   return {
     ...cluster,
     writeKey,
+    signingKey,
     campaignsDir,
     dir,
     send: (apiIndex, type, payload) =>

@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { spawnLogged } from '../../scripts/cluster/logged-process';
+import { mintUserToken } from '../../src/privacy/user-token';
 import { freePort } from '../support/ports';
 import { deliveryRows, eventually, identify, pseudonymize, sampleSum, scrape, startTestCluster, track, type TestCluster } from './cluster-harness';
 
@@ -97,7 +98,7 @@ describe('cluster: temporal-server on PostgreSQL, 2 workers, 2 API replicas', ()
     await track(cluster, 0, userId, 'Cluster Slice');
     const messages = await eventually('the in-app message on replica 2', async () => {
       const response = await fetch(`${cluster.apiUrls[1]}/v1/users/${userId}/inbox`, {
-        headers: { authorization: `Basic ${Buffer.from(`${cluster.writeKey}:`).toString('base64')}` },
+        headers: { authorization: `Bearer ${mintUserToken(cluster.signingKey, userId)}` },
       });
       const body = (await response.json()) as { messages: { title: string }[] };
       return body.messages.length > 0 ? body.messages : undefined;
