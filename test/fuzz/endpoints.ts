@@ -251,11 +251,12 @@ const callContent = {
   page: mix(plausible(viewFields), nearlyValid({ anonymousId: 'fuzz-anon', name: 'Home' }, viewFields)),
   screen: mix(plausible(viewFields), nearlyValid({ userId: FUZZ_USERS[2], name: 'Home' }, viewFields)),
   alias: mix(plausible({ ...common, previousId: idValue }), nearlyValid({ userId: FUZZ_USERS[3], previousId: 'fuzz-anon' }, { ...common, previousId: idValue })),
+  group: mix(plausible({ ...common, groupId: idValue, traits }), nearlyValid({ userId: FUZZ_USERS[0], groupId: 'fuzz-group', traits: { plan: 'pro' } }, { ...common, groupId: idValue, traits })),
 };
 
 
 const batchItem = fc.oneof(
-  ...(['track', 'identify', 'page', 'screen', 'alias'] as const).map((type) =>
+  ...(['track', 'identify', 'page', 'screen', 'alias', 'group'] as const).map((type) =>
     callContent[type].map((message) => ({ type, ...message })),
   ),
   nastyValue,
@@ -398,6 +399,7 @@ export const ENDPOINTS: Record<string, EndpointSpec> = {
   'POST /v1/page': ingest('page', { anonymousId: 'fuzz-anon', name: 'Home' }, { anonymousId: 'string', name: 'string', category: 'string', properties: 'object' }),
   'POST /v1/screen': ingest('screen', { userId: FUZZ_USERS[1], name: 'Home' }, { userId: 'string', name: 'string', properties: 'object' }),
   'POST /v1/alias': ingest('alias', { userId: FUZZ_USERS[2], previousId: 'fuzz-anon' }, { userId: 'string', previousId: 'string' }),
+  'POST /v1/group': ingest('group', { userId: FUZZ_USERS[0], groupId: 'fuzz-group', traits: { plan: 'pro' } }, { userId: 'string', groupId: 'string', traits: 'object' }),
   'POST /v1/batch': {
     requests: (ctx) => request(fc.constant('POST'), fc.constant('/v1/batch'), writeKeyAuth(ctx), encodedBody(batchContent)),
     oneBadField: (ctx) => oneBadField('POST', '/v1/batch', validSource(ctx), { batch: [{ type: 'track', userId: FUZZ_USERS[0], event: 'Fuzzed' }] }, { batch: 'array', sentAt: 'string', context: 'object' }),
@@ -533,6 +535,15 @@ export const ENDPOINTS: Record<string, EndpointSpec> = {
     oneBadField: (ctx) => oneBadField('POST', '/v1/ops/campaigns/validate', validAdmin(ctx), { text: 'id: x', source: 'fuzz' }, { text: 'string', source: 'string' }),
     check: validateAnswer,
   },
+  'GET /v1/ops/campaigns/:campaignId/stats': {
+    requests: (ctx) => request(get, fc.tuple(campaignSegment, junkQuery(['from', 'to', 'version', 'groupBy'])).map(([id, q]) => `/v1/ops/campaigns/${id}/stats${q}`), adminAuth(ctx)),
+  },
+  'GET /v1/ops/whoami': { requests: (ctx) => request(get, withQuery(fc.constant('/v1/ops/whoami')), adminAuth(ctx)) },
+  'GET /console': { requests: () => request(get, withQuery(fc.constant('/console')), none) },
+  'GET /console/': { requests: () => request(get, withQuery(fc.constant('/console/')), none) },
+  'GET /console/settings.json': { requests: () => request(get, withQuery(fc.constant('/console/settings.json')), none) },
+  'GET /console/vendor/:name': { requests: () => request(get, fc.oneof(junkSegment.map((part) => `/console/vendor/${part}`), fc.constantFrom('/console/vendor/uplot.js', '/console/vendor/..%2f..%2fpackage.json')), none) },
+  'GET /console/:name': { requests: () => request(get, fc.oneof(junkSegment.map((part) => `/console/${part}`), fc.constantFrom('/console/console-main.js', '/console/..%2fconsole-routes.ts', '/console/%2e%2e')), none) },
   'GET /v1/ops/campaigns/:campaignId': { requests: (ctx) => request(get, campaignSegment.map((id) => `/v1/ops/campaigns/${id}`), adminAuth(ctx)) },
   'POST /v1/ops/campaigns/:campaignId/pause': opsCampaignPost('pause', anyJson),
   'POST /v1/ops/campaigns/:campaignId/resume': opsCampaignPost('resume', reasonContent, { valid: { reason: 'fuzz' }, fields: { reason: 'string' } }),
