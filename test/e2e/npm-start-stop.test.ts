@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mintUserToken } from '../../src/privacy/user-token';
 import { basicAuth } from '../support/api';
 import { uniqueUserId } from '../support/env';
 import { request } from '../support/http';
@@ -44,8 +45,10 @@ describe('npm start stops cleanly', () => {
     return { running, api, writeKey };
   };
 
-  const inbox = async (api: string, writeKey: string): Promise<{ title: string }[]> => {
-    const answer = await request(api, { method: 'GET', url: `/v1/users/${userId}/inbox`, headers: { authorization: basicAuth(writeKey) } });
+  // The dev source requires user tokens on the inbox: made, as the app's server would, with the signing key npm start keeps.
+  const inbox = async (api: string): Promise<{ title: string }[]> => {
+    const token = mintUserToken(readFileSync(join(dataDir, 'dev-signing-key'), 'utf8').trim(), userId);
+    const answer = await request(api, { method: 'GET', url: `/v1/users/${userId}/inbox`, headers: { authorization: `Bearer ${token}` } });
     expect(answer.statusCode).toBe(200);
     return answer.json().messages;
   };
@@ -73,7 +76,7 @@ describe('npm start stops cleanly', () => {
     let messages: { title: string }[] = [];
     for (const deadline = Date.now() + 60_000; messages.length === 0 && Date.now() < deadline; ) {
       await new Promise((done) => setTimeout(done, 250));
-      messages = await inbox(api, writeKey);
+      messages = await inbox(api);
     }
     expect(messages).toEqual([expect.objectContaining({ title: 'Welcome aboard!' })]);
 
@@ -93,10 +96,10 @@ describe('npm start stops cleanly', () => {
   }, 360_000);
 
   it('starts again on the same data with the message still there, and on SIGTERM to the group stops the same way', async () => {
-    const { running: beckon, api, writeKey } = await start();
+    const { running: beckon, api } = await start();
     // The same database: the migrations are in place and the user's inbox message survived the stop.
     expect(beckon.output()).toMatch(/migrations: 0 applied/);
-    expect(await inbox(api, writeKey)).toEqual([expect.objectContaining({ title: 'Welcome aboard!' })]);
+    expect(await inbox(api)).toEqual([expect.objectContaining({ title: 'Welcome aboard!' })]);
 
     const { code, left } = await stopGroup(beckon, 'SIGTERM');
     expect(beckon.output()).toContain('[beckon] stopping (SIGTERM)...');
