@@ -13,7 +13,7 @@ import { createPseudonymizer } from './privacy/pseudonym';
 import { createLinkSigner, deriveLinkKey } from './privacy/signed-links';
 import { runMain } from './process';
 import { runPeriodically } from './util/periodic';
-import { payloadCodecFor } from './temporal/payload-codec';
+import { configuredPayloadCodec, type EncryptionCodec } from './temporal/payload-codec';
 import { connectClient } from './temporal/client-connection';
 import { ensureSearchAttributes } from './temporal/search-attribute-registration';
 
@@ -23,7 +23,15 @@ export interface RunningApi {
 }
 
 /** Builds the API over its dependencies and starts listening. */
-export async function startApi(options: { config: Config; pool: Pool; temporal: Client; pseudonymKey: string; devSinks?: boolean }): Promise<RunningApi> {
+export async function startApi(options: {
+  config: Config;
+  pool: Pool;
+  temporal: Client;
+  pseudonymKey: string;
+  /** The codec the client uses; the Web UI's codec endpoint decodes with the same keys. */
+  payloadCodec: EncryptionCodec;
+  devSinks?: boolean;
+}): Promise<RunningApi> {
   const codecOrigin = options.config.CODEC_UI_ORIGIN;
   const { config } = options;
   const app = await buildApp(
@@ -39,7 +47,7 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
     {
       logLevel: config.LOG_LEVEL,
       ingestRateLimit: config.INGEST_RATE_LIMIT,
-      codec: codecOrigin ? { codec: payloadCodecFor(options.pseudonymKey), uiOrigin: codecOrigin.replace(/\/+$/, '') } : undefined,
+      codec: codecOrigin ? { codec: options.payloadCodec, uiOrigin: codecOrigin.replace(/\/+$/, '') } : undefined,
     },
   );
   pruneLedgerPeriodically(app, options.pool, config.INGEST_DEDUP_DAYS);
@@ -71,18 +79,14 @@ async function main(): Promise<void> {
   const pool = createPool(databaseUrl, config.DATABASE_POOL_MAX, (err) => console.error('postgres:', err.message));
   await migrate(pool);
   console.log(`campaigns: ${describePublish(await publishCampaignFolder(pool, config.CAMPAIGNS_DIR))}`);
-  const temporal = await connectClient({
-    address: temporalAddress(config),
-    namespace: config.TEMPORAL_NAMESPACE,
-    waitMs: 30_000,
-    payloadCodec: payloadCodecFor(pseudonymKey),
-  });
+  const payloadCodec = configuredPayloadCodec(config, pseudonymKey, pool);
+  const temporal = await connectClient({ address: temporalAddress(config), namespace: config.TEMPORAL_NAMESPACE, waitMs: 30_000, payloadCodec });
   await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE).then(
     (added) => added.length > 0 && console.log(`registered search attributes: ${added.join(', ')}`),
     // Temporal Cloud and locked-down clusters refuse this call; there an operator registers them once (README).
     (err: Error) => console.warn(`could not register search attributes (${err.message}); register them as the README shows`),
   );
-  const api = await startApi({ config, pool, temporal, pseudonymKey });
+  const api = await startApi({ config, pool, temporal, pseudonymKey, payloadCodec });
   console.log(`API listening on ${api.url}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -15,7 +15,7 @@ import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { createSourceRepository, sourceIdOf } from './db/source-repository';
 import { runMain } from './process';
-import { payloadCodecFor } from './temporal/payload-codec';
+import { configuredPayloadCodec } from './temporal/payload-codec';
 import { connectClient } from './temporal/client-connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { ensureSearchAttributes } from './temporal/search-attribute-registration';
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
         void stopAll('Temporal dev server exited').then(() => process.exit(1));
       });
     }
-    const payloadCodec = payloadCodecFor(pseudonymKey);
+    const payloadCodec = configuredPayloadCodec(config, pseudonymKey, pool);
     const client = await connectClient({ address: temporal.address, namespace: config.TEMPORAL_NAMESPACE, waitMs: 60_000, payloadCodec });
     cleanups.push(() => client.connection.close());
     const registered = await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
@@ -146,6 +146,7 @@ async function main(): Promise<void> {
       pool,
       temporal: client,
       pseudonymKey,
+      payloadCodec,
       devSinks,
     });
     cleanups.push(() => api.app.close());

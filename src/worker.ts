@@ -16,7 +16,8 @@ import { createLinkSigner, deriveLinkKey } from './privacy/signed-links';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { runMain } from './process';
-import { payloadCodecFor } from './temporal/payload-codec';
+import { beckonDataConverter } from './temporal/client-connection';
+import { configuredPayloadCodec, type EncryptionCodec } from './temporal/payload-codec';
 
 export interface BeckonWorker {
   worker: Worker;
@@ -93,8 +94,9 @@ export async function startWorker(options: {
       pool,
       senders: channelSenders(config, pool, options.pseudonymKey, options.extraSenders, options.firebaseAgent),
       fault: faultInjector(config.BECKON_FAULT_POINT),
+      onKeysDestroyed: (pseudonyms) => (options.payloadCodec as EncryptionCodec | undefined)?.forgetUsers?.(pseudonyms),
     }),
-    ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
+    dataConverter: beckonDataConverter(options.payloadCodec),
   });
   const running = worker.run().finally(() => connection.close());
   return {
@@ -118,7 +120,7 @@ export async function runWorkerProcess(options: { workflowBundle?: WorkerOptions
   const pseudonymKey = requireSetting(config, 'PSEUDONYM_KEY', 'the worker signs links in messages and decrypts payloads with keys derived from it; share it with the API');
   const pool = createPool(databaseUrl, config.DATABASE_POOL_MAX, (err) => console.error('postgres:', err.message));
   await migrate(pool);
-  const beckon = await startWorker({ config, pool, pseudonymKey, payloadCodec: payloadCodecFor(pseudonymKey), ...options });
+  const beckon = await startWorker({ config, pool, pseudonymKey, payloadCodec: configuredPayloadCodec(config, pseudonymKey, pool), ...options });
   console.log(`worker polling task queue "${config.TEMPORAL_TASK_QUEUE}" on ${temporalAddress(config)}`);
   const stop = async () => {
     await beckon.shutdown();

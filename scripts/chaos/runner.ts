@@ -9,7 +9,7 @@ import { createPool } from '../../src/db/pool';
 import { createSourceRepository } from '../../src/db/source-repository';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
 import { payloadCodecFor } from '../../src/temporal/payload-codec';
-import { connectClient } from '../../src/temporal/client-connection';
+import { connectClient, FAILURE_CONVERTER_PATH } from '../../src/temporal/client-connection';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { basicAuth } from '../../test/support/api';
 import { daytimeZone } from '../../test/support/daytime';
@@ -125,7 +125,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       });
     let temporal: DevServer = startTemporal();
     cleanups.push(() => temporal.stop());
-    const client: Client = await connectClient({ address: temporal.address, namespace: 'default', waitMs: 120_000, payloadCodec: payloadCodecFor(pseudonymKey) }).catch((err: Error) => {
+    const client: Client = await connectClient({ address: temporal.address, namespace: 'default', waitMs: 120_000, payloadCodec: payloadCodecFor(pseudonymKey, { pool }) }).catch((err: Error) => {
       throw new Error(`${err.message}; the dev server said:\n${temporalLines.join('\n')}`);
     });
     cleanups.push(() => client.connection.close());
@@ -141,7 +141,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let bundlePath = options.workflowBundlePath;
     if (!bundlePath) {
       say('bundling the workflows once for every worker start');
-      const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: (m: string) => say(m) } });
+      const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: (m: string) => say(m) } });
       bundlePath = join(dir, 'workflows.js');
       writeFileSync(bundlePath, bundle.code);
     }

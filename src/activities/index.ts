@@ -1,9 +1,10 @@
 import { createCampaignStatusActivities } from './campaign-status-activities';
 import { createCatalogActivities } from './catalog-activities';
+import { createErasureActivities } from './erasure-activities';
 import { createMessageActivities, type MessageActivityDeps } from './message-activities';
 
-/** The pool, and the channel senders the worker built from its configuration. */
-export type ActivityDeps = MessageActivityDeps;
+/** The pool, the channel senders the worker built from its configuration, and who to tell when keys are destroyed. */
+export type ActivityDeps = MessageActivityDeps & { onKeysDestroyed?: (pseudonyms: readonly string[]) => void };
 
 /** Every activity the worker registers, built from explicit dependencies (no module-level singletons). */
 export function createActivities(deps: ActivityDeps) {
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCatalogActivities(deps),
     ...createCampaignStatusActivities(deps),
     ...createMessageActivities(deps),
+    ...createErasureActivities(deps),
   };
 }
 

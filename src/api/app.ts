@@ -1,6 +1,7 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { PayloadCodec } from '@temporalio/common';
+import { createAdminTokenRepository } from '../db/admin-token-repository';
 import { createSourceRepository } from '../db/source-repository';
 import type { ApiDeps } from './deps';
 import { requireSource } from './auth/source-auth';
@@ -69,7 +70,10 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
     consentRoutes(scope, deps);
   });
   linkRoutes(app, deps);
-  if (options.codec) codecRoutes(app, options.codec.codec, options.codec.uiOrigin);
+  if (options.codec) {
+    const { codec, uiOrigin } = options.codec;
+    await app.register(async (scope) => codecRoutes(scope, codec, uiOrigin, createAdminTokenRepository(deps.pool)));
+  }
   if (deps.devSinks) devRoutes(app, deps);
   await app.register(opsRoutes(deps), { prefix: '/v1/ops' });
   return app;

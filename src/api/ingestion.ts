@@ -1,4 +1,6 @@
 import { createAliasRepository } from '../db/alias-repository';
+import { loadDeliveryPolicy } from '../db/delivery-repository';
+import { cachedFor } from '../util/cached';
 import { createIngestionLedger } from '../db/ingestion-ledger-repository';
 import type { Source } from '../db/source-repository';
 import { assertSameKey, createUserRepository } from '../db/user-repository';
@@ -15,7 +17,8 @@ import { signalUserAbsorb, signalUserEvent, signalUserTraits } from './user-sign
  */
 export const anonymousKey = (anonymousId: string): string => `\u001fanonymous:${anonymousId}`;
 
-export type IngestOutcome = 'accepted' | 'duplicate';
+/** `suppressed`: the person was erased; `untracked`: tracking needs consent they have not given. Both are acknowledged and dropped. */
+export type IngestOutcome = 'accepted' | 'duplicate' | 'suppressed' | 'untracked';
 
 /**
  * Takes one checked call to the user's workflow: resolves who it is about, drops a messageId the
@@ -27,6 +30,8 @@ export function createIngestion(deps: ApiDeps) {
   const users = createUserRepository(deps.pool);
   const ledger = createIngestionLedger(deps.pool);
   const aliases = createAliasRepository(deps.pool);
+  // policy.yaml's tracking rule, read at most once a second: the check itself rides on the ledger's reservation.
+  const policy = cachedFor(() => loadDeliveryPolicy(deps.pool), 1000);
   // Accepts written together while an earlier write is in flight: one UPDATE for many events under load, no wait when idle.
   const accept = groupCommit((entries: { sourceId: string; messageId: string }[]) => ledger.acceptMany(entries));
   // Visitor links this process knows are settled: clients send both IDs on every call after login,
@@ -54,8 +59,15 @@ export function createIngestion(deps: ApiDeps) {
     // A call that only touches the profile does it in the reservation's statement.
     const touch = !profile && profileKey !== undefined ? { userId: profileKey } : undefined;
     const reserved = await ledger.reserve(source.id, message.messageId, pseudonym, touch);
+    if (reserved.suppressed) return 'suppressed';
     if (touch) assertSameKey(reserved.profilePseudonym, pseudonym);
     if (reserved.entry === 'accepted') return 'duplicate';
+    if (!reserved.tracking && (await policy())?.tracking?.requireConsent) {
+      // The profile is the app's to keep (messages need it); what the person does is not, without their yes.
+      if (profile?.ok && profileKey !== undefined) await users.identify(profileKey, pseudonym, profile.update);
+      await accept({ sourceId: source.id, messageId: message.messageId });
+      return 'untracked';
+    }
 
     if (profile?.ok) {
       if (profileKey !== undefined) await users.identify(profileKey, pseudonym, profile.update);

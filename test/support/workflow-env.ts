@@ -69,6 +69,8 @@ export function fakeActivities(catalog: { current: CampaignCatalog }, options: {
     async campaignStatus() {
       return 'active';
     },
+    // Erasure runs against the real server and Postgres in test/privacy; these workflow tests never start one.
+    ...notInTheseTests('suppressUser', 'deleteUserWorkflows', 'eraseUserRows', 'destroyUserKeys', 'recordErasure'),
     async deliverMessage(input): Promise<DeliveryOutcome> {
       const at = new Date(activityInfo().currentAttemptScheduledTimestampMs);
       if (options.deliveryDelayMs) await new Promise((resolve) => setTimeout(resolve, options.deliveryDelayMs));
@@ -79,6 +81,10 @@ export function fakeActivities(catalog: { current: CampaignCatalog }, options: {
     },
   };
   return { activities, deliveries, catalogLoads: () => catalogLoads };
+}
+
+function notInTheseTests<K extends keyof Activities>(...names: K[]): Pick<Activities, K> {
+  return Object.fromEntries(names.map((name) => [name, () => Promise.reject(new Error(`${name} is not faked here`))])) as unknown as Pick<Activities, K>;
 }
 
 let queues = 0;

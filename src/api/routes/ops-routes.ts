@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createAdminTokenRepository } from '../../db/admin-token-repository';
 import { createCampaignOps } from '../../ops/campaign-ops';
+import { createPrivacyOps } from '../../ops/privacy-ops';
 import { createRerunOps } from '../../ops/rerun-ops';
 import { createUserOps } from '../../ops/user-ops';
 import type { AdminScope } from '../../privacy/admin-token';
@@ -36,7 +37,8 @@ export function opsRoutes(deps: ApiDeps) {
     const tokens = createAdminTokenRepository(deps.pool);
     const guard = (scope: AdminScope) => ({ preHandler: requireScope(tokens, scope) });
     opsCampaignRoutes(app, createCampaignOps(deps), createRerunOps(deps), guard);
-    opsUserRoutes(app, deps, createUserOps(deps), guard);
+    const userOps = createUserOps(deps);
+    opsUserRoutes(app, deps, userOps, createPrivacyOps({ ...deps, userOps }), guard);
     opsAdminRoutes(app, deps, tokens, guard);
   };
 }

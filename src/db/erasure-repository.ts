@@ -1,0 +1,109 @@
+import type { Pool } from 'pg';
+import { withTransaction } from './transaction';
+
+/** Rows removed per table by one erasure; the erasure record keeps these counts and nothing else about the person. */
+export type RemovedRows = Record<string, number>;
+
+/** Tables whose rows about a person stay after erasure, under the pseudonym only, for an auditor. */
+export const KEPT_FOR_AUDIT = ['consent_changes', 'erasures', 'suppressions'] as const;
+
+export interface ErasureRecord {
+  id: string;
+  pseudonym: string;
+  requestedBy: string;
+  requestedAt: string;
+  completedAt: string | null;
+  removed: Record<string, unknown> | null;
+}
+
+/** Erasure (right to be forgotten) and suppression: what deletes a person's rows and keeps them from coming back. */
+export function createErasureRepository(pool: Pool) {
+  return {
+    /** The anonymous visitors linked to this user: the same person, erased with them. */
+    async linkedVisitors(pseudonym: string): Promise<string[]> {
+      const result = await pool.query<{ anonymous_pseudonym: string }>('SELECT anonymous_pseudonym FROM aliases WHERE user_pseudonym = $1 ORDER BY 1', [pseudonym]);
+      return result.rows.map((row) => row.anonymous_pseudonym);
+    },
+
+    /** Calls for these pseudonyms are dropped from now on; repeating it keeps the first suppression. */
+    async suppress(pseudonyms: readonly string[], erasureId: string): Promise<void> {
+      await pool.query(
+        `INSERT INTO suppressions (pseudonym, erasure_id) SELECT unnest($1::text[]), $2
+         ON CONFLICT (pseudonym) DO UPDATE SET erasure_id = EXCLUDED.erasure_id, suppressed_at = now(), lifted_at = NULL, lifted_by = NULL
+         WHERE suppressions.lifted_at IS NOT NULL`,
+        [pseudonyms, erasureId],
+      );
+    },
+
+    /** Lets calls for the pseudonym through again (an operator's decision); false when it was not suppressed. */
+    async lift(pseudonym: string, by: string): Promise<boolean> {
+      const result = await pool.query('UPDATE suppressions SET lifted_at = now(), lifted_by = $2 WHERE pseudonym = $1 AND lifted_at IS NULL', [pseudonym, by]);
+      return (result.rowCount ?? 0) > 0;
+    },
+
+    async isSuppressed(pseudonym: string): Promise<boolean> {
+      const result = await pool.query('SELECT 1 FROM suppressions WHERE pseudonym = $1 AND lifted_at IS NULL', [pseudonym]);
+      return (result.rowCount ?? 0) > 0;
+    },
+
+    /**
+     * Deletes every row about these pseudonyms in one transaction, except the consent history (the
+     * auditor's proof of what was chosen). Safe to repeat: a second run removes nothing.
+     */
+    async eraseRows(pseudonyms: readonly string[]): Promise<RemovedRows> {
+      return withTransaction(pool, async (client) => {
+        const removed: RemovedRows = {};
+        const run = async (table: string, sql: string, params: unknown[] = [pseudonyms]) => {
+          removed[table] = (await client.query(sql, params)).rowCount ?? 0;
+        };
+        // The dev sinks' copies of what was sent are found by the addresses, before the profile that holds them goes.
+        const addresses = await client.query<{ address: string }>(
+          `SELECT email AS address FROM users WHERE pseudonym = ANY($1::text[]) AND email IS NOT NULL
+           UNION SELECT token FROM push_tokens WHERE pseudonym = ANY($1::text[])`,
+          [pseudonyms],
+        );
+        await run('dev_outbox', 'DELETE FROM dev_outbox WHERE recipients && $1::text[]', [addresses.rows.map((row) => row.address)]);
+        await run('inbox_messages', 'DELETE FROM inbox_messages WHERE pseudonym = ANY($1::text[])');
+        await run('engagement_events', 'DELETE FROM engagement_events WHERE pseudonym = ANY($1::text[])');
+        await run('deliveries', 'DELETE FROM deliveries WHERE pseudonym = ANY($1::text[])');
+        await run('push_tokens', 'DELETE FROM push_tokens WHERE pseudonym = ANY($1::text[])');
+        await run('consents', 'DELETE FROM consents WHERE pseudonym = ANY($1::text[])');
+        await run('ingested_messages', 'DELETE FROM ingested_messages WHERE pseudonym = ANY($1::text[])');
+        await run('aliases', 'DELETE FROM aliases WHERE anonymous_pseudonym = ANY($1::text[]) OR user_pseudonym = ANY($1::text[])');
+        await run('users', 'DELETE FROM users WHERE pseudonym = ANY($1::text[])');
+        return removed;
+      });
+    },
+
+    async recordRequested(id: string, pseudonym: string, requestedBy: string): Promise<void> {
+      await pool.query('INSERT INTO erasures (id, pseudonym, requested_by) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING', [id, pseudonym, requestedBy]);
+    },
+
+    async recordCompleted(id: string, removed: Record<string, unknown>): Promise<void> {
+      await pool.query('UPDATE erasures SET completed_at = COALESCE(completed_at, now()), removed = $2 WHERE id = $1', [id, JSON.stringify(removed)]);
+    },
+
+    async erasuresOf(pseudonym: string): Promise<ErasureRecord[]> {
+      const result = await pool.query<{ id: string; pseudonym: string; requested_by: string; requested_at: Date; completed_at: Date | null; removed: Record<string, unknown> | null }>(
+        'SELECT * FROM erasures WHERE pseudonym = $1 ORDER BY requested_at',
+        [pseudonym],
+      );
+      return result.rows.map((row) => ({
+        id: row.id,
+        pseudonym: row.pseudonym,
+        requestedBy: row.requested_by,
+        requestedAt: row.requested_at.toISOString(),
+        completedAt: row.completed_at?.toISOString() ?? null,
+        removed: row.removed,
+      }));
+    },
+
+    /** Retention: an erasure's details (the counts) are dropped after `olderThan`; when, who and the pseudonym stay. */
+    async pruneDetails(olderThan: Date): Promise<number> {
+      const result = await pool.query('UPDATE erasures SET removed = NULL WHERE completed_at < $1 AND removed IS NOT NULL', [olderThan]);
+      return result.rowCount ?? 0;
+    },
+  };
+}
+
+export type ErasureRepository = ReturnType<typeof createErasureRepository>;
