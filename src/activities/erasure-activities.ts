@@ -5,8 +5,10 @@ import { createDataKeyRepository } from '../db/data-key-repository';
 import { createErasureRepository, type RemovedRows } from '../db/erasure-repository';
 import { userJourneysQuery, userWorkflowsQuery } from '../ops/visibility-queries';
 
-/** How many workflows one listing removes before it lists again (visibility catches up meanwhile). */
+/** Executions one listing returns; the next listing finds the rest. */
 const PAGE = 100;
+/** An execution still listed this long after its deletion was asked is asked again. */
+const REASK_MS = 5_000;
 
 // gRPC NOT_FOUND: already deleted, by an earlier attempt or by Temporal's retention.
 const isNotFound = (err: unknown) => (err as { code?: number }).code === 5;
@@ -18,30 +20,35 @@ const isNotFound = (err: unknown) => (err as { code?: number }).code === 5;
  */
 async function deleteWorkflows(client: Client, pseudonyms: readonly string[]): Promise<number> {
   const namespace = client.options.namespace;
-  const deleted = new Set<string>();
+  // When each execution was last asked to go: one still listed a while later is asked again.
+  const asked = new Map<string, number>();
   const remove = async (workflowId: string, runId?: string) => {
     await client.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId, ...(runId && { runId }) } }).catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
     });
-    deleted.add(`${workflowId}/${runId ?? ''}`);
-    Context.current().heartbeat(deleted.size);
+    asked.set(`${workflowId}/${runId ?? ''}`, Date.now());
   };
   for (const pseudonym of pseudonyms) await remove(`user:${pseudonym}`);
   const queries = [userWorkflowsQuery(pseudonyms), ...pseudonyms.map(userJourneysQuery)];
-  // Visibility lags deletion: list again until no execution of theirs is left to remove.
-  for (let round = 0; round < 1_000; round += 1) {
-    let found = 0;
+  // Visibility lags deletion: list until no execution of theirs is listed, so the answer can say none is left.
+  // The raw listing decodes no memo, so it still works on a second run, after the user's key is gone.
+  for (;;) {
+    let listed = 0;
     for (const query of queries) {
-      for await (const info of client.workflow.list({ query, pageSize: PAGE })) {
-        if (deleted.has(`${info.workflowId}/${info.runId}`)) continue;
-        found += 1;
-        await remove(info.workflowId, info.runId);
-        if (found >= PAGE) break;
+      const page = await client.workflowService.listWorkflowExecutions({ namespace, query, pageSize: PAGE });
+      for (const info of page.executions ?? []) {
+        const workflowId = info.execution?.workflowId ?? '';
+        const runId = info.execution?.runId ?? '';
+        if (!workflowId) continue;
+        listed += 1;
+        const last = asked.get(`${workflowId}/${runId}`);
+        if (last === undefined || Date.now() - last > REASK_MS) await remove(workflowId, runId);
       }
     }
-    if (found === 0) return deleted.size;
+    Context.current().heartbeat({ asked: asked.size, listed });
+    if (listed === 0) return new Set([...asked.keys()].map((key) => key.slice(0, key.lastIndexOf('/')))).size;
+    await Context.current().sleep(500);
   }
-  throw new Error('workflows of the user kept appearing; the erasure retries');
 }
 
 /** The steps of an erasure (see erasureWorkflow); each is safe to repeat. */

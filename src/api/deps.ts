@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
+import type { DeliveryPolicy } from '../domain/campaign/campaign-schema';
 import type { LinkSigner } from '../privacy/signed-links';
 
 /** What the routes need; `src/api.ts` builds it. */
@@ -12,6 +13,8 @@ export interface ApiDeps {
   catalogRevision: () => Promise<number>;
   /** Checks the signed links in messages (unsubscribe, open, click) and push open reports. */
   linkSigner: LinkSigner;
+  /** policy.yaml as published; by default read from Postgres at most once a second (tests hand their own). */
+  deliveryPolicy?: () => Promise<DeliveryPolicy | undefined>;
   /** True under `npm start` with its dev sinks: serves GET /v1/dev/mail and /v1/dev/push. */
   devSinks?: boolean;
 }
