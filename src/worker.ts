@@ -8,6 +8,7 @@ import { createEmailSender, createSmtpTransport } from './activities/channels/em
 import { createInAppSender } from './activities/channels/in-app-sender';
 import { createFirebaseMessaging, createPushSender } from './activities/channels/push-sender';
 import { createWebhookSender } from './activities/channels/webhook-sender';
+import type { ErasureFaultPoint } from './activities/erasure-activities';
 import type { FaultPoint } from './activities/send-path';
 import { loadConfig, publicUrl, requireSetting, temporalAddress, type Config } from './config';
 import { removePushToken } from './db/profile-repository';
@@ -60,7 +61,7 @@ export function channelSenders(
 }
 
 /** Tests only: the first send that reaches the configured point kills this process, as a crash would. */
-function faultInjector(point: FaultPoint | undefined): (at: FaultPoint) => void {
+function faultInjector(point: FaultPoint | ErasureFaultPoint | undefined): (at: FaultPoint | ErasureFaultPoint) => void {
   return (at) => {
     if (at !== point) return;
     console.error(`[fault] SIGKILL at ${at}`);

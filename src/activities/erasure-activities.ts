@@ -51,8 +51,16 @@ async function deleteWorkflows(client: Client, pseudonyms: readonly string[]): P
   }
 }
 
+/** Tests only: where a worker kills itself in an erasure, to prove the erasure finishes after a restart. */
+export type ErasureFaultPoint = 'erasure-after-rows';
+
 /** The steps of an erasure (see erasureWorkflow); each is safe to repeat. */
-export function createErasureActivities(deps: { pool: Pool; client?: () => Client; onKeysDestroyed?: (pseudonyms: readonly string[]) => void }) {
+export function createErasureActivities(deps: {
+  pool: Pool;
+  client?: () => Client;
+  onKeysDestroyed?: (pseudonyms: readonly string[]) => void;
+  fault?: (point: ErasureFaultPoint) => void;
+}) {
   const erasures = createErasureRepository(deps.pool);
   const keys = createDataKeyRepository(deps.pool);
   return {
@@ -68,8 +76,10 @@ export function createErasureActivities(deps: { pool: Pool; client?: () => Clien
       return deleteWorkflows(deps.client?.() ?? Context.current().client, pseudonyms);
     },
 
-    async eraseUserRows(pseudonyms: string[]): Promise<RemovedRows> {
-      return erasures.eraseRows(pseudonyms);
+    async eraseUserRows(input: { erasureId: string; pseudonyms: string[] }): Promise<RemovedRows> {
+      const removed = await erasures.eraseRows(input.pseudonyms, input.erasureId);
+      deps.fault?.('erasure-after-rows');
+      return removed;
     },
 
     async destroyUserKeys(pseudonyms: string[]): Promise<number> {

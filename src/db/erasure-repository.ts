@@ -50,7 +50,7 @@ export function createErasureRepository(pool: Pool) {
      * Deletes every row about these pseudonyms in one transaction, except the consent history (the
      * auditor's proof of what was chosen). Safe to repeat: a second run removes nothing.
      */
-    async eraseRows(pseudonyms: readonly string[]): Promise<RemovedRows> {
+    async eraseRows(pseudonyms: readonly string[], erasureId: string): Promise<RemovedRows> {
       return withTransaction(pool, async (client) => {
         const removed: RemovedRows = {};
         const run = async (table: string, sql: string, params: unknown[] = [pseudonyms]) => {
@@ -71,7 +71,11 @@ export function createErasureRepository(pool: Pool) {
         await run('ingested_messages', 'DELETE FROM ingested_messages WHERE pseudonym = ANY($1::text[])');
         await run('aliases', 'DELETE FROM aliases WHERE anonymous_pseudonym = ANY($1::text[]) OR user_pseudonym = ANY($1::text[])');
         await run('users', 'DELETE FROM users WHERE pseudonym = ANY($1::text[])');
-        return removed;
+        const kept = await client.query<{ rows_removed: RemovedRows }>(
+          'UPDATE erasures SET rows_removed = COALESCE(rows_removed, $2) WHERE id = $1 RETURNING rows_removed',
+          [erasureId, JSON.stringify(removed)],
+        );
+        return kept.rows[0]?.rows_removed ?? removed;
       });
     },
 

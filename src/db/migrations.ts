@@ -271,6 +271,8 @@ export const migrations: readonly Migration[] = [
         requested_by text NOT NULL,
         requested_at timestamptz NOT NULL DEFAULT now(),
         completed_at timestamptz,
+        -- Rows removed, written in the deleting transaction: a retried step reports the first run's counts, not zeros.
+        rows_removed jsonb,
         removed      jsonb
       );
       CREATE INDEX erasures_by_user ON erasures (pseudonym, requested_at DESC);

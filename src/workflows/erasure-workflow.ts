@@ -14,7 +14,7 @@ const { suppressUser, deleteUserWorkflows, eraseUserRows, destroyUserKeys, recor
 export async function erasureWorkflow(input: ErasureInput): Promise<ErasureResult> {
   const pseudonyms = await suppressUser({ erasureId: input.erasureId, pseudonym: input.pseudonym, requestedBy: input.requestedBy });
   const workflows = await deleteUserWorkflows(pseudonyms);
-  const rows = await eraseUserRows(pseudonyms);
+  const rows = await eraseUserRows({ erasureId: input.erasureId, pseudonyms });
   const keys = await destroyUserKeys(pseudonyms);
   const removed = { workflows, rows, keys, visitors: pseudonyms.length - 1 };
   await recordErasure({ erasureId: input.erasureId, removed });
