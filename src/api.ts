@@ -6,6 +6,7 @@ import { cachedRevision } from './api/catalog-revision';
 import { describePublish, publishCampaignFolder } from './ops/campaign-publish';
 import { createCampaignRepository } from './db/campaign-repository';
 import { createIngestionLedger } from './db/ingestion-ledger-repository';
+import { createRetentionRepository } from './db/retention-repository';
 import { loadConfig, requireSetting, temporalAddress, type Config } from './config';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
@@ -50,23 +51,35 @@ export async function startApi(options: {
       codec: codecOrigin ? { codec: options.payloadCodec, uiOrigin: codecOrigin.replace(/\/+$/, '') } : undefined,
     },
   );
-  pruneLedgerPeriodically(app, options.pool, config.INGEST_DEDUP_DAYS);
+  pruneLedgerPeriodically(app, options.pool, config);
   await app.listen({ host: config.HOST, port: config.PORT });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   return { app, url: `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}` };
 }
 
-/** Forgets messageIds older than the dedup window, hourly; every replica may do it, the DELETE is idempotent. */
-function pruneLedgerPeriodically(app: FastifyInstance, pool: Pool, days: number): void {
+/**
+ * Hourly: forgets messageIds older than the dedup window and deletes what is past its retention
+ * (RETAIN_* settings); every replica may do it, the statements are idempotent.
+ */
+function pruneLedgerPeriodically(app: FastifyInstance, pool: Pool, config: Config): void {
   const ledger = createIngestionLedger(pool);
+  const retention = createRetentionRepository(pool);
+  const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
   const stop = runPeriodically(
     3_600_000,
     async () => {
-      const removed = await ledger.prune(new Date(Date.now() - days * 86_400_000));
+      const removed = await ledger.prune(daysAgo(config.INGEST_DEDUP_DAYS));
       if (removed > 0) app.log.info({ removed }, 'pruned old messageIds from the ingestion ledger');
+      const expired = await retention.prune({
+        deliveries: daysAgo(config.RETAIN_DELIVERIES_DAYS),
+        engagement: daysAgo(config.RETAIN_ENGAGEMENT_DAYS),
+        inbox: daysAgo(config.RETAIN_INBOX_DAYS),
+        erasureDetails: daysAgo(config.RETAIN_ERASURE_DETAILS_DAYS),
+      });
+      if (Object.values(expired).some((n) => n > 0)) app.log.info({ expired }, 'deleted rows past their retention');
     },
-    (err) => app.log.warn({ err }, 'could not prune the ingestion ledger; will try again'),
+    (err) => app.log.warn({ err }, 'could not prune the ingestion ledger or expired rows; will try again'),
   );
   app.addHook('onClose', stop);
 }

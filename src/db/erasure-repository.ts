@@ -101,12 +101,6 @@ export function createErasureRepository(pool: Pool) {
         removed: row.removed,
       }));
     },
-
-    /** Retention: an erasure's details (the counts) are dropped after `olderThan`; when, who and the pseudonym stay. */
-    async pruneDetails(olderThan: Date): Promise<number> {
-      const result = await pool.query('UPDATE erasures SET removed = NULL WHERE completed_at < $1 AND removed IS NOT NULL', [olderThan]);
-      return result.rowCount ?? 0;
-    },
   };
 }
 
