@@ -153,7 +153,10 @@ async function main(): Promise<void> {
 
     say(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     say(`API            ${api.url}   (health: ${api.url}/healthz)`);
-    if (temporal.uiUrl) say(`Temporal Web UI ${temporal.uiUrl}`);
+    if (temporal.uiUrl) {
+      say(`Temporal Web UI ${temporal.uiUrl}`);
+      say(`  to read payloads there: log in at ${api.url}/codec/login with the admin token below, then tick "Include cross-origin credentials" in the UI's codec settings`);
+    }
     say(`admin token    ${await devAdminToken(pool, dataDir)}   (for /v1/ops and the CLI: export BECKON_TOKEN=...)`);
     say(`Temporal       ${temporal.address}, namespace "${config.TEMPORAL_NAMESPACE}", task queue "${config.TEMPORAL_TASK_QUEUE}"`);
     const writeKey = await devWriteKey(pool, dataDir);
