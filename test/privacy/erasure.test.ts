@@ -89,6 +89,9 @@ describe('erasing a user', () => {
     expect(doc.journeys.map((j: { workflowId: string }) => j.workflowId).sort()).toEqual(
       [journeyWorkflowId('pricing-no-purchase', pseudonym, 1), journeyWorkflowId('welcome', pseudonym, 1)].sort(),
     );
+    // Each journey's experiment assignment (an arm, held out or not) is the person's too; no goal event, no conversion.
+    expect(doc.experimentEntries.map((entry: { campaign_id: string; entry: number }) => `${entry.campaign_id}:${entry.entry}`).sort()).toEqual(['pricing-no-purchase:1', 'welcome:1']);
+    expect(doc.conversions).toEqual([]);
     expect(JSON.stringify(doc)).not.toContain(otherId);
     expect(JSON.stringify(doc)).not.toContain(otherPseudonym);
 
