@@ -15,6 +15,7 @@ import { describePublish, publishCampaignFolder } from './ops/campaign-publish';
 import { createCampaignOps } from './ops/campaign-ops';
 import { createRerunOps } from './ops/rerun-ops';
 import { createUserOps } from './ops/user-ops';
+import { createPrivacyOps } from './ops/privacy-ops';
 import { createCampaignStatsOps } from './ops/campaign-stats-ops';
 import { createCampaignStatsRepository } from './db/campaign-stats-repository';
 import { createAdminTokenRepository } from './db/admin-token-repository';
@@ -28,6 +29,7 @@ import { createIngestionLedgerRepository } from './db/ingestion-ledger-repositor
 import { createSourceRepository } from './db/source-repository';
 import { createStreamTicketRepository } from './db/stream-ticket-repository';
 import { createUserRepository } from './db/user-repository';
+import { createRetentionRepository } from './db/retention-repository';
 import { loadConfig, requireSetting, temporalAddress, type Config } from './config';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
@@ -36,7 +38,7 @@ import { createLinkSigner, deriveLinkKey } from './privacy/signed-links';
 import { createSigningKeyVault, deriveVaultKey } from './privacy/signing-key-vault';
 import { runMain } from './process';
 import { runPeriodically } from './util/periodic';
-import { payloadCodecFor } from './temporal/payload-codec';
+import { configuredPayloadCodec, type EncryptionCodec } from './temporal/payload-codec';
 import { connectClient } from './temporal/client-connection';
 import { ensureSearchAttributes } from './temporal/search-attribute-registration';
 
@@ -71,6 +73,7 @@ export async function createApiDeps(base: ApiBase, options: ApiDepsOptions = {})
   const stopRetries = scheduleEngagementRetries(engagement, ENGAGEMENT_RETRY_MS, log);
   const sources = createSourceRepository(pool, base.signingKeyVault);
   const checkWriteKey = cachedWriteKeyCheck(sources);
+  const userOps = createUserOps(base);
   return {
     ...base,
     log,
@@ -88,7 +91,8 @@ export async function createApiDeps(base: ApiBase, options: ApiDepsOptions = {})
     health: createHealthRepository(pool),
     campaignOps: createCampaignOps(base),
     rerunOps: createRerunOps(base),
-    userOps: createUserOps(base),
+    userOps,
+    privacyOps: createPrivacyOps({ ...base, userOps }),
     campaignStats: createCampaignStatsRepository(pool),
     campaignStatsOps: createCampaignStatsOps(base),
     async close() {
@@ -100,7 +104,16 @@ export async function createApiDeps(base: ApiBase, options: ApiDepsOptions = {})
 }
 
 /** Builds the API over its dependencies and starts listening. */
-export async function startApi(options: { config: Config; pool: Pool; temporal: Client; pseudonymKey: string; devSinks?: boolean; metrics?: ApiMetrics }): Promise<RunningApi> {
+export async function startApi(options: {
+  config: Config;
+  pool: Pool;
+  temporal: Client;
+  pseudonymKey: string;
+  /** The codec the client uses; the Web UI's codec endpoint decodes with the same keys. */
+  payloadCodec: EncryptionCodec;
+  devSinks?: boolean;
+  metrics?: ApiMetrics;
+}): Promise<RunningApi> {
   const codecOrigin = options.config.CODEC_UI_ORIGIN;
   const { config } = options;
   const deps = await createApiDeps(
@@ -119,28 +132,40 @@ export async function startApi(options: { config: Config; pool: Pool; temporal: 
   );
   const app = await buildApp(deps, {
     ingestRateLimit: config.INGEST_RATE_LIMIT,
-    codec: codecOrigin ? { codec: payloadCodecFor(options.pseudonymKey), uiOrigin: codecOrigin.replace(/\/+$/, '') } : undefined,
+    codec: codecOrigin ? { codec: options.payloadCodec, uiOrigin: codecOrigin.replace(/\/+$/, '') } : undefined,
     console: { namespace: config.TEMPORAL_NAMESPACE, ...(config.TEMPORAL_UI_URL && { temporalUiUrl: config.TEMPORAL_UI_URL }) },
   });
   // After the routes' own hooks: open streams and requests are done before their services stop.
   app.addHook('onClose', () => deps.close());
-  pruneLedgerPeriodically(app, options.pool, config.INGEST_DEDUP_DAYS);
+  pruneLedgerPeriodically(app, options.pool, config);
   await app.listen({ host: config.HOST, port: config.PORT });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   return { app, url: `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}` };
 }
 
-/** Forgets messageIds older than the dedup window, hourly; every replica may do it, the DELETE is idempotent. */
-function pruneLedgerPeriodically(app: FastifyInstance, pool: Pool, days: number): void {
+/**
+ * Hourly: forgets messageIds older than the dedup window and deletes what is past its retention
+ * (RETAIN_* settings); every replica may do it, the statements are idempotent.
+ */
+function pruneLedgerPeriodically(app: FastifyInstance, pool: Pool, config: Config): void {
   const ledger = createIngestionLedgerRepository(pool);
+  const retention = createRetentionRepository(pool);
+  const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
   const stop = runPeriodically(
     3_600_000,
     async () => {
-      const removed = await ledger.prune(new Date(Date.now() - days * 86_400_000));
+      const removed = await ledger.prune(daysAgo(config.INGEST_DEDUP_DAYS));
       if (removed > 0) app.log.info({ removed }, 'pruned old messageIds from the ingestion ledger');
+      const expired = await retention.prune({
+        deliveries: daysAgo(config.RETAIN_DELIVERIES_DAYS),
+        engagement: daysAgo(config.RETAIN_ENGAGEMENT_DAYS),
+        inbox: daysAgo(config.RETAIN_INBOX_DAYS),
+        erasureDetails: daysAgo(config.RETAIN_ERASURE_DETAILS_DAYS),
+      });
+      if (Object.values(expired).some((n) => n > 0)) app.log.info({ expired }, 'deleted rows past their retention');
     },
-    (err) => app.log.warn({ err }, 'could not prune the ingestion ledger; will try again'),
+    (err) => app.log.warn({ err }, 'could not prune the ingestion ledger or expired rows; will try again'),
   );
   app.addHook('onClose', stop);
 }
@@ -153,12 +178,8 @@ async function main(): Promise<void> {
   const pool = createPool(databaseUrl, config.DATABASE_POOL_MAX, (err) => console.error('postgres:', err.message));
   await migrate(pool);
   console.log(`campaigns: ${describePublish(await publishCampaignFolder(pool, config.CAMPAIGNS_DIR))}`);
-  const temporal = await connectClient({
-    address: temporalAddress(config),
-    namespace: config.TEMPORAL_NAMESPACE,
-    waitMs: 30_000,
-    payloadCodec: payloadCodecFor(pseudonymKey),
-  });
+  const payloadCodec = configuredPayloadCodec(config, pseudonymKey, pool);
+  const temporal = await connectClient({ address: temporalAddress(config), namespace: config.TEMPORAL_NAMESPACE, waitMs: 30_000, payloadCodec });
   await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE).then(
     (added) => added.length > 0 && console.log(`registered search attributes: ${added.join(', ')}`),
     // Temporal Cloud and locked-down clusters refuse this call; there an operator registers them once (README).
@@ -166,7 +187,7 @@ async function main(): Promise<void> {
   );
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const api = await startApi({ config, pool, temporal, pseudonymKey, metrics: createApiMetrics(registry) });
+  const api = await startApi({ config, pool, temporal, pseudonymKey, payloadCodec, metrics: createApiMetrics(registry) });
   console.log(`API listening on ${api.url}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -104,15 +104,37 @@ export const configSchema = z.object({
     .describe('Key of the HMAC-SHA256 signature on webhook requests (Beckon-Signature header); webhook steps fail while it is unset.'),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000).describe('How long one webhook request may take before it counts as failed and is retried.'),
   BECKON_FAULT_POINT: z
-    .enum(['after-reserve', 'after-claim', 'after-send', 'after-outcome'])
+    .enum(['after-reserve', 'after-claim', 'after-send', 'after-outcome', 'erasure-after-rows'])
     .optional()
-    .describe('Tests only: the worker kills itself (SIGKILL) the first time a send reaches this point.'),
+    .describe('Tests only: the worker kills itself (SIGKILL) the first time a send (or an erasure) reaches this point.'),
 
   PSEUDONYM_KEY: z
     .string()
     .min(32, 'must be at least 32 characters (use `openssl rand -hex 32`)')
     .optional()
     .describe('Secret key of the HMAC that turns user IDs into pseudonyms; `npm start` generates one under DATA_DIR when unset.'),
+
+  DATA_KEY_MASTER_KEY: z
+    .string()
+    .min(32, 'must be at least 32 characters (use `openssl rand -hex 32`)')
+    .optional()
+    .describe("Master key that wraps each user's payload data key (stored in Postgres); derived from PSEUDONYM_KEY when unset."),
+  DATA_KEY_OLD_MASTER_KEYS: z
+    .string()
+    .regex(/^[^,\s]{32,}(,[^,\s]{32,})*$/, 'must be comma-separated keys of at least 32 characters each')
+    .optional()
+    .describe('Former master keys, comma-separated, kept after a rotation to unwrap the data keys they wrapped (re-wrapped on use).'),
+  DATA_KEY_CACHE_SIZE: z.coerce.number().int().min(1).default(10_000).describe('Unwrapped user data keys each process keeps in memory (LRU).'),
+
+  RETAIN_DELIVERIES_DAYS: z.coerce.number().int().min(1).default(400).describe('Days a delivery record (status, reason, no content) is kept; older ones are deleted hourly.'),
+  RETAIN_ENGAGEMENT_DAYS: z.coerce.number().int().min(1).default(400).describe('Days an open or click is kept; older ones are deleted hourly.'),
+  RETAIN_INBOX_DAYS: z.coerce.number().int().min(1).default(180).describe('Days an in-app inbox message is kept; older ones are deleted hourly.'),
+  RETAIN_ERASURE_DETAILS_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1095)
+    .describe("Days an erasure record keeps its details (what was removed); afterwards only when, by which token, and the pseudonym stay."),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -17,7 +17,7 @@ import { createSourceRepository, sourceIdOf } from './db/source-repository';
 import { createSigningKeyVault, deriveVaultKey } from './privacy/signing-key-vault';
 import { mintUserToken, signingKeyMatches } from './privacy/user-token';
 import { runMain } from './process';
-import { payloadCodecFor } from './temporal/payload-codec';
+import { configuredPayloadCodec } from './temporal/payload-codec';
 import { connectClient } from './temporal/client-connection';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { ensureSearchAttributes } from './temporal/search-attribute-registration';
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
         void stopAll('Temporal dev server exited').then(() => process.exit(1));
       });
     }
-    const payloadCodec = payloadCodecFor(pseudonymKey);
+    const payloadCodec = configuredPayloadCodec(config, pseudonymKey, pool);
     const client = await connectClient({ address: temporal.address, namespace: config.TEMPORAL_NAMESPACE, waitMs: 60_000, payloadCodec });
     cleanups.push(() => client.connection.close());
     const registered = await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
@@ -200,6 +200,7 @@ async function main(): Promise<void> {
       pool,
       temporal: client,
       pseudonymKey,
+      payloadCodec,
       devSinks,
     });
     cleanups.push(() => api.app.close());
@@ -208,7 +209,10 @@ async function main(): Promise<void> {
     say(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     say(`API            ${api.url}   (health: ${api.url}/healthz)`);
     say(`console        ${api.url}/console   (log in with the admin token below)`);
-    if (temporal.uiUrl) say(`Temporal Web UI ${temporal.uiUrl}`);
+    if (temporal.uiUrl) {
+      say(`Temporal Web UI ${temporal.uiUrl}`);
+      say(`  to read payloads there: log in at ${api.url}/codec/login with the admin token below, then tick "Include cross-origin credentials" in the UI's codec settings`);
+    }
     say(`admin token    ${await devAdminToken(pool, dataDir)}   (for /v1/ops and the CLI: export BECKON_TOKEN=...)`);
     say(`Temporal       ${temporal.address}, namespace "${config.TEMPORAL_NAMESPACE}", task queue "${config.TEMPORAL_TASK_QUEUE}"`);
     const { writeKey, signingKey } = await devSource(pool, dataDir, pseudonymKey);

@@ -9,6 +9,7 @@ import { createEmailSender, createSmtpTransport } from './activities/channels/em
 import { createInAppSender } from './activities/channels/in-app-sender';
 import { createFirebaseMessaging, createPushSender } from './activities/channels/push-sender';
 import { createWebhookSender } from './activities/channels/webhook-sender';
+import type { ErasureFaultPoint } from './activities/erasure-activities';
 import type { FaultPoint } from './activities/send-path';
 import { loadConfig, publicUrl, requireSetting, temporalAddress, type Config } from './config';
 import { createProfileRepository } from './db/profile-repository';
@@ -20,7 +21,8 @@ import { runMain } from './process';
 import { serveMetrics } from './metrics/metrics-server';
 import { createSendMetrics, journeyMetricsSinks, type SendMetrics } from './metrics/worker-metrics';
 import type { JourneyMetricsSinks } from './workflows/journey-metrics-interceptor';
-import { payloadCodecFor } from './temporal/payload-codec';
+import { beckonDataConverter } from './temporal/client-connection';
+import { configuredPayloadCodec, type EncryptionCodec } from './temporal/payload-codec';
 
 export interface BeckonWorker {
   worker: Worker;
@@ -64,7 +66,7 @@ export function channelSenders(
 }
 
 /** Tests only: the first send that reaches the configured point kills this process, as a crash would. */
-function faultInjector(point: FaultPoint | undefined): (at: FaultPoint) => void {
+function faultInjector(point: FaultPoint | ErasureFaultPoint | undefined): (at: FaultPoint | ErasureFaultPoint) => void {
   return (at) => {
     if (at !== point) return;
     console.error(`[fault] SIGKILL at ${at}`);
@@ -113,10 +115,11 @@ export async function startWorker(options: {
       senders: channelSenders(config, pool, options.pseudonymKey, options.extraSenders, options.firebaseAgent),
       fault: faultInjector(config.BECKON_FAULT_POINT),
       ...(options.sendMetrics && { metrics: options.sendMetrics }),
+      onKeysDestroyed: (pseudonyms) => (options.payloadCodec as EncryptionCodec | undefined)?.forgetUsers?.(pseudonyms),
     }),
     // The interceptor calls the sink in every worker that bundles it; without a registry the calls go nowhere.
     sinks: options.journeySinks ?? uncountedJourneys,
-    ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
+    dataConverter: beckonDataConverter(options.payloadCodec),
   });
   const running = worker.run().finally(() => connection.close());
   return {
@@ -148,7 +151,7 @@ export async function runWorkerProcess(options: { workflowBundle?: WorkerOptions
     config,
     pool,
     pseudonymKey,
-    payloadCodec: payloadCodecFor(pseudonymKey),
+    payloadCodec: configuredPayloadCodec(config, pseudonymKey, pool),
     sendMetrics,
     journeySinks: journeyMetricsSinks(registry),
     ...options,

@@ -11,7 +11,7 @@ import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import { createSourceRepository } from '../../src/db/source-repository';
 import { createSigningKeyVault, deriveVaultKey } from '../../src/privacy/signing-key-vault';
-import { payloadCodecFor } from '../../src/temporal/payload-codec';
+import { configuredPayloadCodec } from '../../src/temporal/payload-codec';
 import { connectClient } from '../../src/temporal/client-connection';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
@@ -86,13 +86,13 @@ export async function startBenchStack(overrides: Partial<Config> = {}): Promise<
     stops.push(() => workerPool.end());
     await migrate(pool);
     await publishCampaignFolder(pool, config.CAMPAIGNS_DIR);
-    const payloadCodec = payloadCodecFor(pseudonymKey);
+    const payloadCodec = configuredPayloadCodec(config, pseudonymKey, pool);
     const temporal = await connectClient({ address, namespace: config.TEMPORAL_NAMESPACE, waitMs: 60_000, payloadCodec });
     stops.push(() => temporal.connection.close());
     await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE);
     const worker = await startWorker({ config, pool: workerPool, pseudonymKey, payloadCodec });
     stops.push(() => worker.shutdown());
-    const api = await startApi({ config, pool, temporal, pseudonymKey });
+    const api = await startApi({ config, pool, temporal, pseudonymKey, payloadCodec });
     stops.push(() => api.app.close());
     const { writeKey } = await createSourceRepository(pool, createSigningKeyVault(deriveVaultKey(pseudonymKey))).create(`bench ${new Date().toISOString()}`);
     return {

@@ -10,7 +10,7 @@ import { createSourceRepository } from '../../src/db/source-repository';
 import { createSigningKeyVault, deriveVaultKey } from '../../src/privacy/signing-key-vault';
 import { createPseudonymizer } from '../../src/privacy/pseudonym';
 import { payloadCodecFor } from '../../src/temporal/payload-codec';
-import { connectClient } from '../../src/temporal/client-connection';
+import { connectClient, FAILURE_CONVERTER_PATH } from '../../src/temporal/client-connection';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { journeyWorkflow } from '../../src/workflows/journey-workflow';
 import { ensureTemporalServer } from '../../src/temporal/tools/temporal-server';
@@ -168,7 +168,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         : async () => startDevServer({ cliPath: options.temporalCliPath, port: temporalPort, namespace: 'default', dbFile: join(dir, 'temporal.sqlite'), log: keepLine });
     let temporal = await startTemporal();
     cleanups.push(() => temporal.stop());
-    const client: Client = await connectClient({ address: temporal.address, namespace: 'default', waitMs: 120_000, payloadCodec: payloadCodecFor(pseudonymKey) }).catch((err: Error) => {
+    const client: Client = await connectClient({ address: temporal.address, namespace: 'default', waitMs: 120_000, payloadCodec: payloadCodecFor(pseudonymKey, { pool }) }).catch((err: Error) => {
       throw new Error(`${err.message}; the dev server said:\n${temporalLines.join('\n')}`);
     });
     cleanups.push(() => client.connection.close());
@@ -184,7 +184,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let bundlePath = options.workflowBundlePath;
     if (!bundlePath) {
       say('bundling the workflows once for every worker start');
-      const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: (m: string) => say(m) } });
+      const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: { log: () => {}, trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: (m: string) => say(m) } });
       bundlePath = join(dir, 'workflows.js');
       writeFileSync(bundlePath, bundle.code);
     }

@@ -1,10 +1,16 @@
 import { createCampaignStatusActivities } from './campaign-status-activities';
 import { createCatalogActivities } from './catalog-activities';
 import { createExperimentActivities } from './experiment-activities';
+import { createErasureActivities, type ErasureFaultPoint } from './erasure-activities';
 import { createMessageActivities, type MessageActivityDeps } from './message-activities';
+import type { FaultPoint } from './send-path';
 
-/** The pool, and the channel senders the worker built from its configuration. */
-export type ActivityDeps = MessageActivityDeps;
+/** The pool, the channel senders the worker built from its configuration, and who to tell when keys are destroyed. */
+export type ActivityDeps = Omit<MessageActivityDeps, 'fault'> & {
+  /** Tests only: a worker kills itself at the fault point it was given. */
+  fault?: (point: FaultPoint | ErasureFaultPoint) => void;
+  onKeysDestroyed?: (pseudonyms: readonly string[]) => void;
+};
 
 /** Every activity the worker registers, built from explicit dependencies (no module-level singletons). */
 export function createActivities(deps: ActivityDeps) {
@@ -13,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCampaignStatusActivities(deps),
     ...createMessageActivities(deps),
     ...createExperimentActivities(deps),
+    ...createErasureActivities(deps),
   };
 }
 

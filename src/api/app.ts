@@ -90,7 +90,10 @@ export async function buildApp(deps: ApiDeps, options: AppOptions = {}): Promise
     await clientAuth.warnOpenSources().catch((err: Error) => app.log.warn({ err }, 'could not list the sources whose client routes are open'));
   });
   linkRoutes(app, deps);
-  if (options.codec) codecRoutes(app, options.codec.codec, options.codec.uiOrigin);
+  if (options.codec) {
+    const { codec, uiOrigin } = options.codec;
+    await app.register(async (scope) => codecRoutes(scope, codec, uiOrigin, deps.adminTokens));
+  }
   if (deps.devSinks) devRoutes(app, deps);
   await app.register(opsRoutes(deps), { prefix: '/v1/ops' });
   consoleRoutes(app, options.console ?? { namespace: 'default' });

@@ -12,9 +12,11 @@ import type { UserRepository } from '../db/user-repository';
 import type { CampaignOps } from '../ops/campaign-ops';
 import type { RerunOps } from '../ops/rerun-ops';
 import type { UserOps } from '../ops/user-ops';
+import type { PrivacyOps } from '../ops/privacy-ops';
 import type { CampaignStatsOps } from '../ops/campaign-stats-ops';
 import type { CampaignStatsRepository } from '../db/campaign-stats-repository';
 import type { ApiMetrics } from '../metrics/api-metrics';
+import type { DeliveryPolicy } from '../domain/campaign/campaign-schema';
 import type { LinkSigner } from '../privacy/signed-links';
 import type { ClientAuth } from './auth/client-auth';
 import type { EngagementReporter } from './engagement-reporter';
@@ -33,6 +35,8 @@ export interface ApiBase {
   linkSigner: LinkSigner;
   /** Opens the sources' signing keys, which check user tokens (derived from PSEUDONYM_KEY). */
   signingKeyVault: SigningKeyVault;
+  /** policy.yaml as published; by default read from Postgres at most once a second (tests hand their own). */
+  deliveryPolicy?: () => Promise<DeliveryPolicy | undefined>;
   /** True under `npm start` with its dev sinks: serves GET /v1/dev/mail and /v1/dev/push. */
   devSinks?: boolean;
   /** Calls, ingest latency and events by outcome, served at GET /metrics; made by src/api.ts. */
@@ -63,6 +67,8 @@ export interface ApiDeps extends ApiBase {
   campaignOps: CampaignOps;
   rerunOps: RerunOps;
   userOps: UserOps;
+  /** Erasure, export and suppression of one person. */
+  privacyOps: PrivacyOps;
   /** Counts the roll-up gets outside the send path (link unsubscribes). */
   campaignStats: CampaignStatsRepository;
   campaignStatsOps: CampaignStatsOps;

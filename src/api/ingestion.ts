@@ -1,6 +1,8 @@
 import { createAliasRepository } from '../db/alias-repository';
 import { createGroupRepository } from '../db/group-repository';
 import { GROUP_TRAITS } from '../domain/conditions';
+import { createDeliveryPolicyRepository } from '../db/delivery-policy-repository';
+import { cachedFor } from '../util/cached';
 import { createIngestionLedgerRepository } from '../db/ingestion-ledger-repository';
 import type { Source } from '../db/source-repository';
 import { assertSameKey, createUserRepository } from '../db/user-repository';
@@ -17,7 +19,8 @@ import { signalUserAbsorb, signalUserEvent, signalUserTraits } from './user-sign
  */
 export const anonymousKey = (anonymousId: string): string => `\u001fanonymous:${anonymousId}`;
 
-export type IngestOutcome = 'accepted' | 'duplicate';
+/** `suppressed`: the person was erased; `untracked`: tracking needs consent they have not given. Both are acknowledged and dropped. */
+export type IngestOutcome = 'accepted' | 'duplicate' | 'suppressed' | 'untracked';
 
 /**
  * Takes one checked call to the user's workflow: resolves who it is about, drops a messageId the
@@ -30,6 +33,9 @@ export function createIngestion(deps: ApiBase) {
   const ledger = createIngestionLedgerRepository(deps.pool);
   const aliases = createAliasRepository(deps.pool);
   const groups = createGroupRepository(deps.pool);
+  const policies = createDeliveryPolicyRepository(deps.pool);
+  // policy.yaml's tracking rule, read at most once a second: the check itself rides on the ledger's reservation.
+  const policy = deps.deliveryPolicy ?? cachedFor(() => policies.load(), 1000);
   // Accepts written together while an earlier write is in flight: one UPDATE for many events under load, no wait when idle.
   const accept = groupCommit((entries: { sourceId: string; messageId: string }[]) => ledger.acceptMany(entries));
   // Visitor links this process knows are settled: clients send both IDs on every call after login,
@@ -57,8 +63,15 @@ export function createIngestion(deps: ApiBase) {
     // A call that only touches the profile does it in the reservation's statement.
     const touch = !profile && profileKey !== undefined ? { userId: profileKey } : undefined;
     const reserved = await ledger.reserve(source.id, message.messageId, pseudonym, touch);
+    if (reserved.suppressed) return 'suppressed';
     if (touch) assertSameKey(reserved.profilePseudonym, pseudonym);
     if (reserved.entry === 'accepted') return 'duplicate';
+    if (!reserved.tracking && (await policy())?.tracking?.requireConsent) {
+      // The profile is the app's to keep (messages need it); what the person does is not, without their yes.
+      if (profile?.ok && profileKey !== undefined) await users.identify(profileKey, pseudonym, profile.update);
+      await accept({ sourceId: source.id, messageId: message.messageId });
+      return 'untracked';
+    }
 
     if (profile?.ok) {
       if (profileKey !== undefined) await users.identify(profileKey, pseudonym, profile.update);

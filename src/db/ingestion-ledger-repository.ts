@@ -1,5 +1,5 @@
 import type { Queryable } from './queryable';
-import { touchUserSql } from './user-repository';
+import { SUPPRESSED_SQL, touchUserSql } from './user-repository';
 
 /** What the ledger knows of a messageId: first seen now, seen before but never delivered, or delivered. */
 export type LedgerEntry = 'new' | 'pending' | 'accepted';
@@ -16,11 +16,17 @@ export function createIngestionLedgerRepository(db: Queryable) {
      * user (by user ID) exists and was seen now, as `users.touch` does, and returns the pseudonym the
      * profile holds: one round trip per event instead of two on the hot path.
      */
-    async reserve(sourceId: string, messageId: string, pseudonym: string, touch?: { userId: string }): Promise<{ entry: LedgerEntry; profilePseudonym?: string }> {
+    async reserve(
+      sourceId: string,
+      messageId: string,
+      pseudonym: string,
+      touch?: { userId: string },
+    ): Promise<{ entry: LedgerEntry; profilePseudonym?: string; suppressed: boolean; tracking: boolean }> {
       const touched = touch ? `, touched AS (${touchUserSql(3, 4)})` : '';
-      const result = await db.query<{ inserted: boolean; accepted: boolean; profile_pseudonym: string | null }>(
+      // A suppressed (erased) person leaves no row at all; tracking tells whether they granted the `tracking` purpose.
+      const result = await db.query<{ inserted: boolean | null; accepted: boolean | null; profile_pseudonym: string | null; suppressed: boolean; tracking: boolean }>(
         `WITH inserted AS (
-           INSERT INTO ingested_messages (source_id, message_id, pseudonym) VALUES ($1, $2, $3)
+           INSERT INTO ingested_messages (source_id, message_id, pseudonym) SELECT $1, $2, $3 WHERE NOT EXISTS (${SUPPRESSED_SQL(3)})
            ON CONFLICT (source_id, message_id) DO NOTHING
            RETURNING true AS inserted
          )${touched},
@@ -30,13 +36,16 @@ export function createIngestionLedgerRepository(db: Queryable) {
            SELECT false, accepted_at IS NOT NULL FROM ingested_messages
            WHERE source_id = $1 AND message_id = $2 AND NOT EXISTS (SELECT 1 FROM inserted)
          )
-         SELECT entry.inserted, entry.accepted, ${touch ? '(SELECT pseudonym FROM touched)' : 'NULL'} AS profile_pseudonym FROM entry`,
+         SELECT entry.inserted, entry.accepted, ${touch ? '(SELECT pseudonym FROM touched)' : 'NULL'} AS profile_pseudonym,
+           EXISTS (${SUPPRESSED_SQL(3)}) AS suppressed,
+           EXISTS (SELECT 1 FROM consents WHERE pseudonym = $3 AND channel = 'tracking' AND category = '*' AND granted) AS tracking
+         FROM (SELECT 1) AS one LEFT JOIN entry ON true`,
         touch ? [sourceId, messageId, pseudonym, touch.userId] : [sourceId, messageId, pseudonym],
       );
-      const row = result.rows[0];
-      const profilePseudonym = row?.profile_pseudonym ?? undefined;
-      const entry: LedgerEntry = !row || row.inserted ? 'new' : row.accepted ? 'accepted' : 'pending';
-      return { entry, ...(profilePseudonym !== undefined && { profilePseudonym }) };
+      const row = result.rows[0]!;
+      const profilePseudonym = row.profile_pseudonym ?? undefined;
+      const entry: LedgerEntry = row.inserted === null || row.inserted ? 'new' : row.accepted ? 'accepted' : 'pending';
+      return { entry, suppressed: row.suppressed, tracking: row.tracking, ...(profilePseudonym !== undefined && { profilePseudonym }) };
     },
 
     async accept(sourceId: string, messageId: string): Promise<void> {

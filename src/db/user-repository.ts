@@ -20,9 +20,21 @@ const KEY_MISMATCH = 'PSEUDONYM_KEY differs from the key this database was used 
  * ledger's reservation, so an event costs one round trip.
  */
 export const touchUserSql = (p: number, u: number): string =>
-  `INSERT INTO users (pseudonym, user_id) VALUES ($${p}, $${u})
+  `INSERT INTO users (pseudonym, user_id) SELECT $${p}, $${u} WHERE NOT EXISTS (${SUPPRESSED_SQL(p)})
    ON CONFLICT (user_id) DO UPDATE SET last_seen_at = now()
    RETURNING pseudonym`;
+
+/** Whether the pseudonym `$p` was erased and is suppressed; a suppressed person's profile is never made again. */
+export const SUPPRESSED_SQL = (p: number): string => `SELECT 1 FROM suppressions WHERE pseudonym = $${p} AND lifted_at IS NULL`;
+
+/** The person was erased: calls for them are dropped until an operator lifts the suppression. */
+export class UserSuppressedError extends Error {
+  readonly statusCode = 410;
+  constructor() {
+    super('this user was erased; calls for them are dropped until an operator lifts the suppression (`beckon users unsuppress`)');
+    this.name = 'UserSuppressedError';
+  }
+}
 
 /** A profile made under another PSEUDONYM_KEY answers another pseudonym for the same user ID. */
 export function assertSameKey(profilePseudonym: string | undefined, pseudonym: string): void {
@@ -35,6 +47,7 @@ export function createUserRepository(db: Queryable) {
     /** Records that the user exists and was seen now; safe to repeat. */
     async touch(userId: string, pseudonym: string): Promise<void> {
       const result = await db.query<{ pseudonym: string }>(touchUserSql(1, 2), [pseudonym, userId]);
+      if (result.rows.length === 0 && (await db.query(SUPPRESSED_SQL(1), [pseudonym])).rowCount) throw new UserSuppressedError();
       assertSameKey(result.rows[0]?.pseudonym, pseudonym);
     },
 

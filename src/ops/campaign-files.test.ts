@@ -15,6 +15,7 @@ describe('the shipped campaigns', () => {
       quietHours: { start: '21:00', end: '08:00', fallbackTimezone: 'UTC', channels: ['push', 'email', 'webhook'] },
       duringQuietHours: 'defer',
       consent: { optIn: [] },
+      tracking: { requireConsent: false },
     });
     const nudge = campaigns.find((c) => c.definition.id === 'advanced-features-nudge')!.definition;
     expect(nudge.entry.absence).toEqual({ events: ['Used Advanced Feature', 'Opened App', 'Created Project'], within: '72h' });

@@ -1,5 +1,5 @@
 import { defaultPayloadConverter } from '@temporalio/common';
-import { payloadCodecFor } from './payload-codec';
+import { payloadCodecFor, pseudonymOfWorkflow } from './payload-codec';
 
 const codec = payloadCodecFor('k'.repeat(40));
 const payload = defaultPayloadConverter.toPayload({ email: 'ada@example.com', plan: 'pro' });
@@ -29,5 +29,15 @@ describe('EncryptionCodec', () => {
     const data = Buffer.from(encrypted!.data!);
     data[20] = data[20]! ^ 1;
     await expect(codec.decode([{ ...encrypted!, data }])).rejects.toThrow();
+  });
+});
+
+describe('pseudonymOfWorkflow', () => {
+  it("finds the user in a user's, a visitor's and a journey's workflow ID, and none in others", () => {
+    expect(pseudonymOfWorkflow('user:AbC_-12')).toBe('AbC_-12');
+    expect(pseudonymOfWorkflow('journey:pricing-no-purchase:AbC_-12:3')).toBe('AbC_-12');
+    expect(pseudonymOfWorkflow('erasure:AbC_-12')).toBeUndefined();
+    expect(pseudonymOfWorkflow('journey:welcome:AbC:x')).toBeUndefined();
+    expect(pseudonymOfWorkflow(undefined)).toBeUndefined();
   });
 });

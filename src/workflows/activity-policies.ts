@@ -21,3 +21,10 @@ export const experimentActivityOptions: LocalActivityOptions = {
   localRetryThreshold: '10 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
 };
+
+/** An erasure's steps retry until they succeed (Temporal or Postgres away): the job must finish; the heartbeat shows progress. */
+export const erasureActivityOptions: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+};

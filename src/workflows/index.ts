@@ -1,2 +1,3 @@
 export { userWorkflow } from './user-workflow';
 export { journeyWorkflow } from './journey-workflow';
+export { erasureWorkflow } from './erasure-workflow';

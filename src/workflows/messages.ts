@@ -144,3 +144,23 @@ export function userWorkflowId(pseudonym: string): string {
 export function journeyWorkflowId(campaignId: string, pseudonym: string, entry: number): string {
   return `journey:${campaignId}:${pseudonym}:${entry}`;
 }
+
+/** Input of `erasureWorkflow`: the pseudonym only (no user ID reaches Temporal), and the admin token that asked. */
+export interface ErasureInput {
+  version: 1;
+  erasureId: string;
+  pseudonym: string;
+  /** The admin token's id (not its secret). */
+  requestedBy: string;
+}
+
+export interface ErasureResult {
+  erasureId: string;
+  pseudonym: string;
+  removed: { workflows: number; rows: Record<string, number>; keys: number; visitors: number };
+}
+
+/** One erasure workflow per person at a time; a second request while it runs joins it. */
+export function erasureWorkflowId(pseudonym: string): string {
+  return `erasure:${pseudonym}`;
+}

@@ -41,7 +41,7 @@ async function signalledEvents(pseudonym: string): Promise<EventSignal['event'][
     return signal.input?.payloads ?? [];
   });
   // History holds what the client's codec encrypted: decrypt, then read the JSON.
-  const decoded = await payloadCodecFor(TEST_PSEUDONYM_KEY).decode(payloads);
+  const decoded = await payloadCodecFor(TEST_PSEUDONYM_KEY, { pool: api.deps.pool }).decode(payloads);
   return decoded.map((payload) => defaultPayloadConverter.fromPayload<EventSignal>(payload).event);
 }
 

@@ -29,12 +29,15 @@ describe('ingestion ledger', () => {
   it('touches the profile in the same statement, and answers the pseudonym the profile holds', async () => {
     const ledger = createIngestionLedgerRepository(pool);
     const userId = uniqueUserId('touched');
-    const first = await ledger.reserve(sourceId, `${userId}-1`, 'p-touched', { userId });
-    expect(first).toEqual({ entry: 'new', profilePseudonym: 'p-touched' });
+    // Pseudonyms of this run only: the users table outlives a run in a reused test database.
+    const touched = `p-${userId}`;
+    const other = `p-other-${userId}`;
+    const first = await ledger.reserve(sourceId, `${userId}-1`, touched, { userId });
+    expect(first).toEqual({ entry: 'new', profilePseudonym: touched, suppressed: false, tracking: false });
     const { rows } = await pool.query<{ pseudonym: string; last_seen_at: Date }>('SELECT pseudonym, last_seen_at FROM users WHERE user_id = $1', [userId]);
-    expect(rows).toEqual([expect.objectContaining({ pseudonym: 'p-touched' })]);
+    expect(rows).toEqual([expect.objectContaining({ pseudonym: touched })]);
     // Another key would hash the same user to another pseudonym: the profile's own is answered, for the caller to refuse.
-    expect(await ledger.reserve(sourceId, `${userId}-2`, 'p-other', { userId })).toEqual({ entry: 'new', profilePseudonym: 'p-touched' });
+    expect(await ledger.reserve(sourceId, `${userId}-2`, other, { userId })).toEqual({ entry: 'new', profilePseudonym: touched, suppressed: false, tracking: false });
     const later = await pool.query<{ last_seen_at: Date }>('SELECT last_seen_at FROM users WHERE user_id = $1', [userId]);
     expect(later.rows[0]!.last_seen_at.getTime()).toBeGreaterThanOrEqual(rows[0]!.last_seen_at.getTime());
   });

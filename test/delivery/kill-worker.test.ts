@@ -41,7 +41,7 @@ describe('killing the worker on the send path', () => {
     // `npm run worker` encrypts payloads with a key derived from PSEUDONYM_KEY; the client must too.
     client = new Client({
       connection: await Connection.connect({ address: testTemporalAddress() }),
-      dataConverter: { payloadCodecs: [payloadCodecFor(testPseudonymKey)] },
+      dataConverter: { payloadCodecs: [payloadCodecFor(testPseudonymKey, { pool })] },
     });
     await ensureSearchAttributes(client, 'default');
   });

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { mintUserToken } from '../../src/privacy/user-token';
-import { payloadCodecFor } from '../../src/temporal/payload-codec';
 import { freePort } from '../support/ports';
 import { request } from '../support/http';
 import { cleanEnv, isAlive, runEntryPoint, type RunningProcess } from '../support/processes';
@@ -75,24 +74,18 @@ describe('npm start', () => {
     }
     expect(messages).toEqual([expect.objectContaining({ title: 'Welcome aboard!' })]);
 
-    // Payloads (the memo among them) are encrypted with a key derived from the dev pseudonym key.
-    const devKey = readFileSync(join(dataDir, 'pseudonym.key'), 'utf8').trim();
-    const client = new Client({
-      connection: await Connection.connect({ address: `127.0.0.1:${ports.temporal}` }),
-      dataConverter: { payloadCodecs: [payloadCodecFor(devKey)] },
-    });
+    // Payloads (the memo among them) are encrypted with the user's data key, kept in the embedded Postgres:
+    // this client reads only what is not encrypted (IDs, statuses); the API's codec endpoint decrypts the rest.
+    const client = new Client({ connection: await Connection.connect({ address: `127.0.0.1:${ports.temporal}` }) });
     try {
-      const journeys: { workflowId: string; status: string; memo?: Record<string, unknown> }[] = [];
-      for await (const execution of client.workflow.list({ query: `BeckonCampaign = 'welcome'` })) {
-        journeys.push({ workflowId: execution.workflowId, status: execution.status.name, memo: execution.memo });
-      }
+      const page = await client.workflowService.listWorkflowExecutions({ namespace: 'default', query: `BeckonCampaign = 'welcome'` });
+      const journeys = (page.executions ?? []).map((execution) => ({ workflowId: execution.execution?.workflowId ?? '' }));
       expect(journeys).toHaveLength(1);
       const journey = journeys[0]!;
       expect(journey.workflowId).toMatch(/^journey:welcome:[A-Za-z0-9_-]{22}:1$/);
-      expect(journey.memo).toEqual({ campaignName: 'Welcome new users', campaignVersion: 1 });
       const pseudonym = journey.workflowId.split(':')[2]!;
-      const user = await client.workflow.getHandle(`user:${pseudonym}`).describe();
-      expect(user.status.name).toBe('RUNNING');
+      const user = await client.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId: `user:${pseudonym}` } });
+      expect(user.workflowExecutionInfo?.status).toBe(1); // running
       expect(JSON.stringify(await client.workflow.getHandle(`user:${pseudonym}`).fetchHistory())).not.toContain(userId);
 
       // The Web UI answers, and its own API (what its pages render) lists both workflows.
@@ -111,12 +104,18 @@ describe('npm start', () => {
       )!;
       const memoField = journeyRow.memo.fields.campaignName as { metadata: Record<string, string>; data: string };
       expect(Buffer.from(memoField.metadata.encoding!, 'base64').toString()).toBe('binary/encrypted');
+      // Without an operator's credential the endpoint refuses; with the printed dev token's login cookie it decrypts.
+      const refused = await request(api, { method: 'POST', url: '/codec/decode', payload: { payloads: [memoField] }, headers: { origin: ui } });
+      expect(refused.statusCode).toBe(401);
+      const login = await request(api, { method: 'POST', url: '/codec/login', payload: { token } });
+      const cookie = String(login.headers['set-cookie']).split(';')[0]!;
       const decoded = await request(api, {
         method: 'POST',
         url: '/codec/decode',
         payload: { payloads: [memoField] },
-        headers: { origin: ui, 'x-namespace': 'default' },
+        headers: { origin: ui, 'x-namespace': 'default', cookie },
       });
+      expect(decoded.statusCode).toBe(200);
       expect(decoded.headers['access-control-allow-origin']).toBe(ui);
       expect(Buffer.from(decoded.json().payloads[0].data, 'base64').toString()).toBe('"Welcome new users"');
     } finally {

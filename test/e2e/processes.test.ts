@@ -70,7 +70,7 @@ describe('worker and API as separate processes', () => {
     const pseudonym = createPseudonymizer(pseudonymKey)(userId);
     const client = new Client({
       connection: await Connection.connect({ address: testTemporalAddress() }),
-      dataConverter: { payloadCodecs: [payloadCodecFor(pseudonymKey)] },
+      dataConverter: { payloadCodecs: [payloadCodecFor(pseudonymKey, { pool })] },
     });
     try {
       const journey = await client.workflow.getHandle(`journey:welcome:${pseudonym}:1`).describe();

@@ -499,9 +499,9 @@ export const ENDPOINTS: Record<string, EndpointSpec> = {
         })),
         plausible({ metadata: fc.dictionary(fc.constantFrom('encoding', 'encryption-key-id', '__proto__', 'x'), base64, { maxKeys: 3 }), data: base64 }),
       );
-      return request(fc.constant('POST'), fc.constant('/codec/decode'), fc.constant({}), encodedBody(fc.oneof(plausible({ payloads: fc.array(payload, { maxLength: 3 }) }), anyJson)));
+      return request(fc.constant('POST'), fc.constant('/codec/decode'), adminAuth(ctx), encodedBody(fc.oneof(plausible({ payloads: fc.array(payload, { maxLength: 3 }) }), anyJson)));
     },
-    oneBadField: () => oneBadField('POST', '/codec/decode', {}, { payloads: [] }, { payloads: 'array' }),
+    oneBadField: (ctx) => oneBadField('POST', '/codec/decode', validAdmin(ctx), { payloads: [] }, { payloads: 'array' }),
   },
   'OPTIONS /codec/decode': { requests: () => request(fc.constant('OPTIONS'), fc.constant('/codec/decode'), none) },
 

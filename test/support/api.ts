@@ -13,7 +13,7 @@ import { createPseudonymizer } from '../../src/privacy/pseudonym';
 import { createLinkSigner, deriveLinkKey } from '../../src/privacy/signed-links';
 import { createSigningKeyVault, deriveVaultKey } from '../../src/privacy/signing-key-vault';
 import { mintUserToken } from '../../src/privacy/user-token';
-import { payloadCodecFor } from '../../src/temporal/payload-codec';
+import { payloadCodecFor, type EncryptionCodec } from '../../src/temporal/payload-codec';
 import { connectClient } from '../../src/temporal/client-connection';
 import { startWorker, type BeckonWorker } from '../../src/worker';
 import { testPool, testTemporalAddress, workflowBundle } from './env';
@@ -62,6 +62,8 @@ export interface TestApi {
   /** The repositories and services the app's routes took. */
   deps: RunningApiDeps;
   app: FastifyInstance;
+  /** The codec of the client and the worker (users' data keys in the test Postgres). */
+  payloadCodec: EncryptionCodec;
   /** The worker on `taskQueue`, unless started with `worker: false`. */
   worker?: BeckonWorker;
   close(): Promise<void>;
@@ -92,7 +94,7 @@ export async function startTestApi(
 ): Promise<TestApi> {
   const pool = options.databaseUrl ? createPool(options.databaseUrl, 4) : testPool();
   const temporalAddress = options.temporalAddress ?? testTemporalAddress();
-  const payloadCodec = payloadCodecFor(TEST_PSEUDONYM_KEY);
+  const payloadCodec = payloadCodecFor(TEST_PSEUDONYM_KEY, { pool });
   const temporal = await connectClient({ address: temporalAddress, namespace: 'default', waitMs: 30_000, payloadCodec });
   const taskQueue = `api-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
   let worker: BeckonWorker | undefined;
@@ -134,6 +136,7 @@ export async function startTestApi(
     deps,
     app,
     worker,
+    payloadCodec,
     async close() {
       await app.close();
       await worker?.shutdown();

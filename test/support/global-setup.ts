@@ -8,7 +8,7 @@ import { publishCampaignFolder } from '../../src/ops/campaign-publish';
 import { startEmbeddedPostgres } from '../../src/db/embedded-postgres';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
-import { connectClient } from '../../src/temporal/client-connection';
+import { connectClient, FAILURE_CONVERTER_PATH } from '../../src/temporal/client-connection';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { freePort } from './ports';
 
@@ -51,7 +51,7 @@ export default async function globalSetup(): Promise<void> {
     process.env.TEST_TEMPORAL_ADDRESS = process.env.TEMPORAL_ADDRESS;
   }
 
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger });
+  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), failureConverterPath: FAILURE_CONVERTER_PATH, logger: quietLogger });
   const bundlePath = join(tmpdir(), `beckon-workflows-${process.pid}.js`);
   writeFileSync(bundlePath, bundle.code);
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;

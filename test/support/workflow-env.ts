@@ -158,6 +158,8 @@ export function fakeActivities(catalog: { current: CampaignCatalog }) {
     async campaignStatus() {
       return 'active';
     },
+    // Erasure runs against the real server and Postgres in test/privacy; these workflow tests never start one.
+    ...notInTheseTests('suppressUser', 'deleteUserWorkflows', 'eraseUserRows', 'destroyUserKeys', 'recordErasure'),
     async deliverMessage(input): Promise<DeliveryOutcome> {
       const at = new Date(activityInfo().currentAttemptScheduledTimestampMs);
       const duplicate = deliveries.some((d) => d.input.deliveryKey === input.deliveryKey);
@@ -179,6 +181,10 @@ export function fakeActivities(catalog: { current: CampaignCatalog }) {
     },
   };
   return { activities, deliveries, experiments, catalogLoads: () => catalogLoads };
+}
+
+function notInTheseTests<K extends keyof Activities>(...names: K[]): Pick<Activities, K> {
+  return Object.fromEntries(names.map((name) => [name, () => Promise.reject(new Error(`${name} is not faked here`))])) as unknown as Pick<Activities, K>;
 }
 
 let queues = 0;

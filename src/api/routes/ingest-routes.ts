@@ -57,7 +57,9 @@ export async function ingestRoutes(app: FastifyInstance, deps: ApiDeps, options:
       const checked = checkMessage(type, request.body, new Date());
       if (!checked.ok) throw new ValidationError(checked.problems);
       const outcome = await ingest(request.source!, checked.message);
-      return { success: true, messageId: checked.message.messageId, duplicate: outcome === 'duplicate' };
+      // A dropped call (erased person, no tracking consent) is still a success: a client that got an error would retry it forever.
+      const dropped = outcome === 'suppressed' || outcome === 'untracked';
+      return { success: true, messageId: checked.message.messageId, duplicate: outcome === 'duplicate', ...(dropped && { dropped: outcome }) };
     });
   }
 
@@ -105,6 +107,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: ApiDeps, options:
       success: true,
       accepted: outcomes.filter((o) => o === 'accepted').length,
       duplicates: outcomes.filter((o) => o === 'duplicate').length,
+      dropped: outcomes.filter((o) => o === 'suppressed' || o === 'untracked').length,
       rejected,
     };
   });

@@ -38,7 +38,7 @@ export function opsRoutes(deps: ApiDeps) {
     const tokens = deps.adminTokens;
     const guard: OpsRoute = (scope, doc) => ({ preHandler: requireScope(tokens, scope), ...describeOpsRoute(scope, doc) });
     opsCampaignRoutes(app, deps.campaignOps, deps.rerunOps, guard);
-    opsUserRoutes(app, deps, deps.userOps, guard);
+    opsUserRoutes(app, deps, deps.userOps, deps.privacyOps, guard);
     opsStatsRoutes(app, deps.campaignStatsOps, guard);
     opsAdminRoutes(app, deps, tokens, guard);
   };

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { PrivacyOps } from '../../ops/privacy-ops';
 import type { UserOps } from '../../ops/user-ops';
 import type { ApiDeps } from '../deps';
 import { journeyParams, reasonBody, userParams, workflowParams } from '../schemas/ops-schemas';
@@ -6,8 +7,37 @@ import { parse } from '../validate';
 import type { OpsRoute } from './ops-routes';
 
 /** `/v1/ops/users/:userId...` and `/v1/ops/journeys/:workflowId/reset`: one user's journeys and state. */
-export function opsUserRoutes(app: FastifyInstance, deps: ApiDeps, ops: UserOps, route: OpsRoute): void {
+export function opsUserRoutes(app: FastifyInstance, deps: ApiDeps, ops: UserOps, privacy: PrivacyOps, route: OpsRoute): void {
   const noWorkflow = { 404: 'No such workflow: the user sent no event yet, or the journey does not exist' };
+  const eraseDoc = {
+    summary: 'Erases the person: their workflows, their rows and their data key; later calls for them are dropped',
+    description: '200 with what was removed, or 202 while the durable erasure workflow is still at work (it finishes on its own).',
+    params: userParams,
+    responses: { 202: 'The erasure is still running; it finishes on its own' },
+  };
+  // Erasure: 200 with what was removed, or 202 while the durable erasure workflow is still at work (it finishes on its own).
+  app.delete('/users/:userId', route('admin', eraseDoc), async (request, reply) => {
+    const { userId } = parse(userParams, request.params, 'params');
+    const answer = await privacy.erase(deps.pseudonymize(userId), request.adminToken!.id);
+    if (answer.status === 'running') return reply.status(202).send({ userId, ...answer });
+    return { userId, status: answer.status, ...answer.result };
+  });
+
+  const exportDoc = { summary: 'Everything Beckon holds about the person, as one JSON document', params: userParams };
+  app.get('/users/:userId/export', route('admin', exportDoc), async (request) => {
+    const { userId } = parse(userParams, request.params, 'params');
+    return privacy.export(userId, deps.pseudonymize(userId));
+  });
+
+  // Lifts an erasure's suppression: calls for the user ID are taken again (as a new person).
+  const liftDoc = { summary: "Lifts an erasure's suppression: calls for the user ID are taken again, as a new person", params: userParams, responses: { 404: 'The user is not suppressed' } };
+  app.delete('/users/:userId/suppression', route('admin', liftDoc), async (request, reply) => {
+    const { userId } = parse(userParams, request.params, 'params');
+    const lifted = await privacy.lift(deps.pseudonymize(userId), request.adminToken!.id);
+    if (!lifted) return reply.status(404).send({ error: 'not_found', message: `user ${userId} is not suppressed` });
+    return { userId, suppressed: false };
+  });
+
   const stateDoc = { summary: "The user workflow's state: last seen per event, counters, traits, running journeys", params: userParams, responses: noWorkflow };
   app.get('/users/:userId', route('read', stateDoc), async (request) => {
     const { userId } = parse(userParams, request.params, 'params');

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { CHANNELS } from '../../domain/campaign/campaign-schema';
 import { ANY_CATEGORY } from '../../db/consent-repository';
 
-const channel = z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` });
+/** A channel, or `tracking`: the purpose of keeping what the user does (policy.yaml `tracking.requireConsent`). */
+const PURPOSES = [...CHANNELS, 'tracking'] as const;
+const channel = z.enum(PURPOSES, { error: `must be one of ${PURPOSES.join(', ')}` });
 
 /** A campaign category (`marketing`, `product-updates`...) or `*` for the whole channel. */
 const category = z

@@ -62,6 +62,38 @@ export function userCommands(program: Command, ctx: CliContext): void {
       ctx.out().result(body, () => body.token);
     });
 
+  users
+    .command('erase <userId>')
+    .description('erase the person: their workflows, their rows and their data key; later calls for them are dropped (needs admin)')
+    .action(async (userId: string) => {
+      const body = await ctx.api().delete<{ status: string; removed?: { workflows: number; rows: Record<string, number>; keys: number; visitors: number }; workflowId?: string }>(userPath(userId));
+      ctx.out().result(body, () =>
+        body.removed
+          ? [
+              `erased ${userId}: ${body.removed.workflows} workflows, ${body.removed.keys} data keys, ${body.removed.visitors} linked visitors`,
+              `rows: ${Object.entries(body.removed.rows).filter(([, n]) => n > 0).map(([table, n]) => `${table} ${n}`).join(', ') || '(none)'}`,
+              'calls for this user ID are now dropped; `beckon users unsuppress` lifts that',
+            ].join('\n')
+          : `erasure of ${userId} is still running (${body.workflowId}); it finishes on its own, run the command again to see what it removed`,
+      );
+    });
+
+  users
+    .command('export <userId>')
+    .description('everything Beckon holds about the person, as one JSON document (needs admin)')
+    .action(async (userId: string) => {
+      const body = await ctx.api().get<Record<string, unknown>>(`${userPath(userId)}/export`);
+      console.log(JSON.stringify(body, null, 2));
+    });
+
+  users
+    .command('unsuppress <userId>')
+    .description("lift an erasure's suppression: calls for the user ID are taken again, as a new person (needs admin)")
+    .action(async (userId: string) => {
+      const body = await ctx.api().delete<{ userId: string }>(`${userPath(userId)}/suppression`);
+      ctx.out().result(body, () => `calls for ${userId} are taken again`);
+    });
+
   program
     .command('journeys')
     .description('one journey by workflow ID')

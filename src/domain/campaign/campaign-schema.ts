@@ -231,6 +231,8 @@ export const deliveryPolicySchema = z.object({
   duringQuietHours: z.enum(['defer', 'skip']).default('defer'),
   /** Channels that need the user's recorded yes before anything is sent; every other channel is opt-out. */
   consent: z.object({ optIn: z.array(z.enum(CHANNELS)).default([]) }).strict().default({ optIn: [] }),
+  /** With requireConsent, events of a user who has not granted the `tracking` purpose are dropped after the duplicate check. */
+  tracking: z.object({ requireConsent: z.boolean().default(false) }).strict().default({ requireConsent: false }),
 }).strict();
 
 export type DeliveryPolicy = z.infer<typeof deliveryPolicySchema>;
