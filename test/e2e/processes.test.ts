@@ -51,7 +51,7 @@ describe('worker and API as separate processes', () => {
     expect(health.json()).toEqual({ status: 'ok', postgres: 'ok', temporal: 'ok' });
 
     const pool = testPool();
-    const { writeKey, signingKey } = await createSourceRepository(pool, createSigningKeyVault(deriveVaultKey(pseudonymKey))).create('e2e processes').finally(() => pool.end());
+    const { writeKey, signingKey } = await createSourceRepository(pool, createSigningKeyVault(deriveVaultKey(pseudonymKey))).create('e2e processes');
     const tracked = await request(apiUrl, {
       method: 'POST',
       url: '/v1/track',
@@ -96,6 +96,8 @@ describe('worker and API as separate processes', () => {
       expect(found).toEqual([`journey:welcome:${pseudonym}:1`]);
     } finally {
       await client.connection.close();
+      // After the client: its codec reads the users' data keys through this pool.
+      await pool.end();
     }
   });
 
