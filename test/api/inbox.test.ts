@@ -142,6 +142,7 @@ describe('OpenAPI document', () => {
       expect.arrayContaining([expect.objectContaining({ name: 'cursor', in: 'query' }), expect.objectContaining({ name: 'unread', in: 'query' })]),
     );
     const consent = doc.paths['/v1/users/{userId}/consent'].patch.requestBody.content['application/json'].schema;
-    expect(consent.properties.consents.items.properties.channel.enum).toEqual(['in_app', 'push', 'email', 'webhook']);
+    // The four channels and `tracking`, the purpose behavioural tracking is consented under.
+    expect(consent.properties.consents.items.properties.channel.enum).toEqual(['in_app', 'push', 'email', 'webhook', 'tracking']);
   });
 });

@@ -41,11 +41,16 @@ describe('GET /docs', () => {
       .flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, path, method, operation })));
     expect(ops.map((op) => op.route).sort()).toEqual([
       'DELETE /v1/ops/tokens/{tokenId}',
+      'DELETE /v1/ops/users/{userId}',
+      'DELETE /v1/ops/users/{userId}/suppression',
       'GET /v1/ops/batches/{jobId}',
       'GET /v1/ops/campaigns',
       'GET /v1/ops/campaigns/{campaignId}',
+      'GET /v1/ops/campaigns/{campaignId}/stats',
       'GET /v1/ops/tokens',
       'GET /v1/ops/users/{userId}',
+      'GET /v1/ops/users/{userId}/export',
+      'GET /v1/ops/whoami',
       'GET /v1/ops/users/{userId}/journeys',
       'GET /v1/ops/users/{userId}/journeys/{campaignId}/{entry}',
       'POST /v1/ops/campaigns',

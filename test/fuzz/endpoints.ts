@@ -504,6 +504,8 @@ export const ENDPOINTS: Record<string, EndpointSpec> = {
     oneBadField: (ctx) => oneBadField('POST', '/codec/decode', validAdmin(ctx), { payloads: [] }, { payloads: 'array' }),
   },
   'OPTIONS /codec/decode': { requests: () => request(fc.constant('OPTIONS'), fc.constant('/codec/decode'), none) },
+  'GET /codec/login': { requests: () => request(get, withQuery(fc.constant('/codec/login')), none) },
+  'POST /codec/login': { requests: (ctx) => request(fc.constant('POST'), fc.constant('/codec/login'), fc.oneof(none, adminAuth(ctx)), encodedBody(anyJson)) },
 
   'GET /healthz': { requests: () => request(get, withQuery(fc.constant('/healthz')), none) },
   'GET /v1/dev/mail': { requests: () => request(get, withQuery(fc.constant('/v1/dev/mail'), ['limit']), none) },
@@ -584,6 +586,10 @@ export const ENDPOINTS: Record<string, EndpointSpec> = {
       request(fc.constant('POST'), fc.constant('/v1/ops/tokens'), adminAuth(ctx), encodedBody(fc.oneof(plausible({ name: nastyString, scopes: fc.array(fc.oneof(fc.constantFrom('read', 'operate', 'admin'), nastyString), { maxLength: 3 }) }), anyJson))),
     oneBadField: (ctx) => oneBadField('POST', '/v1/ops/tokens', validAdmin(ctx), { name: 'fuzz', scopes: ['read'] }, { name: 'string', scopes: 'array' }),
   },
+  // Erasure only of users the fuzz makes up for it: the other cases' users (and the canary) must stay.
+  'DELETE /v1/ops/users/:userId': { requests: (ctx) => request(fc.constant('DELETE'), fc.oneof(junkSegment, fc.constant('fuzz-erase-1')).map((u) => `/v1/ops/users/${u}`), adminAuth(ctx)) },
+  'GET /v1/ops/users/:userId/export': { requests: (ctx) => request(get, userSegment.map((user) => `/v1/ops/users/${user}/export`), adminAuth(ctx)) },
+  'DELETE /v1/ops/users/:userId/suppression': { requests: (ctx) => request(fc.constant('DELETE'), userSegment.map((user) => `/v1/ops/users/${user}/suppression`), adminAuth(ctx)) },
   'DELETE /v1/ops/tokens/:tokenId': {
     requests: (ctx) => request(fc.constant('DELETE'), fc.oneof(junkSegment, fc.stringMatching(/^[a-z0-9]{12}$/)).map((id) => `/v1/ops/tokens/${id}`), adminAuth(ctx)),
   },
