@@ -15,7 +15,7 @@ import { startDevServer } from '../../src/temporal/dev-server';
 import { journeyWorkflow } from '../../src/workflows/journey-workflow';
 import { ensureTemporalServer } from '../../src/temporal/tools/temporal-server';
 import { ensureDatabase } from '../cluster/cluster-postgres';
-import { ensureNamespace, freeMembershipPorts, setupTemporalSchema, startTemporalServer } from '../cluster/temporal-server-process';
+import { ensureNamespace, freeServerPorts, setupTemporalSchema, startTemporalServer } from '../cluster/temporal-server-process';
 import { basicAuth } from '../../test/support/api';
 import { daytimeZone } from '../../test/support/daytime';
 import { startGooglePeer } from '../../test/support/google-peer';
@@ -99,16 +99,7 @@ async function clusterTemporal(options: { postgres: OwnPostgres; port: number; d
   const db = { host: url.hostname, port: Number(url.port), user: 'postgres', database: 'temporal', visibilityDatabase: 'temporal_visibility' };
   for (const database of [db.database, db.visibilityDatabase]) await ensureDatabase(db, database);
   await setupTemporalSchema(tools, db, options.say);
-  const internal = await Promise.all(Array.from({ length: 9 }, () => freePort()));
-  const ports = {
-    frontend: options.port,
-    frontendHttp: internal[0]!,
-    history: internal[1]!,
-    matching: internal[2]!,
-    worker: internal[3]!,
-    membership: await freeMembershipPorts(4),
-    metrics: internal[8]!,
-  };
+  const ports = await freeServerPorts(options.port);
   let first = true;
   return async () => {
     const server = await startTemporalServer({ tools, db, ports, historyShards: 4, dir: join(options.dir, 'temporal-server'), log: options.log });

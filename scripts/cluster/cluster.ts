@@ -6,10 +6,9 @@ import { createPool } from '../../src/db/pool';
 import { startSmtpSink, type SmtpSink } from '../../src/dev/smtp-sink';
 import { ensureTemporalCli } from '../../src/temporal/tools/temporal-cli';
 import { ensureTemporalServer, ensureTemporalUiServer } from '../../src/temporal/tools/temporal-server';
-import { freePort } from '../../test/support/ports';
 import { ensureDatabase, provideClusterPostgres, type ClusterPostgres } from './cluster-postgres';
 import { spawnLogged, type LoggedProcess } from './logged-process';
-import { ensureNamespace, freeMembershipPorts, setupTemporalSchema, startTemporalServer, type TemporalServer } from './temporal-server-process';
+import { ensureNamespace, freeServerPorts, setupTemporalSchema, startTemporalServer, type TemporalServer } from './temporal-server-process';
 import { startWebUi } from './web-ui-process';
 
 const repoRoot = resolve(__dirname, '..', '..');
@@ -93,21 +92,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const db = { ...postgres, database: options.temporalDatabase, visibilityDatabase: options.temporalVisibilityDatabase };
     await setupTemporalSchema(tools, db, log);
 
-    const internal = await Promise.all(Array.from({ length: 9 }, () => freePort()));
     const temporal = await startTemporalServer({
       tools,
       db,
       historyShards: options.historyShards,
       dir: join(options.dir, 'temporal'),
-      ports: {
-        frontend: options.temporalPort,
-        frontendHttp: internal[0]!,
-        history: internal[1]!,
-        matching: internal[2]!,
-        worker: internal[3]!,
-        membership: await freeMembershipPorts(4),
-        metrics: internal[8]!,
-      },
+      ports: await freeServerPorts(options.temporalPort),
       log,
     });
     stops.push(() => temporal.stop());

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { connectClient } from '../../src/temporal/client-connection';
 import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import type { TemporalServerTools } from '../../src/temporal/tools/temporal-server';
+import { freePort } from '../../test/support/ports';
 import { spawnLogged, type LoggedProcess } from './logged-process';
 
 const run = promisify(execFile);
@@ -43,6 +44,12 @@ export async function freeMembershipPorts(count: number): Promise<[number, numbe
     if (!ports.includes(candidate) && (await isFree(candidate))) ports.push(candidate);
   }
   return ports as [number, number, number, number];
+}
+
+/** Every port a temporal-server needs beside its frontend's, free a moment ago. */
+export async function freeServerPorts(frontend: number): Promise<TemporalServerPorts> {
+  const [frontendHttp, history, matching, worker, metrics] = await Promise.all(Array.from({ length: 5 }, () => freePort()));
+  return { frontend, frontendHttp: frontendHttp!, history: history!, matching: matching!, worker: worker!, membership: await freeMembershipPorts(4), metrics: metrics! };
 }
 
 function isFree(port: number): Promise<boolean> {
