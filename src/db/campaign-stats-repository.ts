@@ -1,9 +1,28 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Campaign } from '../domain/campaign/campaign-model';
 import type { DeliveryRef } from '../domain/engagement';
-import type { StatsRow } from '../domain/experiments/campaign-metrics';
+import type { Dimension, StatsRow } from '../domain/experiments/campaign-metrics';
 
 type Queryable = Pool | PoolClient;
+
+/** The roll-up's column (as text) for each dimension a request may group by. */
+const DIMENSION_COLUMNS: Record<Dimension, string> = {
+  day: "to_char(day, 'YYYY-MM-DD')",
+  step: 'step_id',
+  variant: 'variant',
+  channel: 'channel',
+};
+
+/** A step that stands for any step when steps are summed together; only whether a row is the journey's ("") counts then. */
+export const ANY_STEP = '*';
+
+/** The range's roll-up summed in SQL: per group of the asked dimensions, and per arm for the experiment. */
+export interface SummedStats {
+  /** One row per (value of the dimensions, journey-level or not, metric). */
+  groups: StatsRow[];
+  /** One row per (variant, journey-level or not, metric). */
+  arms: StatsRow[];
+}
 
 /**
  * The daily roll-up the triggers of migration 8 keep (campaign_daily_stats): reading a campaign's
@@ -28,6 +47,43 @@ export function createCampaignStatsRepository(db: Queryable) {
         metric: row.metric,
         count: Number(row.count),
       }));
+    },
+
+    /**
+     * The same figures as summing `rows()`, summed by Postgres: a few hundred rows back instead of one per
+     * day, step, variant, channel and metric. Each row stands for the rows of its group; a dimension it is
+     * not grouped by reads "" (day, variant, channel) or, for steps, "" for journey-level rows and ANY_STEP for the others.
+     */
+    async sums(campaignId: string, fromDay: string, toDay: string, dimensions: readonly Dimension[], version?: number): Promise<SummedStats> {
+      const grouped = dimensions.map((dimension) => DIMENSION_COLUMNS[dimension]);
+      const armsApart = !(dimensions.length === 1 && dimensions[0] === 'variant');
+      const sets = [`(${[...grouped, "step_id = ''", 'metric'].join(', ')})`, ...(armsApart ? ["(variant, step_id = '', metric)"] : [])];
+      const result = await db.query<{ of_dimensions: boolean; values: (string | null)[]; journey: boolean; metric: string; count: string }>(
+        `SELECT GROUPING(${grouped.join(', ')}) = 0 AS of_dimensions, ARRAY[${grouped.join(', ')}, variant] AS values,
+                step_id = '' AS journey, metric, sum(count) AS count
+         FROM campaign_daily_stats
+         WHERE campaign_id = $1 AND day BETWEEN $2::date AND $3::date AND ($4::integer IS NULL OR campaign_version = $4)
+         GROUP BY GROUPING SETS (${sets.join(', ')})`,
+        [campaignId, fromDay, toDay, version ?? null],
+      );
+      const summed: SummedStats = { groups: [], arms: [] };
+      for (const row of result.rows) {
+        const ofDimensions = row.of_dimensions;
+        const value = (dimension: Dimension) => (ofDimensions ? row.values[dimensions.indexOf(dimension)] : undefined);
+        const byStep = ofDimensions && dimensions.includes('step');
+        const stats: StatsRow = {
+          version: version ?? 0,
+          day: value('day') ?? '',
+          step: byStep ? value('step')! : row.journey ? '' : ANY_STEP,
+          variant: (ofDimensions ? value('variant') : row.values[dimensions.length]) ?? '',
+          channel: value('channel') ?? '',
+          metric: row.metric,
+          count: Number(row.count),
+        };
+        if (ofDimensions) summed.groups.push(stats);
+        if (!ofDimensions || !armsApart) summed.arms.push(stats);
+      }
+      return summed;
     },
 
     /** The campaign's name, current version and the compiled version asked for (the current one by default); undefined for no campaign. */

@@ -1,6 +1,8 @@
 import type { Pool } from 'pg';
 import { createCampaignStatsRepository } from '../db/campaign-stats-repository';
-import { experimentReport, funnelOf, groupedFunnels, type ExperimentReport, type Funnel, type GroupBy } from '../domain/experiments/campaign-metrics';
+import {
+  dimensionsOf, experimentReport, funnelOf, groupedFunnels, type ExperimentReport, type Funnel, type FunnelGroup, type GroupBy,
+} from '../domain/experiments/campaign-metrics';
 import { controlArm, experimentArms } from '../domain/experiments/experiment-assignment';
 import { CampaignNotFoundError } from './campaign-ops';
 
@@ -27,12 +29,12 @@ export interface CampaignStats {
   range: { from: string; to: string; version: number | null };
   funnel: Funnel;
   groupBy: GroupBy;
-  groups: { key: string; funnel: Funnel }[];
+  groups: FunnelGroup[];
   /** Null for a campaign without an experiment (no holdout, no variants). */
   experiment: ExperimentReport | null;
 }
 
-/** A campaign's metrics and experiment from the daily roll-up. */
+/** A campaign's metrics and experiment from the daily roll-up, summed in SQL. */
 export function createCampaignStatsOps(deps: { pool: Pool; now?: () => number }) {
   const stats = createCampaignStatsRepository(deps.pool);
   const now = deps.now ?? Date.now;
@@ -41,13 +43,14 @@ export function createCampaignStatsOps(deps: { pool: Pool; now?: () => number })
       const campaign = await stats.campaign(campaignId, query.version);
       if (!campaign) throw new CampaignNotFoundError(campaignId);
       if (query.version !== undefined && !campaign.compiled) throw new CampaignVersionNotFoundError(campaignId, query.version);
-      const rows = await stats.rows(campaignId, query.from, query.to, query.version);
+      // Summed by Postgres per group and per arm (a few hundred rows), then read exactly as the daily rows would be.
+      const summed = await stats.sums(campaignId, query.from, query.to, dimensionsOf(query.groupBy), query.version);
       const compiled = campaign.compiled;
       const control = compiled && controlArm(compiled);
       let experiment: ExperimentReport | null = null;
       if (compiled && control) {
         const firstEntry = compiled.winner?.afterMs !== undefined ? await stats.firstEntryAt(campaignId) : undefined;
-        experiment = experimentReport(rows, experimentArms(compiled), control, {
+        experiment = experimentReport(summed.arms, experimentArms(compiled), control, {
           ...(compiled.winner && { winner: compiled.winner }),
           ...(firstEntry && { firstEntryAt: firstEntry.getTime() }),
           now: now(),
@@ -56,9 +59,9 @@ export function createCampaignStatsOps(deps: { pool: Pool; now?: () => number })
       return {
         campaign: { id: campaignId, name: campaign.name, currentVersion: campaign.currentVersion },
         range: { from: query.from, to: query.to, version: query.version ?? null },
-        funnel: funnelOf(rows),
+        funnel: funnelOf(summed.groups),
         groupBy: query.groupBy,
-        groups: groupedFunnels(rows, query.groupBy),
+        groups: groupedFunnels(summed.groups, query.groupBy),
         experiment,
       };
     },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GROUP_BY } from '../../domain/experiments/campaign-metrics';
+import { GROUP_BY, parseGroupBy, type GroupBy } from '../../domain/experiments/campaign-metrics';
 
 /** The longest range one stats request may ask for. */
 export const MAX_RANGE_DAYS = 366;
@@ -11,6 +11,15 @@ const day = z
   .refine((text) => /^\d{4}-\d{2}-\d{2}([T ].*)?$/.test(text) && !Number.isNaN(Date.parse(text)), 'must be a date, YYYY-MM-DD (or an ISO timestamp)')
   .transform((text) => new Date(Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text)).toISOString().slice(0, 10));
 
+const groupByText = `one of ${GROUP_BY.join(', ')}, or two of them joined by a comma (step,variant)`;
+
+/** A grouping: one dimension, or two (`step,variant`: each step's funnel in each arm). */
+const groupBy = z
+  .string({ error: `must be ${groupByText}` })
+  .refine((text) => parseGroupBy(text) !== undefined, `must be ${groupByText}`)
+  .transform((text) => text as GroupBy)
+  .describe(`the dimension(s) of \`groups\`: ${groupByText}`);
+
 /** `from` and `to` default to the 30 days up to today (UTC). */
 export function statsQuery(now: () => number = Date.now) {
   return z
@@ -18,7 +27,7 @@ export function statsQuery(now: () => number = Date.now) {
       from: day.optional(),
       to: day.optional(),
       version: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').optional(),
-      groupBy: z.enum(GROUP_BY, { error: `must be one of ${GROUP_BY.join(', ')}` }).default('day'),
+      groupBy: groupBy.default('day'),
     })
     .strict()
     .transform((query, ctx) => {
@@ -83,8 +92,14 @@ export const campaignStatsSchema = z.object({
   campaign: z.object({ id: z.string(), name: z.string(), currentVersion: count }),
   range: z.object({ from: z.string(), to: z.string(), version: count.nullable() }),
   funnel: funnelSchema,
-  groupBy: z.enum(GROUP_BY),
-  groups: z.array(z.object({ key: z.string().describe('the day, step, variant or channel; "" for journey-level counts'), funnel: funnelSchema })),
+  groupBy: z.string().describe(`as asked: ${groupByText}`),
+  groups: z.array(
+    z.object({
+      key: z.string().describe('the day, step, variant or channel ("" for journey-level counts); for two dimensions, both values joined by a comma'),
+      keys: z.record(z.string(), z.string()).optional().describe('for two dimensions only: the value of each, e.g. { "step": "offer", "variant": "ten" }'),
+      funnel: funnelSchema,
+    }),
+  ),
   experiment: z
     .object({
       control: z.string(),

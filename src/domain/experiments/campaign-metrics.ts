@@ -19,7 +19,21 @@ export interface StatsRow {
 }
 
 export const GROUP_BY = ['day', 'step', 'variant', 'channel'] as const;
-export type GroupBy = (typeof GROUP_BY)[number];
+export type Dimension = (typeof GROUP_BY)[number];
+/** One dimension, or two joined by a comma (`step,variant`: the funnel of each step in each arm). */
+export type GroupBy = Dimension | `${Dimension},${Dimension}`;
+
+/** The dimensions of a grouping, in its order. */
+export function dimensionsOf(groupBy: GroupBy): Dimension[] {
+  return groupBy.split(',') as Dimension[];
+}
+
+/** A valid grouping: one of GROUP_BY, or two different ones joined by a comma; undefined otherwise. */
+export function parseGroupBy(text: string): GroupBy | undefined {
+  const parts = text.split(',');
+  if (parts.length > 2 || new Set(parts).size !== parts.length) return undefined;
+  return parts.every((part) => (GROUP_BY as readonly string[]).includes(part)) ? (text as GroupBy) : undefined;
+}
 
 export interface Funnel {
   entered: number;
@@ -151,16 +165,30 @@ function splitMetric(metric: string): [string, string] {
   return colon < 0 ? [metric, ''] : [metric.slice(0, colon), metric.slice(colon + 1)];
 }
 
-/** One funnel per value of the dimension, sorted by it; step and channel "" are the journey's own counts. */
-export function groupedFunnels(rows: readonly StatsRow[], groupBy: GroupBy): { key: string; funnel: Funnel }[] {
+export interface FunnelGroup {
+  /** The group's value of the dimension; for two dimensions, both values joined by a comma (`offer,ten`). */
+  key: string;
+  /** For two dimensions only: each one's value (`{ step: 'offer', variant: 'ten' }`). */
+  keys?: Partial<Record<Dimension, string>>;
+  funnel: Funnel;
+}
+
+/** One funnel per value of the dimension(s), sorted by key; step and channel "" are the journey's own counts. */
+export function groupedFunnels(rows: readonly StatsRow[], groupBy: GroupBy): FunnelGroup[] {
+  const dimensions = dimensionsOf(groupBy);
   const groups = new Map<string, StatsRow[]>();
   for (const row of rows) {
-    const key = row[groupBy];
+    const key = dimensions.length === 1 ? row[dimensions[0]!] : dimensions.map((dimension) => row[dimension]).join(',');
     const list = groups.get(key);
     if (list) list.push(row);
     else groups.set(key, [row]);
   }
-  return [...groups.keys()].sort().map((key) => ({ key, funnel: funnelOf(groups.get(key)!) }));
+  return [...groups.keys()].sort().map((key) => {
+    const members = groups.get(key)!;
+    if (dimensions.length === 1) return { key, funnel: funnelOf(members) };
+    const keys = Object.fromEntries(dimensions.map((dimension) => [dimension, members[0]![dimension]]));
+    return { key, keys, funnel: funnelOf(members) };
+  });
 }
 
 export interface WinnerRule {
