@@ -74,6 +74,12 @@ const ROLLUP = `
   INSERT INTO campaign_daily_stats (campaign_id, campaign_version, day, step_id, variant, channel, metric, count)
   SELECT $1, v, d, s, var, ch, m, n FROM summed`;
 
+/** The monthly roll-up as beckon_stats_add keeps it (migration 12): the daily counters summed per month. */
+const MONTHLY = `
+  INSERT INTO campaign_monthly_stats (campaign_id, campaign_version, month, step_id, variant, channel, metric, count)
+  SELECT campaign_id, campaign_version, date_trunc('month', day::timestamp)::date, step_id, variant, channel, metric, sum(count)
+  FROM campaign_daily_stats WHERE campaign_id = $1 GROUP BY 1, 2, 3, 4, 5, 6, 7`;
+
 /**
  * Generates, with generate_series (bulk, triggers off) and a roll-up built by the triggers' rules, the
  * deliveries, opens, entries (10% more, held out) and conversions (1 in 9) of one campaign over
@@ -127,6 +133,15 @@ async function generate(pool: Pool, deliveries: number): Promise<Record<string, 
     });
     await pool.query('ANALYZE campaign_daily_stats');
   }
+  const monthly = await pool.query<{ n: string }>('SELECT count(*) AS n FROM campaign_monthly_stats WHERE campaign_id = $1', [CAMPAIGN]);
+  if (Number(monthly.rows[0]!.n) === 0 || Number(have.rows[0]!.n) < deliveries) {
+    say('stats: building the monthly roll-up from the daily one');
+    await withTransaction(pool, async (client) => {
+      await client.query('DELETE FROM campaign_monthly_stats WHERE campaign_id = $1', [CAMPAIGN]);
+      await client.query(MONTHLY, [CAMPAIGN]);
+    });
+    await pool.query('ANALYZE campaign_monthly_stats');
+  }
   const counts: Record<string, number> = {};
   for (const table of ['experiment_entries', 'deliveries', 'engagement_events', 'conversions']) {
     counts[table] = Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE campaign_id = $1`, [CAMPAIGN])).rows[0]!.n);
@@ -153,7 +168,7 @@ export async function runStatsBench(options: StatsBenchOptions): Promise<StatsBe
     const today = new Date().toISOString().slice(0, 10);
     const daysBack = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
     const ranges = [['year', daysBack(365)], ['month', daysBack(29)], ['week', daysBack(6)]] as const;
-    const groups: GroupBy[] = ['day', 'step', 'variant', 'channel'];
+    const groups: GroupBy[] = ['day', 'step', 'variant', 'channel', 'step,variant'];
     const cells = ranges.flatMap(([range, from]) => groups.map((groupBy) => ({ range, from, groupBy, samples: [] as number[] })));
     // Warm-up: the first queries pay for plans and cold pages.
     for (const cell of cells) await ops.stats(CAMPAIGN, { from: cell.from, to: today, groupBy: cell.groupBy });

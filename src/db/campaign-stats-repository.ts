@@ -5,13 +5,25 @@ import type { Dimension, StatsRow } from '../domain/experiments/campaign-metrics
 
 type Queryable = Pool | PoolClient;
 
-/** The roll-up's column (as text) for each dimension a request may group by. */
-const DIMENSION_COLUMNS: Record<Dimension, string> = {
-  day: "to_char(day, 'YYYY-MM-DD')",
-  step: 'step_id',
-  variant: 'variant',
-  channel: 'channel',
+/** The roll-up's column for each dimension a request may group by, and how a group's value reads as text. */
+const DIMENSION_COLUMNS: Record<Dimension, { column: string; text: string }> = {
+  // Grouped by the date and formatted once per group (GROUP BY to_char would format every row).
+  day: { column: 'day', text: "to_char(day, 'YYYY-MM-DD')" },
+  step: { column: 'step_id', text: 'step_id' },
+  variant: { column: 'variant', text: 'variant' },
+  channel: { column: 'channel', text: 'channel' },
 };
+
+/** The whole UTC months inside [fromDay, toDay] (YYYY-MM-DD, both included), from the first until the first day after the last; undefined for none. */
+export function wholeMonths(fromDay: string, toDay: string): { from: string; until: string } | undefined {
+  const [fy, fm, fd] = fromDay.split('-').map(Number) as [number, number, number];
+  const first = new Date(Date.UTC(fy, fm - 1 + (fd === 1 ? 0 : 1), 1));
+  const after = new Date(Date.parse(`${toDay}T00:00:00Z`) + 86_400_000);
+  const until = new Date(Date.UTC(after.getUTCFullYear(), after.getUTCMonth(), 1));
+  if (until <= first) return undefined;
+  const text = (date: Date) => date.toISOString().slice(0, 10);
+  return { from: text(first), until: text(until) };
+}
 
 /** A step that stands for any step when steps are summed together; only whether a row is the journey's ("") counts then. */
 export const ANY_STEP = '*';
@@ -55,16 +67,25 @@ export function createCampaignStatsRepository(db: Queryable) {
      * not grouped by reads "" (day, variant, channel) or, for steps, "" for journey-level rows and ANY_STEP for the others.
      */
     async sums(campaignId: string, fromDay: string, toDay: string, dimensions: readonly Dimension[], version?: number): Promise<SummedStats> {
-      const grouped = dimensions.map((dimension) => DIMENSION_COLUMNS[dimension]);
+      const grouped = dimensions.map((dimension) => DIMENSION_COLUMNS[dimension].column);
+      const texts = dimensions.map((dimension) => DIMENSION_COLUMNS[dimension].text);
       const armsApart = !(dimensions.length === 1 && dimensions[0] === 'variant');
       const sets = [`(${[...grouped, "step_id = ''", 'metric'].join(', ')})`, ...(armsApart ? ["(variant, step_id = '', metric)"] : [])];
+      // Without days in the answer, the range's whole months come from the monthly roll-up and only its edge days from the daily one.
+      const months = dimensions.includes('day') ? undefined : wholeMonths(fromDay, toDay);
+      const columns = 'step_id, variant, channel, metric, count';
+      const ofVersion = '($4::integer IS NULL OR campaign_version = $4)';
+      const source = months
+        ? `SELECT ${columns} FROM campaign_monthly_stats WHERE campaign_id = $1 AND month >= $5::date AND month < $6::date AND ${ofVersion}
+           UNION ALL SELECT ${columns} FROM campaign_daily_stats WHERE campaign_id = $1 AND day >= $2::date AND day < $5::date AND ${ofVersion}
+           UNION ALL SELECT ${columns} FROM campaign_daily_stats WHERE campaign_id = $1 AND day >= $6::date AND day <= $3::date AND ${ofVersion}`
+        : `SELECT day, ${columns} FROM campaign_daily_stats WHERE campaign_id = $1 AND day BETWEEN $2::date AND $3::date AND ${ofVersion}`;
       const result = await db.query<{ of_dimensions: boolean; values: (string | null)[]; journey: boolean; metric: string; count: string }>(
-        `SELECT GROUPING(${grouped.join(', ')}) = 0 AS of_dimensions, ARRAY[${grouped.join(', ')}, variant] AS values,
+        `SELECT GROUPING(${grouped.join(', ')}) = 0 AS of_dimensions, ARRAY[${texts.join(', ')}, variant] AS values,
                 step_id = '' AS journey, metric, sum(count) AS count
-         FROM campaign_daily_stats
-         WHERE campaign_id = $1 AND day BETWEEN $2::date AND $3::date AND ($4::integer IS NULL OR campaign_version = $4)
+         FROM (${source}) AS facts
          GROUP BY GROUPING SETS (${sets.join(', ')})`,
-        [campaignId, fromDay, toDay, version ?? null],
+        [campaignId, fromDay, toDay, version ?? null, ...(months ? [months.from, months.until] : [])],
       );
       const summed: SummedStats = { groups: [], arms: [] };
       for (const row of result.rows) {

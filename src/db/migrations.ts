@@ -512,4 +512,36 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX aliases_by_user ON aliases (user_pseudonym);
     `,
   },
+  {
+    id: 12,
+    name: 'monthly campaign roll-up beside the daily one, for long ranges',
+    sql: `
+      -- The daily counters summed per UTC calendar month (month = its first day): a year's figures read about
+      -- 12 of these per counter plus the days of the two partial months, not 365 daily rows.
+      CREATE TABLE campaign_monthly_stats (
+        campaign_id      text NOT NULL,
+        campaign_version integer NOT NULL,
+        month            date NOT NULL,
+        step_id          text NOT NULL,
+        variant          text NOT NULL,
+        channel          text NOT NULL,
+        metric           text NOT NULL,
+        count            bigint NOT NULL,
+        PRIMARY KEY (campaign_id, month, campaign_version, step_id, variant, channel, metric)
+      );
+      INSERT INTO campaign_monthly_stats (campaign_id, campaign_version, month, step_id, variant, channel, metric, count)
+        SELECT campaign_id, campaign_version, date_trunc('month', day::timestamp)::date, step_id, variant, channel, metric, sum(count)
+        FROM campaign_daily_stats GROUP BY 1, 2, 3, 4, 5, 6, 7;
+
+      -- Every counter the triggers add goes to its day and to its month, in the same statement.
+      CREATE OR REPLACE FUNCTION beckon_stats_add(c text, v integer, d date, s text, var text, ch text, m text, n bigint) RETURNS void LANGUAGE sql AS $$
+        INSERT INTO campaign_daily_stats (campaign_id, campaign_version, day, step_id, variant, channel, metric, count)
+        VALUES (c, v, d, s, var, ch, m, n)
+        ON CONFLICT (campaign_id, day, campaign_version, step_id, variant, channel, metric) DO UPDATE SET count = campaign_daily_stats.count + EXCLUDED.count;
+        INSERT INTO campaign_monthly_stats (campaign_id, campaign_version, month, step_id, variant, channel, metric, count)
+        VALUES (c, v, date_trunc('month', d::timestamp)::date, s, var, ch, m, n)
+        ON CONFLICT (campaign_id, month, campaign_version, step_id, variant, channel, metric) DO UPDATE SET count = campaign_monthly_stats.count + EXCLUDED.count;
+      $$;
+    `,
+  },
 ];

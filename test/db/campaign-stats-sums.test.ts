@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { createCampaignRepository } from '../../src/db/campaign-repository';
-import { createCampaignStatsRepository } from '../../src/db/campaign-stats-repository';
+import { createCampaignStatsRepository, wholeMonths } from '../../src/db/campaign-stats-repository';
 import { experimentReport, funnelOf, groupedFunnels, type GroupBy, type StatsRow } from '../../src/domain/experiments/campaign-metrics';
 import { controlArm, experimentArms } from '../../src/domain/experiments/experiment-assignment';
 import { parseCampaignText } from '../../src/ops/campaign-files';
@@ -34,7 +34,7 @@ steps:
   - { id: reminder, type: message, template: r }
 `;
 
-const DAYS = 40;
+const DAYS = 75;
 const firstDay = Date.parse('2026-03-01T00:00:00Z');
 const dayOf = (i: number) => new Date(firstDay + i * 86_400_000).toISOString().slice(0, 10);
 const JOURNEY_METRICS = ['entered', 'completed', 'exited:goal', 'exited:exit_event', 'converted'];
@@ -93,9 +93,10 @@ describe('stats summed in SQL', () => {
     const rows = generatedRows();
     for (let i = 0; i < rows.length; i += 1000) {
       const chunk = rows.slice(i, i + 1000);
+      // Through the triggers' own function, which keeps the daily and the monthly roll-ups.
       await pool.query(
-        `INSERT INTO campaign_daily_stats (campaign_id, campaign_version, day, step_id, variant, channel, metric, count)
-         SELECT $1, * FROM unnest($2::int[], $3::date[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])`,
+        `SELECT beckon_stats_add($1, v, d, s, var, ch, m, n)
+         FROM unnest($2::int[], $3::date[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[]) AS u (v, d, s, var, ch, m, n)`,
         [campaignId, ...(['version', 'day', 'step', 'variant', 'channel', 'metric', 'count'] as const).map((field) => chunk.map((row) => row[field]))],
       );
     }
@@ -103,6 +104,7 @@ describe('stats summed in SQL', () => {
 
   afterAll(async () => {
     await pool.query('DELETE FROM campaign_daily_stats WHERE campaign_id = $1', [campaignId]);
+    await pool.query('DELETE FROM campaign_monthly_stats WHERE campaign_id = $1', [campaignId]);
     await pool.end();
   });
 
@@ -121,7 +123,11 @@ describe('stats summed in SQL', () => {
   it('gives the same figures as summing every daily row in Node, for every grouping, range and version', async () => {
     const now = Date.parse('2026-04-15T00:00:00Z');
     const ops = createCampaignStatsOps({ pool, now: () => now });
-    const ranges: [string, string][] = [[dayOf(0), dayOf(DAYS - 1)], [dayOf(3), dayOf(3)], [dayOf(7), dayOf(20)], ['2025-01-01', '2025-01-31']];
+    // Whole months (read from the monthly roll-up) with edge days, exact months, days inside one month, none.
+    const ranges: [string, string][] = [
+      [dayOf(0), dayOf(DAYS - 1)], ['2026-02-20', '2026-04-05'], ['2026-03-01', '2026-03-31'], ['2026-03-02', '2026-04-30'],
+      [dayOf(3), dayOf(3)], [dayOf(7), dayOf(20)], ['2025-01-01', '2025-01-31'],
+    ];
     let compared = 0;
     for (const groupBy of GROUPINGS) {
       for (const [from, to] of ranges) {
@@ -140,6 +146,15 @@ describe('stats summed in SQL', () => {
     expect(whole.funnel.entered).toBeGreaterThan(0);
     expect(whole.funnel.timeToEngage.count).toBeGreaterThan(0);
     expect(whole.groups.find((g) => g.key === dayOf(3))!.funnel.converted).toBeGreaterThan(0);
+  });
+
+  it('finds the whole months of a range', () => {
+    expect(wholeMonths('2026-03-01', '2026-03-31')).toEqual({ from: '2026-03-01', until: '2026-04-01' });
+    expect(wholeMonths('2026-02-20', '2026-04-05')).toEqual({ from: '2026-03-01', until: '2026-04-01' });
+    expect(wholeMonths('2025-12-02', '2026-12-01')).toEqual({ from: '2026-01-01', until: '2026-12-01' });
+    expect(wholeMonths('2024-02-01', '2024-02-29')).toEqual({ from: '2024-02-01', until: '2024-03-01' });
+    expect(wholeMonths('2026-03-02', '2026-03-31')).toBeUndefined();
+    expect(wholeMonths('2026-03-01', '2026-03-30')).toBeUndefined();
   });
 
   it('keys each group of two dimensions by both values, and by each apart', async () => {
