@@ -9,6 +9,8 @@ import { createCampaignStatsOps } from '../../src/ops/campaign-stats-ops';
 import type { GroupBy } from '../../src/domain/experiments/campaign-metrics';
 import { say } from './stack';
 import { summarise, type Summary } from './stats';
+import { runPageBench, type PageBenchReport } from './stats-page';
+import { runWriteBench, type WriteBenchReport } from './stats-write';
 
 /** The campaign the generated rows belong to: a holdout and two variants, as an experiment is. */
 const CAMPAIGN = 'bench-stats';
@@ -34,6 +36,10 @@ export interface StatsBenchOptions {
   deliveries: number;
   /** Stats queries timed. */
   queries: number;
+  /** The console's page and list, timed over HTTP this many times each per range (0: not run). */
+  pages: number;
+  /** Deliveries and opens written per round with the triggers on and off (0: not run). */
+  writes: number;
 }
 
 export interface StatsBenchReport {
@@ -42,6 +48,8 @@ export interface StatsBenchReport {
   rollupRows: number;
   queries: { groupBy: GroupBy; range: string; summary: Summary }[];
   all: Summary;
+  page?: PageBenchReport;
+  write?: WriteBenchReport;
 }
 
 const CHUNK = 100_000;
@@ -181,13 +189,17 @@ export async function runStatsBench(options: StatsBenchOptions): Promise<StatsBe
       if (stats.funnel.entered === 0) throw new Error('the generated campaign shows no entries');
     }
     const elapsed = Date.now() - startedQueries;
+    const page = options.pages > 0 ? await runPageBench(pool, url, CAMPAIGN, options.pages) : undefined;
+    const write = options.writes > 0 ? await runWriteBench(url, options.writes) : undefined;
     return {
-      postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PGlite',
+      postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL (throwaway)',
       generated,
       generateSeconds,
       rollupRows,
       queries: cells.map((cell) => ({ groupBy: cell.groupBy, range: cell.range, summary: summarise(cell.samples, elapsed) })),
       all: summarise(cells.flatMap((cell) => cell.samples), elapsed),
+      ...(page && { page }),
+      ...(write && { write }),
     };
   } finally {
     await pool.end();

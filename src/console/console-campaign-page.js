@@ -3,9 +3,9 @@ import { api, ApiError, statsPath } from './console-api.js';
 import { dailyChart } from './console-charts.js';
 import { h, section, table } from './console-dom.js';
 import { formatDateTime, formatDay } from './console-format.js';
-import { engagementSection, experimentSection, skipSection, stepFunnelSection, totalsSection, variantFunnelSection } from './console-stats-sections.js';
+import { engagementSection, experimentSection, skipSection, stepFunnelSection, stepVariantFunnelSection, totalsSection, variantFunnelSection } from './console-stats-sections.js';
 
-const GROUPINGS = ['day', 'step', 'variant', 'channel'];
+const GROUPINGS = ['day', 'step', 'variant', 'channel', 'step,variant'];
 
 export async function renderCampaignPage(view, context) {
   const { campaignId, range, version } = context;
@@ -39,6 +39,7 @@ export async function renderCampaignPage(view, context) {
       totalsSection(day, paths.day),
       stepFunnelSection(byGroup.step, paths.step, steps),
       variantFunnelSection(byGroup.variant, paths.variant, day.experiment),
+      stepVariantFunnelSection(byGroup['step,variant'], paths['step,variant'], steps, day.experiment),
       section('daily', 'Per day',
         h('div', { class: 'charts', dataset: { stats: paths.day } },
           dailyChart('Messages: sent, opened, clicked', ['sent', 'opened', 'clicked'], day, range),

@@ -79,6 +79,27 @@ export function variantFunnelSection(variantStats, statsPath, experiment) {
   return from(section('funnel-variants', 'Funnel by variant and control', body), statsPath);
 }
 
+/**
+ * The funnel of each step in each arm (the stats API grouped by `step,variant`): per arm, the journey's
+ * entries and conversions, then each message step's sends, opens, clicks and the conversions credited to it.
+ */
+export function stepVariantFunnelSection(stepVariantStats, statsPath, steps, experiment) {
+  const armOrder = new Map((experiment?.arms ?? []).map((arm, i) => [arm.variant, i]));
+  const armRank = (variant) => armOrder.get(variant) ?? Number.MAX_SAFE_INTEGER;
+  const groups = stepVariantStats.groups.map((group) => ({ ...group, step: group.keys?.step ?? '', variant: group.keys?.variant ?? '' }));
+  const stepOrder = orderedGroups([...new Set(groups.map((g) => g.step))].map((key) => ({ key })), steps).map((g) => g.key);
+  const ordered = [...groups].sort((a, b) => stepOrder.indexOf(a.step) - stepOrder.indexOf(b.step) || armRank(a.variant) - armRank(b.variant) || a.variant.localeCompare(b.variant));
+  const rows = ordered.map(({ key, step, variant, funnel }, i) => {
+    const firstOfStep = i === 0 || ordered[i - 1].step !== step;
+    const stepCell = firstOfStep ? stepLabel(step, steps) : h('th', { scope: 'row', class: 'muted' }, h('span', { class: 'visually-hidden' }, step || 'whole journey'));
+    const arm = h('td', {}, variant || 'no arm', experiment?.control === variant ? h('span', { class: 'badge' }, 'control') : null);
+    return { cells: [stepCell, arm, ...funnelCells(funnel, ['groups', { key }], step === '' ? [] : ['entered'])], attributes: { dataset: { step, variant } } };
+  });
+  const body = rows.length ? table(null, ['Step', 'Arm', ...FUNNEL], rows, { id: 'funnel-step-variant-table' }) : h('p', { class: 'empty' }, 'No step has figures in this range.');
+  const note = h('p', { class: 'help' }, 'The whole journey’s row of each arm holds its entries and conversions; a step’s row, the messages of that arm at that step and the conversions credited to them (last touch). The holdout gets no message.');
+  return from(section('funnel-step-variant', 'Funnel by step and arm', body, note), statsPath);
+}
+
 /** A value with its 95% interval under it, in one cell. */
 const withInterval = (kind, value, values, path, intervalPath) => {
   const cell = num(kind, value, path);

@@ -52,6 +52,7 @@ interface PageElement {
   textContent: string | null;
   closest(selector: string): PageElement | null;
   querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement>;
 }
 declare const document: { documentElement: { scrollWidth: number } };
 declare const sessionStorage: { getItem(key: string): string | null; length: number; key(i: number): string | null };
@@ -221,6 +222,44 @@ describe('console', () => {
     return shown.length;
   }
 
+  /**
+   * The funnel by step and arm: one row per group of the API's `step,variant` answer, each stage its figure, and
+   * the arms adding up to the API's own funnels by step and by variant (so the two-dimension grouping splits, not invents).
+   */
+  async function expectStepVariantFunnel(): Promise<void> {
+    const [byStepVariant, byStep, byVariant] = await Promise.all([stats(statsPath('step,variant')), stats(statsPath('step')), stats(statsPath('variant'))]);
+    const shown = await page.$$eval('#funnel-step-variant-table tbody tr', (rows) =>
+      (rows as unknown as PageElement[]).map((row) => ({
+        step: row.dataset.step,
+        variant: row.dataset.variant,
+        stats: row.closest('[data-stats]')?.dataset.stats,
+        figures: Object.fromEntries(Array.from(row.querySelectorAll('[data-path]')).map((el) => [(JSON.parse(el.dataset.path!) as string[]).at(-1), JSON.parse(el.dataset.value!)])),
+      })),
+    );
+    type Group = { key: string; keys: { step: string; variant: string }; funnel: Record<string, number> };
+    const groups = byStepVariant.groups as Group[];
+    expect(shown.map((row) => `${row.step},${row.variant}`).sort()).toEqual(groups.map((g) => g.key).sort());
+    // Every arm has its journey row; the treated arms an offer row; the holdout none.
+    expect(groups.map((g) => g.key).sort()).toEqual([',holdout', ',ten', ',twenty', 'offer,ten', 'offer,twenty']);
+    for (const row of shown) {
+      expect(row.stats).toMatch(/groupBy=step%2Cvariant$/);
+      const group = groups.find((g) => g.keys.step === row.step && g.keys.variant === row.variant)!;
+      const stages = row.step === '' ? ['entered', 'sent', 'opened', 'clicked', 'converted'] : ['sent', 'opened', 'clicked', 'converted'];
+      expect(row.figures).toEqual(Object.fromEntries(stages.map((stage) => [stage, group.funnel[stage]])));
+    }
+    for (const stage of ['entered', 'sent', 'opened', 'clicked', 'converted']) {
+      for (const step of byStep.groups as Group[]) {
+        const sum = groups.filter((g) => g.keys.step === step.key).reduce((n, g) => n + g.funnel[stage]!, 0);
+        expect({ step: step.key, stage, sum }).toEqual({ step: step.key, stage, sum: step.funnel[stage] });
+      }
+      for (const arm of byVariant.groups as Group[]) {
+        const journey = groups.find((g) => g.key === `,${arm.key}`)!;
+        if (stage === 'entered' || stage === 'converted') expect({ arm: arm.key, stage, n: journey.funnel[stage] }).toEqual({ arm: arm.key, stage, n: arm.funnel[stage] });
+        else expect({ arm: arm.key, stage, n: groups.filter((g) => g.keys.variant === arm.key).reduce((n, g) => n + g.funnel[stage]!, 0) }).toEqual({ arm: arm.key, stage, n: arm.funnel[stage] });
+      }
+    }
+  }
+
   it('logs in by keyboard with a read token and lists the campaign with the stats API figures, sortable', async () => {
     await shot('list', async () => {
       await logIn(tokens.read);
@@ -246,7 +285,7 @@ describe('console', () => {
     await shot('campaign', async () => {
       await page.locator(`tr[data-campaign="${campaignId}"] a`).click();
       await page.locator('#experiment-table').waitFor({ timeout: 60_000 });
-      for (const id of ['totals', 'funnel-steps', 'funnel-variants', 'daily', 'experiment', 'skips', 'engagement', 'journeys', 'versions']) {
+      for (const id of ['totals', 'funnel-steps', 'funnel-variants', 'funnel-step-variant', 'daily', 'experiment', 'skips', 'engagement', 'journeys', 'versions']) {
         expect(await page.locator(`section#${id}`).count()).toBe(1);
       }
       // The charts are drawn (uPlot canvases), beside their figures.
@@ -254,6 +293,7 @@ describe('console', () => {
       expect(await page.locator('section#daily canvas').count()).toBeGreaterThanOrEqual(2);
       const count = await expectFiguresMatchApi(tokens.read);
       expect(count).toBeGreaterThan(50);
+      await expectStepVariantFunnel();
       const arms = await page.$$eval('#experiment-table tbody th', (cells) => cells.map((c) => c.textContent));
       expect(arms.sort()).toEqual(['holdout', 'ten', 'twenty']);
       const link = await page.locator('section#journeys a.temporal-link').first().getAttribute('href');
