@@ -22,7 +22,7 @@ import { serveMetrics } from './metrics/metrics-server';
 import { createSendMetrics, journeyMetricsSinks, type SendMetrics } from './metrics/worker-metrics';
 import type { JourneyMetricsSinks } from './workflows/journey-metrics-interceptor';
 import { beckonDataConverter } from './temporal/client-connection';
-import { configuredPayloadCodec, type EncryptionCodec } from './temporal/payload-codec';
+import { configuredPayloadCodec, followKeyDestructions, type EncryptionCodec } from './temporal/payload-codec';
 
 export interface BeckonWorker {
   worker: Worker;
@@ -121,7 +121,16 @@ export async function startWorker(options: {
     sinks: options.journeySinks ?? uncountedJourneys,
     dataConverter: beckonDataConverter(options.payloadCodec),
   });
-  const running = worker.run().finally(() => connection.close());
+  // A user's key destroyed by an erasure anywhere leaves this worker's codec cache at once.
+  const keyFeed = await followKeyDestructions(options.payloadCodec, pool, {
+    warn: (message) => {
+      Runtime.instance().logger.warn(message);
+    },
+  });
+  const running = worker.run().finally(async () => {
+    await keyFeed?.close();
+    await connection.close();
+  });
   return {
     worker,
     running,
