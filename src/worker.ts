@@ -115,6 +115,7 @@ export async function startWorker(options: {
       senders: channelSenders(config, pool, options.pseudonymKey, options.extraSenders, options.firebaseAgent),
       fault: faultInjector(config.BECKON_FAULT_POINT),
       ...(options.sendMetrics && { metrics: options.sendMetrics }),
+      deleteConcurrency: config.ERASURE_DELETE_CONCURRENCY,
       onKeysDestroyed: (pseudonyms) => (options.payloadCodec as EncryptionCodec | undefined)?.forgetUsers?.(pseudonyms),
     }),
     // The interceptor calls the sink in every worker that bundles it; without a registry the calls go nowhere.

@@ -6,7 +6,8 @@
  *  3. Erasure of a user with 1, 10 and 100 running journeys, timed from the DELETE to its answer, with the
  *     time of each of the erasure workflow's activities (from its history) and, inside the deletion of the
  *     workflows, the time spent asking for deletions vs listing (from the activity's log line).
- *     `--erasure` runs this part alone; `--journeys=1,10` and `--runs=2` narrow it.
+ *     `--erasure` runs this part alone; `--journeys=1,10` and `--runs=2` narrow it; `--delete-concurrency=1`
+ *     sets ERASURE_DELETE_CONCURRENCY.
  * Uses DATABASE_URL / TEMPORAL_ADDRESS when set, else embedded PGlite and a dev server (scripts/bench/stack.ts).
  */
 import { loadavg } from 'node:os';
@@ -86,7 +87,8 @@ const runs = Number(option('runs') ?? 3);
 const setupLimitMs = 600_000;
 
 async function main(): Promise<void> {
-  const stack = await startBenchStack({ LOG_LEVEL: 'silent' });
+  const deleteConcurrency = option('delete-concurrency');
+  const stack = await startBenchStack({ LOG_LEVEL: 'silent', ...(deleteConcurrency && { ERASURE_DELETE_CONCURRENCY: Number(deleteConcurrency) }) });
   try {
     const http = async (method: string, path: string, body?: unknown, auth?: string) => {
       const response = await fetch(`${stack.api.url}${path}`, {
@@ -164,7 +166,7 @@ async function main(): Promise<void> {
         const logged = erasureLogs[0] ?? {};
         const deletion = Object.fromEntries(['executions', 'deleteMs', 'listMs', 'rounds', 'totalMs'].map((name) => [name, logged[name]]));
         const workflows = (answer.json.removed as { workflows?: number } | undefined)?.workflows;
-        console.log(JSON.stringify({ erasure: { journeys, ms, workflowsRemoved: workflows, steps, deletion, load: loadavg().map(oneDecimal) } }));
+        console.log(JSON.stringify({ erasure: { journeys, deleteConcurrency: stack.config.ERASURE_DELETE_CONCURRENCY, ms, workflowsRemoved: workflows, steps, deletion, load: loadavg().map(oneDecimal) } }));
       }
     }
   } finally {

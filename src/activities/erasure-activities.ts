@@ -11,8 +11,6 @@ import { forEachBounded } from '../util/bounded-parallel';
 const PAGE = 100;
 /** Pages of everyone's not-yet-labelled journeys one round reads (normally a handful; past 1,000 the rest goes unread). */
 const UNLABELLED_PAGES = 10;
-/** Deletion calls in flight at once: enough to hide round trips, few enough not to flood the frontend. */
-const DELETE_CONCURRENCY = 16;
 /** An execution still listed this long after its deletion was asked is asked again. */
 const REASK_MS = 5_000;
 
@@ -24,7 +22,7 @@ const isNotFound = (err: unknown) => (err as { code?: number }).code === 5;
  * another journey, then their journeys. Deleting a running execution terminates it first. The raw
  * service calls carry no payload, so nothing is encrypted again with a key about to be destroyed.
  */
-async function deleteWorkflows(client: Client, pseudonyms: readonly string[]): Promise<number> {
+async function deleteWorkflows(client: Client, pseudonyms: readonly string[], concurrency: number): Promise<number> {
   const namespace = client.options.namespace;
   // When each execution was last asked to go: one still listed a while later is asked again.
   const asked = new Map<string, number>();
@@ -44,9 +42,9 @@ async function deleteWorkflows(client: Client, pseudonyms: readonly string[]): P
     });
     asked.set(`${workflowId}/${runId ?? ''}`, Date.now());
   };
-  // Deletions are independent calls: a few at a time, so 100 journeys cost a few round trips, not 100.
+  // Deletions are independent calls: several at a time, so 100 journeys need not cost 100 round trips in a row.
   const removeAll = (executions: readonly { workflowId: string; runId?: string }[]) =>
-    timed('deleteMs', forEachBounded(executions, DELETE_CONCURRENCY, ({ workflowId, runId }) => remove(workflowId, runId)));
+    timed('deleteMs', forEachBounded(executions, concurrency, ({ workflowId, runId }) => remove(workflowId, runId)));
   const begun = Date.now();
   await removeAll(pseudonyms.map((pseudonym) => ({ workflowId: `user:${pseudonym}` })));
   const theirs = new Set(pseudonyms);
@@ -98,6 +96,8 @@ export type ErasureFaultPoint = 'erasure-after-rows';
 export function createErasureActivities(deps: {
   pool: Pool;
   client?: () => Client;
+  /** Deletion calls in flight at once (ERASURE_DELETE_CONCURRENCY). */
+  deleteConcurrency?: number;
   onKeysDestroyed?: (pseudonyms: readonly string[]) => void;
   fault?: (point: ErasureFaultPoint) => void;
 }) {
@@ -113,7 +113,7 @@ export function createErasureActivities(deps: {
     },
 
     async deleteUserWorkflows(pseudonyms: string[]): Promise<number> {
-      return deleteWorkflows(deps.client?.() ?? Context.current().client, pseudonyms);
+      return deleteWorkflows(deps.client?.() ?? Context.current().client, pseudonyms, deps.deleteConcurrency ?? 16);
     },
 
     async eraseUserRows(input: { erasureId: string; pseudonyms: string[] }): Promise<RemovedRows> {
