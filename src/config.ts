@@ -130,8 +130,8 @@ export const configSchema = z.object({
     .int()
     .min(1)
     .max(64)
-    .default(16)
-    .describe("Workflow deletions an erasure has in flight at once (Temporal's DeleteWorkflowExecution, one per execution)."),
+    .default(1)
+    .describe('Workflow deletions an erasure has in flight at once; more did not help on the dev server (SQLite), a cluster may gain.'),
 
   RETAIN_DELIVERIES_DAYS: z.coerce.number().int().min(1).default(400).describe('Days a delivery record (status, reason, no content) is kept; older ones are deleted hourly.'),
   RETAIN_ENGAGEMENT_DAYS: z.coerce.number().int().min(1).default(400).describe('Days an open or click is kept; older ones are deleted hourly.'),

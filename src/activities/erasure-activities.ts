@@ -42,7 +42,7 @@ async function deleteWorkflows(client: Client, pseudonyms: readonly string[], co
     });
     asked.set(`${workflowId}/${runId ?? ''}`, Date.now());
   };
-  // Deletions are independent calls: several at a time, so 100 journeys need not cost 100 round trips in a row.
+  // Deletions are independent calls: ERASURE_DELETE_CONCURRENCY at a time (one by default: on the dev server more were slower).
   const removeAll = (executions: readonly { workflowId: string; runId?: string }[]) =>
     timed('deleteMs', forEachBounded(executions, concurrency, ({ workflowId, runId }) => remove(workflowId, runId)));
   const begun = Date.now();
@@ -113,7 +113,7 @@ export function createErasureActivities(deps: {
     },
 
     async deleteUserWorkflows(pseudonyms: string[]): Promise<number> {
-      return deleteWorkflows(deps.client?.() ?? Context.current().client, pseudonyms, deps.deleteConcurrency ?? 16);
+      return deleteWorkflows(deps.client?.() ?? Context.current().client, pseudonyms, deps.deleteConcurrency ?? 1);
     },
 
     async eraseUserRows(input: { erasureId: string; pseudonyms: string[] }): Promise<RemovedRows> {
