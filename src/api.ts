@@ -38,7 +38,7 @@ import { createLinkSigner, deriveLinkKey } from './privacy/signed-links';
 import { createSigningKeyVault, deriveVaultKey } from './privacy/signing-key-vault';
 import { runMain } from './process';
 import { runPeriodically } from './util/periodic';
-import { configuredPayloadCodec, type EncryptionCodec } from './temporal/payload-codec';
+import { configuredPayloadCodec, followKeyDestructions, type EncryptionCodec } from './temporal/payload-codec';
 import { connectClient } from './temporal/client-connection';
 import { ensureSearchAttributes } from './temporal/search-attribute-registration';
 
@@ -135,8 +135,13 @@ export async function startApi(options: {
     codec: codecOrigin ? { codec: options.payloadCodec, uiOrigin: codecOrigin.replace(/\/+$/, '') } : undefined,
     console: { namespace: config.TEMPORAL_NAMESPACE, ...(config.TEMPORAL_UI_URL && { temporalUiUrl: config.TEMPORAL_UI_URL }) },
   });
+  // A user's key destroyed by an erasure in any process leaves this API's codec cache (client and Web UI endpoint) at once.
+  const keyFeed = await followKeyDestructions(options.payloadCodec, options.pool, { warn: (message) => deps.log.warn(message) });
   // After the routes' own hooks: open streams and requests are done before their services stop.
-  app.addHook('onClose', () => deps.close());
+  app.addHook('onClose', async () => {
+    await deps.close();
+    await keyFeed?.close();
+  });
   pruneLedgerPeriodically(app, options.pool, config);
   await app.listen({ host: config.HOST, port: config.PORT });
   const address = app.server.address();

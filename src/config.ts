@@ -125,6 +125,13 @@ export const configSchema = z.object({
     .optional()
     .describe('Former master keys, comma-separated, kept after a rotation to unwrap the data keys they wrapped (re-wrapped on use).'),
   DATA_KEY_CACHE_SIZE: z.coerce.number().int().min(1).default(10_000).describe('Unwrapped user data keys each process keeps in memory (LRU).'),
+  ERASURE_DELETE_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(1)
+    .describe('Workflow deletions an erasure has in flight at once; more did not help on the dev server (SQLite), a cluster may gain.'),
 
   RETAIN_DELIVERIES_DAYS: z.coerce.number().int().min(1).default(400).describe('Days a delivery record (status, reason, no content) is kept; older ones are deleted hourly.'),
   RETAIN_ENGAGEMENT_DAYS: z.coerce.number().int().min(1).default(400).describe('Days an open or click is kept; older ones are deleted hourly.'),

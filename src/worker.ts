@@ -22,7 +22,7 @@ import { serveMetrics } from './metrics/metrics-server';
 import { createSendMetrics, journeyMetricsSinks, type SendMetrics } from './metrics/worker-metrics';
 import type { JourneyMetricsSinks } from './workflows/journey-metrics-interceptor';
 import { beckonDataConverter } from './temporal/client-connection';
-import { configuredPayloadCodec, type EncryptionCodec } from './temporal/payload-codec';
+import { configuredPayloadCodec, followKeyDestructions, type EncryptionCodec } from './temporal/payload-codec';
 
 export interface BeckonWorker {
   worker: Worker;
@@ -115,13 +115,23 @@ export async function startWorker(options: {
       senders: channelSenders(config, pool, options.pseudonymKey, options.extraSenders, options.firebaseAgent),
       fault: faultInjector(config.BECKON_FAULT_POINT),
       ...(options.sendMetrics && { metrics: options.sendMetrics }),
+      deleteConcurrency: config.ERASURE_DELETE_CONCURRENCY,
       onKeysDestroyed: (pseudonyms) => (options.payloadCodec as EncryptionCodec | undefined)?.forgetUsers?.(pseudonyms),
     }),
     // The interceptor calls the sink in every worker that bundles it; without a registry the calls go nowhere.
     sinks: options.journeySinks ?? uncountedJourneys,
     dataConverter: beckonDataConverter(options.payloadCodec),
   });
-  const running = worker.run().finally(() => connection.close());
+  // A user's key destroyed by an erasure anywhere leaves this worker's codec cache at once.
+  const keyFeed = await followKeyDestructions(options.payloadCodec, pool, {
+    warn: (message) => {
+      Runtime.instance().logger.warn(message);
+    },
+  });
+  const running = worker.run().finally(async () => {
+    await keyFeed?.close();
+    await connection.close();
+  });
   return {
     worker,
     running,

@@ -3,16 +3,27 @@
  *  1. Codec: CPU per payload encoded and decoded with a user's cached key vs the deployment key, and
  *     the cost of a key's first use (a Postgres round trip, an unwrap).
  *  2. End to end: events through the API and worker; the codec's key look-ups per event (cache hits, misses).
- *  3. Erasure of a user with 1, 10 and 100 running journeys, timed from the DELETE to its answer.
+ *  3. Erasure of a user with 1, 10 and 100 running journeys, timed from the DELETE to its answer, with the
+ *     time of each of the erasure workflow's activities (from its history) and, inside the deletion of the
+ *     workflows, the time spent asking for deletions vs listing (from the activity's log line).
+ *     `--erasure` runs this part alone; `--journeys=1,10` and `--runs=2` narrow it; `--delete-concurrency=1`
+ *     sets ERASURE_DELETE_CONCURRENCY.
  * Uses DATABASE_URL / TEMPORAL_ADDRESS when set, else embedded PGlite and a dev server (scripts/bench/stack.ts).
  */
+import { loadavg } from 'node:os';
+import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { createAdminTokenRepository } from '../../src/db/admin-token-repository';
 import { createCampaignRepository } from '../../src/db/campaign-repository';
 import { parseCampaignText } from '../../src/ops/campaign-files';
+import { userJourneysQuery } from '../../src/ops/visibility-queries';
+import { createPseudonymizer } from '../../src/privacy/pseudonym';
 import { payloadCodecFor, type EncryptionCodec } from '../../src/temporal/payload-codec';
+import { forEachBounded } from '../../src/util/bounded-parallel';
+import { erasureWorkflowId } from '../../src/workflows/messages';
 import { say, startBenchStack } from './stack';
-import { median, oneDecimal } from './stats';
+import { oneDecimal } from './stats';
 
 const cpuMicros = () => {
   const usage = process.cpuUsage();
@@ -43,8 +54,41 @@ async function codecCost(codec: EncryptionCodec, users: number, rounds: number) 
   return { payloadBytes: payload.data!.length, coldMsPerUser: oneDecimal(coldMsPerUser), deploymentUs, userUs, cachedLookups: codec.stats.hits - hitsBefore, rounds };
 }
 
+/** Milliseconds from each activity's scheduling to its completion, by activity type, from a workflow's history. */
+async function activityDurations(client: Client, workflowId: string): Promise<Record<string, number>> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const millis = (event: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+    Number(event.eventTime?.seconds ?? 0) * 1000 + Math.round((event.eventTime?.nanos ?? 0) / 1e6);
+  const scheduled = new Map<string, { name: string; at: number }>();
+  const durations: Record<string, number> = {};
+  for (const event of history.events ?? []) {
+    const attributes = event.activityTaskScheduledEventAttributes;
+    if (attributes) scheduled.set(String(event.eventId), { name: attributes.activityType?.name ?? '?', at: millis(event) });
+    const completed = event.activityTaskCompletedEventAttributes;
+    const from = completed && scheduled.get(String(completed.scheduledEventId));
+    if (from) durations[from.name] = millis(event) - from.at;
+  }
+  return durations;
+}
+
+/** The deletion activity's own figures (see deleteWorkflows), captured from the worker's log. */
+const erasureLogs: Record<string, unknown>[] = [];
+const fallback = new DefaultLogger('WARN');
+Runtime.install({
+  logger: new DefaultLogger('INFO', (entry: LogEntry) => {
+    if (entry.message === 'erasure: workflows deleted') erasureLogs.push(entry.meta ?? {});
+    else if (entry.level === 'WARN' || entry.level === 'ERROR') fallback.log(entry.level, entry.message, entry.meta);
+  }),
+});
+
+const option = (name: string) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1];
+const sizes = (option('journeys') ?? '1,10,100').split(',').map(Number);
+const runs = Number(option('runs') ?? 3);
+const setupLimitMs = 600_000;
+
 async function main(): Promise<void> {
-  const stack = await startBenchStack({ LOG_LEVEL: 'silent' });
+  const deleteConcurrency = option('delete-concurrency');
+  const stack = await startBenchStack({ LOG_LEVEL: 'silent', ...(deleteConcurrency && { ERASURE_DELETE_CONCURRENCY: Number(deleteConcurrency) }) });
   try {
     const http = async (method: string, path: string, body?: unknown, auth?: string) => {
       const response = await fetch(`${stack.api.url}${path}`, {
@@ -81,27 +125,49 @@ async function main(): Promise<void> {
 
     say('3. erasure time by number of journeys');
     const campaign = parseCampaignText(
-      ['id: bench-erasure', 'name: Bench erasure', 'entry: { event: Bench Entry }', 'reentry: { mode: every_time }', 'templates: {}', 'steps:', '  - { id: hold, type: wait, duration: 7d }'].join('\n'),
+      ['id: bench-erasure', 'name: Bench erasure', 'entry: { event: Bench Entry }', 'reentry: { mode: every_time }', 'allowConcurrent: true', 'templates: {}', 'steps:', '  - { id: hold, type: wait, duration: 7d }'].join('\n'),
       'bench',
     );
     await createCampaignRepository(stack.pool).publish(campaign, 'bench');
     const admin = `Bearer ${(await createAdminTokenRepository(stack.pool).create('bench erasure', ['admin'])).token}`;
-    for (const journeys of [1, 10, 100]) {
-      const times: number[] = [];
-      let workflows: unknown;
-      for (let run = 0; run < 3; run += 1) {
-        const userId = `bench-erase-${journeys}-${run}-${Date.now()}`;
-        for (let i = 0; i < journeys; i += 1) await http('POST', '/v1/track', { userId, event: 'Bench Entry', messageId: `${userId}-${i}` });
-        const exported = async () => ((await http('GET', `/v1/ops/users/${userId}/export`, undefined, admin)).json.journeys as unknown[] | undefined)?.length ?? 0;
-        const deadline = Date.now() + 300_000;
-        while ((await exported()) < journeys && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 500));
+    const pseudonymize = createPseudonymizer(stack.pseudonymKey);
+    const running = async (pseudonym: string) => Number((await stack.temporal.workflow.count(`${userJourneysQuery(pseudonym)} AND ExecutionStatus = 'Running'`)).count);
+    for (const journeys of sizes) {
+      // Every run's user is set up at once (entry events in parallel, bounded), then erased one after the other.
+      const users = Array.from({ length: runs }, (_, run) => `bench-erase-${journeys}-${run}-${Date.now()}`);
+      const setupStarted = Date.now();
+      const calls = users.flatMap((userId) => Array.from({ length: journeys }, (_, i) => ({ userId, event: 'Bench Entry', messageId: `${userId}-${i}` })));
+      await forEachBounded(calls, 8, async (body) => {
+        const answer = await http('POST', '/v1/track', body);
+        if (answer.status !== 200) throw new Error(`track answered ${answer.status}: ${JSON.stringify(answer.json)}`);
+      });
+      // Visibility's count of running journeys says when the user workflows have started them all.
+      let lastSaid = 0;
+      for (;;) {
+        const counts = await Promise.all(users.map((userId) => running(pseudonymize(userId))));
+        const total = counts.reduce((a, b) => a + b, 0);
+        if (total >= journeys * runs) break;
+        if (Date.now() - setupStarted > setupLimitMs) throw new Error(`only ${counts.join(', ')} of ${journeys} journeys running after ${setupLimitMs / 1000} s`);
+        if (Date.now() - lastSaid > 5_000) {
+          say(`  ${journeys} journeys x ${runs} users: ${counts.join(', ')} running after ${Math.round((Date.now() - setupStarted) / 1000)} s`);
+          lastSaid = Date.now();
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      say(`  ${journeys} journeys x ${runs} users running after ${Math.round((Date.now() - setupStarted) / 1000)} s; erasing`);
+      for (const userId of users) {
+        const pseudonym = pseudonymize(userId);
+        erasureLogs.length = 0;
         const started = Date.now();
         const answer = await http('DELETE', `/v1/ops/users/${userId}`, undefined, admin);
-        times.push(Date.now() - started);
-        workflows = (answer.json.removed as { workflows?: number } | undefined)?.workflows;
-        if (answer.status !== 200) throw new Error(`erasure answered ${answer.status}: ${JSON.stringify(answer.json)}`);
+        const ms = Date.now() - started;
+        if (answer.status !== 200 || answer.json.status !== 'completed') throw new Error(`erasure answered ${answer.status}: ${JSON.stringify(answer.json)}`);
+        const steps = await activityDurations(stack.temporal, erasureWorkflowId(pseudonym));
+        const logged = erasureLogs[0] ?? {};
+        const deletion = Object.fromEntries(['executions', 'deleteMs', 'listMs', 'rounds', 'totalMs'].map((name) => [name, logged[name]]));
+        const workflows = (answer.json.removed as { workflows?: number } | undefined)?.workflows;
+        console.log(JSON.stringify({ erasure: { journeys, deleteConcurrency: stack.config.ERASURE_DELETE_CONCURRENCY, ms, workflowsRemoved: workflows, steps, deletion, load: loadavg().map(oneDecimal) } }));
       }
-      console.log(JSON.stringify({ erasure: { journeys, medianMs: median(times), runsMs: times, workflowsRemoved: workflows } }));
     }
   } finally {
     await stack.stop();

@@ -1,12 +1,16 @@
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { createDataKeyRepository } from '../db/data-key-repository';
 import { createErasureRepository, type RemovedRows } from '../db/erasure-repository';
-import { userJourneysQuery, userWorkflowsQuery } from '../ops/visibility-queries';
+import { unlabelledJourneysQuery, userJourneysQuery, userWorkflowsQuery } from '../ops/visibility-queries';
+import { pseudonymOfWorkflow } from '../temporal/payload-codec';
+import { forEachBounded } from '../util/bounded-parallel';
 
 /** Executions one listing returns; the next listing finds the rest. */
 const PAGE = 100;
+/** Pages of everyone's not-yet-labelled journeys one round reads (normally a handful; past 1,000 the rest goes unread). */
+const UNLABELLED_PAGES = 10;
 /** An execution still listed this long after its deletion was asked is asked again. */
 const REASK_MS = 5_000;
 
@@ -18,36 +22,70 @@ const isNotFound = (err: unknown) => (err as { code?: number }).code === 5;
  * another journey, then their journeys. Deleting a running execution terminates it first. The raw
  * service calls carry no payload, so nothing is encrypted again with a key about to be destroyed.
  */
-async function deleteWorkflows(client: Client, pseudonyms: readonly string[]): Promise<number> {
+async function deleteWorkflows(client: Client, pseudonyms: readonly string[], concurrency: number): Promise<number> {
   const namespace = client.options.namespace;
   // When each execution was last asked to go: one still listed a while later is asked again.
   const asked = new Map<string, number>();
+  // Where the time goes, logged at the end: asking for deletions, listing, waiting for visibility to catch up.
+  const spent = { deleteMs: 0, listMs: 0, rounds: 0 };
+  const timed = async <T>(into: 'deleteMs' | 'listMs', work: Promise<T>): Promise<T> => {
+    const started = Date.now();
+    try {
+      return await work;
+    } finally {
+      spent[into] += Date.now() - started;
+    }
+  };
   const remove = async (workflowId: string, runId?: string) => {
     await client.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId, ...(runId && { runId }) } }).catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
     });
     asked.set(`${workflowId}/${runId ?? ''}`, Date.now());
   };
-  for (const pseudonym of pseudonyms) await remove(`user:${pseudonym}`);
-  const queries = [userWorkflowsQuery(pseudonyms), ...pseudonyms.map(userJourneysQuery)];
+  // Deletions are independent calls: ERASURE_DELETE_CONCURRENCY at a time (one by default: on the dev server more were slower).
+  const removeAll = (executions: readonly { workflowId: string; runId?: string }[]) =>
+    timed('deleteMs', forEachBounded(executions, concurrency, ({ workflowId, runId }) => remove(workflowId, runId)));
+  const begun = Date.now();
+  await removeAll(pseudonyms.map((pseudonym) => ({ workflowId: `user:${pseudonym}` })));
+  const theirs = new Set(pseudonyms);
+  // Their journeys by BeckonUser, not by parent (journeys outlive the run that started them), and those just
+  // started that have not set BeckonUser yet, found by the pseudonym in their workflow ID.
+  const queries = [
+    { query: userWorkflowsQuery(pseudonyms), pages: 1 },
+    ...pseudonyms.map((pseudonym) => ({ query: userJourneysQuery(pseudonym), pages: 1 })),
+    { query: unlabelledJourneysQuery(), pages: UNLABELLED_PAGES, mine: (workflowId: string) => theirs.has(pseudonymOfWorkflow(workflowId) ?? '') },
+  ];
   // Visibility lags deletion: list until no execution of theirs is listed, so the answer can say none is left.
   // The raw listing decodes no memo, so it still works on a second run, after the user's key is gone.
   for (;;) {
     let listed = 0;
-    for (const query of queries) {
-      const page = await client.workflowService.listWorkflowExecutions({ namespace, query, pageSize: PAGE });
-      for (const info of page.executions ?? []) {
-        const workflowId = info.execution?.workflowId ?? '';
-        const runId = info.execution?.runId ?? '';
-        if (!workflowId) continue;
-        listed += 1;
-        const last = asked.get(`${workflowId}/${runId}`);
-        if (last === undefined || Date.now() - last > REASK_MS) await remove(workflowId, runId);
+    spent.rounds += 1;
+    const due: { workflowId: string; runId: string }[] = [];
+    for (const { query, pages, mine } of queries) {
+      let nextPageToken: Uint8Array | undefined;
+      for (let n = 0; n < pages; n += 1) {
+        const page = await timed('listMs', client.workflowService.listWorkflowExecutions({ namespace, query, pageSize: PAGE, nextPageToken }));
+        for (const info of page.executions ?? []) {
+          const workflowId = info.execution?.workflowId ?? '';
+          const runId = info.execution?.runId ?? '';
+          if (!workflowId || (mine && !mine(workflowId))) continue;
+          listed += 1;
+          const last = asked.get(`${workflowId}/${runId}`);
+          if (last === undefined || Date.now() - last > REASK_MS) due.push({ workflowId, runId });
+        }
+        if (!page.nextPageToken?.length) break;
+        nextPageToken = page.nextPageToken;
       }
     }
+    await removeAll(due);
     Context.current().heartbeat({ asked: asked.size, listed });
-    if (listed === 0) return new Set([...asked.keys()].map((key) => key.slice(0, key.lastIndexOf('/')))).size;
-    await Context.current().sleep(500);
+    if (listed === 0) {
+      const workflows = new Set([...asked.keys()].map((key) => key.slice(0, key.lastIndexOf('/')))).size;
+      log.info('erasure: workflows deleted', { workflows, executions: asked.size, ...spent, totalMs: Date.now() - begun });
+      return workflows;
+    }
+    // Visibility usually catches up within a few hundred milliseconds: look again soon, then less often.
+    await Context.current().sleep(Math.min(1_000, 200 * 2 ** (spent.rounds - 1)));
   }
 }
 
@@ -58,6 +96,8 @@ export type ErasureFaultPoint = 'erasure-after-rows';
 export function createErasureActivities(deps: {
   pool: Pool;
   client?: () => Client;
+  /** Deletion calls in flight at once (ERASURE_DELETE_CONCURRENCY). */
+  deleteConcurrency?: number;
   onKeysDestroyed?: (pseudonyms: readonly string[]) => void;
   fault?: (point: ErasureFaultPoint) => void;
 }) {
@@ -73,7 +113,7 @@ export function createErasureActivities(deps: {
     },
 
     async deleteUserWorkflows(pseudonyms: string[]): Promise<number> {
-      return deleteWorkflows(deps.client?.() ?? Context.current().client, pseudonyms);
+      return deleteWorkflows(deps.client?.() ?? Context.current().client, pseudonyms, deps.deleteConcurrency ?? 1);
     },
 
     async eraseUserRows(input: { erasureId: string; pseudonyms: string[] }): Promise<RemovedRows> {

@@ -10,6 +10,8 @@ export type ActivityDeps = Omit<MessageActivityDeps, 'fault'> & {
   /** Tests only: a worker kills itself at the fault point it was given. */
   fault?: (point: FaultPoint | ErasureFaultPoint) => void;
   onKeysDestroyed?: (pseudonyms: readonly string[]) => void;
+  /** Workflow deletions an erasure has in flight at once. */
+  deleteConcurrency?: number;
 };
 
 /** Every activity the worker registers, built from explicit dependencies (no module-level singletons). */

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from './queryable';
 
+/** The channel a key's destruction is notified on (on commit), with the key's id: every process's codec drops it (data-key-feed.ts). */
+export const DATA_KEY_DESTROYED_CHANNEL = 'beckon_data_key_destroyed';
+
 /** A user's data key as stored: wrapped by the master key `masterKeyId`. */
 export interface StoredDataKey {
   keyId: string;
@@ -64,8 +67,8 @@ export function createDataKeyRepository(db: Queryable) {
     async destroy(pseudonyms: readonly string[]): Promise<number> {
       const result = await db.query<{ key_id: string }>(
         `WITH gone AS (DELETE FROM user_data_keys WHERE pseudonym = ANY($1::text[]) RETURNING key_id)
-         SELECT key_id, pg_notify('beckon_data_key_destroyed', key_id) FROM gone`,
-        [pseudonyms],
+         SELECT key_id, pg_notify($2, key_id) FROM gone`,
+        [pseudonyms, DATA_KEY_DESTROYED_CHANNEL],
       );
       return result.rowCount ?? 0;
     },

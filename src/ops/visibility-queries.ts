@@ -26,6 +26,14 @@ export function userJourneysQuery(pseudonym: string): string {
   return `WorkflowType = '${journeyWorkflow.name}' AND BeckonUser = '${checked(pseudonym, PSEUDONYM, 'pseudonym')}'`;
 }
 
+/**
+ * Journeys of every user that have not run their first workflow task yet, so carry no BeckonUser
+ * (it is upserted there): an erasure picks its user's out by workflow ID.
+ */
+export function unlabelledJourneysQuery(): string {
+  return `WorkflowType = '${journeyWorkflow.name}' AND ExecutionStatus = 'Running' AND BeckonUser IS NULL`;
+}
+
 /** The user workflows of a list of pseudonyms. */
 export function userWorkflowsQuery(pseudonyms: readonly string[]): string {
   const ids = pseudonyms.map((p) => `'user:${checked(p, PSEUDONYM, 'pseudonym')}'`);

@@ -1,5 +1,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
-import { payloadCodecFor, pseudonymOfWorkflow } from './payload-codec';
+import type { DataKeyRepository, StoredDataKey } from '../db/data-key-repository';
+import { createMasterKeyRing } from '../privacy/key-envelope';
+import { derivePayloadKey, EncryptionCodec, KEY_CACHE_TTL_MS, payloadCodecFor, pseudonymOfWorkflow } from './payload-codec';
 
 const codec = payloadCodecFor('k'.repeat(40));
 const payload = defaultPayloadConverter.toPayload({ email: 'ada@example.com', plan: 'pro' });
@@ -39,5 +41,98 @@ describe('pseudonymOfWorkflow', () => {
     expect(pseudonymOfWorkflow('erasure:AbC_-12')).toBeUndefined();
     expect(pseudonymOfWorkflow('journey:welcome:AbC:x')).toBeUndefined();
     expect(pseudonymOfWorkflow(undefined)).toBeUndefined();
+  });
+});
+
+/** A key store in memory, as Postgres holds it (user_data_keys), with a way to destroy a key as an erasure in another process does. */
+function memoryKeyStore() {
+  const rows = new Map<string, StoredDataKey>();
+  let nextId = 0;
+  const repository: DataKeyRepository = {
+    async getOrCreate(pseudonym, wrap) {
+      const found = [...rows.values()].find((row) => row.pseudonym === pseudonym);
+      if (found) return found;
+      const keyId = `k${(nextId += 1)}`;
+      const row = { keyId, pseudonym, ...wrap(keyId) };
+      rows.set(keyId, row);
+      return row;
+    },
+    async byId(keyId) {
+      return rows.get(keyId);
+    },
+    async rewrap() {},
+    async destroy(pseudonyms) {
+      const gone = [...rows.values()].filter((row) => pseudonyms.includes(row.pseudonym));
+      for (const row of gone) rows.delete(row.keyId);
+      return gone.length;
+    },
+  };
+  return { repository, rows, keyIdOf: (pseudonym: string) => [...rows.values()].find((row) => row.pseudonym === pseudonym)?.keyId };
+}
+
+describe("EncryptionCodec's cache of users' keys", () => {
+  const ring = createMasterKeyRing('master-test-key');
+  const ada = { type: 'workflow' as const, namespace: 'default', workflowId: 'user:ada' };
+  const bob = { type: 'workflow' as const, namespace: 'default', workflowId: 'journey:welcome:bob:1' };
+
+  afterEach(() => jest.restoreAllMocks());
+
+  it('drops a key destroyed elsewhere when the notification names it, and keeps the others', async () => {
+    const store = memoryKeyStore();
+    const writer = new EncryptionCodec(derivePayloadKey('k'.repeat(40)), { repository: store.repository, ring });
+    const reader = new EncryptionCodec(derivePayloadKey('k'.repeat(40)), { repository: store.repository, ring }, { ttlMs: 3_600_000 });
+    const adas = await writer.encode([payload], ada);
+    const bobs = await writer.encode([payload], bob);
+    await reader.decode([...adas, ...bobs]);
+    const adaKey = store.keyIdOf('ada')!;
+    await store.repository.destroy(['ada']);
+    // Still cached: without a notification only the expiry would end it.
+    await expect(reader.decode(adas)).resolves.toHaveLength(1);
+    reader.forgetKeys([adaKey]);
+    await expect(reader.decode(adas)).rejects.toThrow(/destroyed/);
+    expect(defaultPayloadConverter.fromPayload((await reader.decode(bobs))[0]!)).toEqual({ email: 'ada@example.com', plan: 'pro' });
+  });
+
+  it('expires a cached key within its time to live when no notification comes', async () => {
+    const store = memoryKeyStore();
+    const codec = new EncryptionCodec(derivePayloadKey('k'.repeat(40)), { repository: store.repository, ring });
+    const adas = await codec.encode([payload], ada);
+    const bobs = await codec.encode([payload], bob);
+    await codec.decode([...adas, ...bobs]);
+    await store.repository.destroy(['ada']);
+    const now = Date.now();
+    jest.spyOn(Date, 'now').mockReturnValue(now + KEY_CACHE_TTL_MS - 1_000);
+    await expect(codec.decode(adas)).resolves.toHaveLength(1);
+    jest.spyOn(Date, 'now').mockReturnValue(now + KEY_CACHE_TTL_MS + 1_000);
+    await expect(codec.decode(adas)).rejects.toThrow(/destroyed/);
+    await expect(codec.decode(bobs)).resolves.toHaveLength(1);
+  });
+
+  it('refuses a key whose look-up raced its destruction, and forgets every key after missed notifications', async () => {
+    const store = memoryKeyStore();
+    const codec = new EncryptionCodec(derivePayloadKey('k'.repeat(40)), { repository: store.repository, ring }, { ttlMs: 3_600_000 });
+    const adas = await new EncryptionCodec(derivePayloadKey('k'.repeat(40)), { repository: store.repository, ring }).encode([payload], ada);
+    const adaKey = store.keyIdOf('ada')!;
+    // The row is read, then the key is destroyed and its notification handled, then the look-up finishes.
+    let release: () => void = () => {};
+    const byId = store.repository.byId.bind(store.repository);
+    store.repository.byId = async (id) => {
+      const row = await byId(id);
+      await new Promise<void>((resolve) => (release = resolve));
+      return row;
+    };
+    const decoding = codec.decode(adas);
+    await new Promise((resolve) => setImmediate(resolve));
+    codec.forgetKeys([adaKey]);
+    release();
+    await expect(decoding).rejects.toThrow(/destroyed/);
+    store.repository.byId = byId;
+
+    const bobs = await codec.encode([payload], bob);
+    await codec.decode(bobs);
+    await store.repository.destroy(['bob']);
+    await expect(codec.decode(bobs)).resolves.toHaveLength(1);
+    codec.forgetAllUserKeys();
+    await expect(codec.decode(bobs)).rejects.toThrow(/destroyed/);
   });
 });

@@ -3,6 +3,7 @@ import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/co
 import { temporal } from '@temporalio/proto';
 import type { Pool } from 'pg';
 import type { Config } from '../config';
+import { startDataKeyFeed, type DataKeyFeed } from '../db/data-key-feed';
 import { createDataKeyRepository, type DataKeyRepository } from '../db/data-key-repository';
 import { createMasterKeyRing, keyIdOf, newWrappedKey, open, seal, unwrapKey, type MasterKeyRing } from '../privacy/key-envelope';
 
@@ -10,6 +11,10 @@ import { createMasterKeyRing, keyIdOf, newWrappedKey, open, seal, unwrapKey, typ
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 /** A payload's `encryption-key-id` of a user's data key starts with this; the deployment key's id has none. */
 const USER_KEY_PREFIX = 'user/';
+/** How many destroyed key ids a codec remembers, to refuse a look-up that raced their destruction. */
+const DESTROYED_REMEMBERED = 10_000;
+/** The longest a cached key outlives its destruction elsewhere when no notification arrives. */
+export const KEY_CACHE_TTL_MS = 60_000;
 
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
 const text = (bytes: Uint8Array | null | undefined) => (bytes ? Buffer.from(bytes).toString('utf8') : undefined);
@@ -61,9 +66,13 @@ class KeyCache {
     while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
   }
 
-  /** Drops every entry of a key id (cached by pseudonym and by key id). */
-  forget(keyId: string): void {
-    for (const [name, entry] of this.entries) if (entry.keyId === keyId) this.entries.delete(name);
+  /** Drops every entry of these key ids (cached by pseudonym and by key id). */
+  forget(keyIds: ReadonlySet<string>): void {
+    for (const [name, entry] of this.entries) if (keyIds.has(entry.keyId)) this.entries.delete(name);
+  }
+
+  clear(): void {
+    this.entries.clear();
   }
 }
 
@@ -85,6 +94,8 @@ export class EncryptionCodec implements PayloadCodec {
   readonly stats: KeyLookupStats = { hits: 0, misses: 0 };
   private readonly cache: KeyCache;
   private readonly loading = new Map<string, Promise<CachedKey>>();
+  /** Ids of keys this process heard were destroyed, newest last (ids are random, never reused). */
+  private readonly destroyed = new Set<string>();
 
   constructor(
     private readonly key: Buffer,
@@ -93,7 +104,12 @@ export class EncryptionCodec implements PayloadCodec {
   ) {
     if (key.length !== 32) throw new Error('the payload key must be 32 bytes');
     this.keyId = keyIdOf(key);
-    this.cache = new KeyCache(cache.max ?? 10_000, cache.ttlMs ?? 60_000);
+    this.cache = new KeyCache(cache.max ?? 10_000, cache.ttlMs ?? KEY_CACHE_TTL_MS);
+  }
+
+  /** Whether payloads in a user's context get that user's key (else everything gets the deployment key). */
+  get usesUserKeys(): boolean {
+    return this.userKeys !== undefined;
   }
 
   async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
@@ -117,12 +133,33 @@ export class EncryptionCodec implements PayloadCodec {
     );
   }
 
-  /** Forgets the users' destroyed keys at once in this process; other processes drop them when their cache entry expires. */
+  /** Forgets the users' destroyed keys at once in this process (the erasure's own worker, before any notification). */
   forgetUsers(pseudonyms: readonly string[]): void {
+    const keyIds = new Set<string>();
     for (const pseudonym of pseudonyms) {
       const entry = this.cache.get(`p:${pseudonym}`);
-      if (entry) this.cache.forget(entry.keyId);
+      if (entry) keyIds.add(entry.keyId);
     }
+    this.cache.forget(keyIds);
+  }
+
+  /**
+   * Forgets destroyed keys by their stored ids (as the destruction's notification names them), also one
+   * being loaded right now: a look-up that read the row before the deletion must not cache it afterwards.
+   */
+  forgetKeys(storedKeyIds: readonly string[]): void {
+    const keyIds = new Set(storedKeyIds.map((id) => `${USER_KEY_PREFIX}${id}`));
+    for (const keyId of keyIds) {
+      this.destroyed.delete(keyId);
+      this.destroyed.add(keyId);
+    }
+    while (this.destroyed.size > DESTROYED_REMEMBERED) this.destroyed.delete(this.destroyed.values().next().value!);
+    this.cache.forget(keyIds);
+  }
+
+  /** Forgets every user's key (destructions may have gone unheard); each is looked up again on its next use. */
+  forgetAllUserKeys(): void {
+    this.cache.clear();
   }
 
   private async keyById(keyId: string): Promise<Buffer> {
@@ -171,6 +208,7 @@ export class EncryptionCodec implements PayloadCodec {
       this.loading.set(name, pending);
     }
     const entry = await pending;
+    if (this.destroyed.has(entry.keyId)) throw new Error(`data key ${entry.keyId} was destroyed (its user was erased): the payload cannot be read`);
     this.cache.set(name, entry);
     return entry;
   }
@@ -182,13 +220,23 @@ export class EncryptionCodec implements PayloadCodec {
  */
 export function payloadCodecFor(
   pseudonymKey: string,
-  userKeys?: { pool: Pool; masterKey?: string; oldMasterKeys?: readonly string[]; cacheSize?: number },
+  userKeys?: { pool: Pool; masterKey?: string; oldMasterKeys?: readonly string[]; cacheSize?: number; cacheTtlMs?: number },
 ): EncryptionCodec {
   const keys = userKeys && {
     repository: createDataKeyRepository(userKeys.pool),
     ring: createMasterKeyRing(userKeys.masterKey ?? `master:${pseudonymKey}`, userKeys.oldMasterKeys ?? []),
   };
-  return new EncryptionCodec(derivePayloadKey(pseudonymKey), keys, { max: userKeys?.cacheSize });
+  return new EncryptionCodec(derivePayloadKey(pseudonymKey), keys, { max: userKeys?.cacheSize, ttlMs: userKeys?.cacheTtlMs });
+}
+
+/**
+ * Keeps a codec's key cache in step with erasures in every process: destroyed keys are dropped as
+ * their notification arrives, and the cache's expiry (KEY_CACHE_TTL_MS) bounds it when none does.
+ * Undefined for a codec without users' keys (nothing of theirs to drop).
+ */
+export async function followKeyDestructions(codec: PayloadCodec | undefined, pool: Pool, log?: { warn(message: string): void }): Promise<DataKeyFeed | undefined> {
+  if (!(codec instanceof EncryptionCodec) || !codec.usesUserKeys) return undefined;
+  return startDataKeyFeed(pool, { destroyed: (keyIds) => codec.forgetKeys(keyIds), missed: () => codec.forgetAllUserKeys() }, log);
 }
 
 /** The codec of a process, from its configuration: the same in every API replica and worker. */
