@@ -70,6 +70,8 @@ async function startTemporal(config: Config, dataDir: string): Promise<{ address
     uiPort: config.TEMPORAL_UI_PORT,
     dbFile: join(dataDir, 'temporal.sqlite'),
     ownProcessGroup: true,
+    // npm start runs one worker.
+    singleWorker: true,
     namespace: config.TEMPORAL_NAMESPACE,
     codecEndpoint: `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}/codec`,
     // The dev server's own warnings (retries while it starts and stops) would drown Beckon's output.

@@ -77,6 +77,16 @@ function faultInjector(point: FaultPoint | ErasureFaultPoint | undefined): (at: 
 /** Workflow interceptors the worker loads (journeys started and ended, counted through a sink); a prebuilt bundle passes them to bundleWorkflowCode. */
 export const workflowInterceptorModules = [require.resolve('./workflows/journey-metrics-interceptor')];
 
+/**
+ * Pure libraries workflows import, evaluated once per reusable V8 context instead of once per new
+ * workflow (the SDK evaluates the workflow module graph again for each one). Only modules without
+ * per-workflow state belong here; a prebuilt bundle passes them to bundleWorkflowCode.
+ */
+export const workflowPreloadModules = ['luxon'];
+
+/** Worker options the benches vary to measure a lever (BENCHMARKS.md, "Levers"); production uses the defaults below. */
+export type WorkerTuning = Pick<WorkerOptions, 'nonStickyToStickyPollRatio' | 'workflowTaskPollerBehavior' | 'activityTaskPollerBehavior'> & { preloadModules?: string[] };
+
 const uncountedJourneys: InjectedSinks<JourneyMetricsSinks> = {
   journeyMetrics: { started: { fn: () => undefined }, ended: { fn: () => undefined } },
 };
@@ -99,8 +109,10 @@ export async function startWorker(options: {
   sendMetrics?: SendMetrics;
   /** Counts journeys started and ended (the sink of src/workflows/journey-metrics-interceptor.ts). */
   journeySinks?: InjectedSinks<JourneyMetricsSinks>;
+  tuning?: WorkerTuning;
 }): Promise<BeckonWorker> {
   const { config, pool } = options;
+  const { preloadModules = workflowPreloadModules, ...pollers } = options.tuning ?? {};
   const connection = await NativeConnection.connect({ address: temporalAddress(config) });
   const worker = await Worker.create({
     connection,
@@ -109,7 +121,8 @@ export async function startWorker(options: {
     // A prebuilt bundle carries its interceptors from bundleWorkflowCode (workflowInterceptorModules).
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: require.resolve('./workflows'), interceptors: { workflowModules: workflowInterceptorModules } }),
+      : { workflowsPath: require.resolve('./workflows'), interceptors: { workflowModules: workflowInterceptorModules }, bundlerOptions: { preloadModules } }),
+    ...pollers,
     activities: createActivities({
       pool,
       senders: channelSenders(config, pool, options.pseudonymKey, options.extraSenders, options.firebaseAgent),

@@ -1,6 +1,7 @@
 import type { temporal } from '@temporalio/proto';
 import { journeyWorkflowId, userWorkflowId } from '../../src/workflows/messages';
 import { beckonPath, BENCH_CAMPAIGN, countEvents, HistoryType, lastIndexOf, publishBenchCampaign, WARM_EVENT } from './beckon-path';
+import { cloudActions } from './cloud-actions';
 import { startFloor } from './floor';
 import { startMeter, type Metered } from './meter';
 import { watchInbox } from './inbox-watch';
@@ -17,6 +18,8 @@ export interface CostRow extends Metered {
   activities: number;
   /** Markers: a local activity's result or a patch. */
   markers: number;
+  /** Temporal Cloud's billable actions, from the histories (scripts/bench/cloud-actions.ts). */
+  cloudActions: number;
 }
 
 /** What one more event costs a user who already exists, counted over `samples` users, one event each. */
@@ -34,7 +37,8 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
       const events = await history(workflowId).catch(() => [] as HistoryEvent[]);
       const idle = lastIndexOf(events, HistoryType.completed) >= 0 || lastIndexOf(events, HistoryType.taskCompleted) > lastIndexOf(events, HistoryType.taskScheduled);
       if (countEvents(events, HistoryType.signaled) >= signals && idle) return events;
-      if (attempt > 300) throw new Error(`${workflowId} did not settle`);
+      // Two minutes: on a loaded machine a journey's tail can take that long; this counts, it does not time.
+      if (attempt > 1200) throw new Error(`${workflowId} did not settle`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
@@ -47,6 +51,7 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
       tasks: countEvents(events, HistoryType.taskCompleted, from),
       activities: countEvents(events, HistoryType.activityScheduled, from),
       local: countEvents(events, HistoryType.marker, from),
+      actions: cloudActions(events, from),
     };
   };
   const measure = async (event: string, send: (i: number) => Promise<unknown>, count: (i: number) => Promise<ReturnType<typeof tally>[]>): Promise<CostRow> => {
@@ -55,7 +60,7 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
     // The tails (a journey's end, its signal to the user) finish before the CPU is read; the counting below reads histories, which costs CPU too.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const metered = meter.read(samples);
-    const totals = { events: 0, tasks: 0, activities: 0, local: 0 };
+    const totals = { events: 0, tasks: 0, activities: 0, local: 0, actions: 0 };
     for (let i = 0; i < samples; i++) {
       for (const part of await count(i)) for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += part[key];
     }
@@ -66,6 +71,7 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
       workflowTasks: per(totals.tasks),
       activities: per(totals.activities),
       markers: per(totals.local),
+      cloudActions: per(totals.actions),
       ...metered,
     };
   };

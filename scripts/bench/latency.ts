@@ -1,8 +1,9 @@
-import { beckonPath, eventMs, findEvent, HistoryType, publishBenchCampaign, WARM_EVENT } from './beckon-path';
-import { startFloor } from './floor';
+import { beckonPath, eventMs, findEvent, HistoryType, publishBenchCampaign, WARM_EVENT, type BeckonPath } from './beckon-path';
+import { startFloor, type Floor } from './floor';
 import { watchInbox } from './inbox-watch';
 import { watchGc, type GcPauses, type GcWatch } from './gc-watch';
 import { addStage, beckonStages, stageMedians, type BeckonStages } from './stages';
+import { scrapeSdkMetrics, sdkFiguresBetween, type SdkFigures } from './sdk-metrics';
 import { say, type BenchStack } from './stack';
 import { median, oneDecimal, pacedLoad, summarise, timedLoad, type LoadResult, type LoadWork, type Summary } from './stats';
 import { tagged } from './statements';
@@ -28,6 +29,8 @@ export interface LatencyReport {
   stages: { beckon: BeckonStages; floor: Record<string, number> };
   /** This process's main-thread garbage collection during Beckon's light samples, and how much of it fell inside them. */
   gcLight: GcPauses & { medianInSampleMs: number; medianInSlowestMs: number };
+  /** The SDK's own metrics for Beckon's task queue over Beckon's light and heavy phases. */
+  sdk: { light: SdkFigures; heavy: SdkFigures };
 }
 
 /**
@@ -42,24 +45,17 @@ export async function runLatency(stack: BenchStack, runId: string, options: Late
   const path = beckonPath(stack, inbox);
   const user = (key: string) => `bench-${runId}-${key}`;
   try {
-    // Every measured user and floor workflow exists before it is measured: the steady state, not the first event of a user.
     const lightKeys = Array.from({ length: options.light }, (_, i) => `L${i}`);
     const heavyKeys = Array.from({ length: options.users }, (_, i) => `H${i}`);
-    const keys = [...lightKeys, ...heavyKeys, ...Array.from({ length: 50 }, (_, i) => `W${i}`)];
-    await timedLoad('warm-up: users', keys.length, 16, (i) => path.track(user(keys[i]!), WARM_EVENT, `${runId}-warm-${i}`));
-    await timedLoad('warm-up: floor', keys.length, 16, async (i) => void (await floor.ping(keys[i]!, `${runId}-warm-${i}`)));
-    // And the code paths are warm: a few measured-like calls that are thrown away.
-    await timedLoad('warm-up: triggers', 50, 2, async (i) => {
-      await floor.ping(`W${i}`, `${runId}-w2-${i}`);
-      await path.trigger(user(`W${i}`), `${runId}-w2-${i}`);
-    });
-    await settle();
+    await warmUp(path, floor, user, [...lightKeys, ...heavyKeys], runId);
 
     const lightLoad = (label: string, work: LoadWork) => (options.lightRate > 0 ? pacedLoad(label, options.light, options.lightRate, work) : timedLoad(label, options.light, 1, work));
     const floorLightMs: number[] = [];
     const floorLight = await lightLoad('floor, light', async (i) => (floorLightMs[i] = await floor.ping(lightKeys[i]!, `${runId}-fl-${i}`)));
     const sent: { sentAt: number; committedMs: number }[] = [];
     const answeredLight: number[] = [];
+    const sdkMetrics = () => scrapeSdkMetrics(stack.sdkMetricsUrl, stack.config.TEMPORAL_TASK_QUEUE);
+    const beforeLight = await sdkMetrics();
     const gc = watchGc();
     const beckonLight = await lightLoad('beckon, light', async (i) => {
       const sample = await path.trigger(user(lightKeys[i]!), `${runId}-bl-${i}`);
@@ -68,17 +64,20 @@ export async function runLatency(stack: BenchStack, runId: string, options: Late
       return sample.committedMs;
     });
     const gcLight = gcDuring(gc, sent);
+    const afterLight = await sdkMetrics();
     await settle();
     const heavyKey = (i: number) => heavyKeys[i % heavyKeys.length]!;
     const floorHeavy = await pacedLoad(`floor, ${options.rate}/s`, options.heavy, options.rate, (i) => floor.ping(heavyKey(i), `${runId}-fh-${i}`));
     await settle();
     const answeredHeavy: number[] = [];
+    const beforeHeavy = await sdkMetrics();
     const beckonHeavy = await pacedLoad(`beckon, ${options.rate}/s`, options.heavy, options.rate, async (i) => {
       const sample = await path.trigger(user(heavyKey(i)), `${runId}-bh-${i}`);
       answeredHeavy.push(sample.answeredMs);
       return sample.committedMs;
     });
 
+    const sdk = { light: sdkFiguresBetween(beforeLight, afterLight), heavy: sdkFiguresBetween(beforeHeavy, await sdkMetrics()) };
     say('reading histories for the stage breakdown');
     const stages = {
       beckon: await beckonStages(stack, lightKeys.map((key, i) => ({ pseudonym: path.pseudonymOf(user(key)), ...sent[i]! })).filter((s) => s.sentAt), options.light),
@@ -97,6 +96,7 @@ export async function runLatency(stack: BenchStack, runId: string, options: Late
       answered: { light: summarise(answeredLight, beckonLight.elapsedMs), heavy: summarise(answeredHeavy, beckonHeavy.elapsedMs) },
       stages,
       gcLight,
+      sdk,
     };
   } finally {
     await floor.stop();
@@ -115,8 +115,23 @@ function gcDuring(gc: GcWatch, sent: { sentAt: number; committedMs: number }[]):
   return { ...pauses, medianInSampleMs: oneDecimal(median(inSample)), medianInSlowestMs: oneDecimal(median(slowest)) };
 }
 
+/**
+ * Every user and floor workflow of `keys` exists before it is measured (the steady state, not a
+ * user's first event), and the code paths are warm: 50 measured-like calls of each, thrown away.
+ */
+export async function warmUp(path: BeckonPath, floor: Floor, user: (key: string) => string, measuredKeys: string[], runId: string): Promise<void> {
+  const keys = [...measuredKeys, ...Array.from({ length: 50 }, (_, i) => `W${i}`)];
+  await timedLoad('warm-up: users', keys.length, 16, (i) => path.track(user(keys[i]!), WARM_EVENT, `${runId}-warm-${i}`));
+  await timedLoad('warm-up: floor', keys.length, 16, async (i) => void (await floor.ping(keys[i]!, `${runId}-warm-${i}`)));
+  await timedLoad('warm-up: triggers', 50, 2, async (i) => {
+    await floor.ping(`W${i}`, `${runId}-w2-${i}`);
+    await path.trigger(user(`W${i}`), `${runId}-w2-${i}`);
+  });
+  await settle();
+}
+
 /** Lets the previous phase's tail (journey ends, continue-as-new) drain before the next one is timed. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 3000));
+export const settle = () => new Promise((resolve) => setTimeout(resolve, 3000));
 
 async function floorStages(stack: BenchStack, workflowId: (key: string) => string, keys: string[], samplesMs: number[]): Promise<Record<string, number>> {
   const stages: Record<string, number[]> = {};

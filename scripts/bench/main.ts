@@ -3,15 +3,17 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runMain } from '../../src/process';
+import { runCapacity } from './capacity';
 import { runCost, type CostRow } from './cost';
 import { runIngestLoad } from './ingest-load';
 import { runLatency } from './latency';
 import { runScale } from './scale';
-import { say, startBenchStack, type BenchStack } from './stack';
+import type { WorkerTuning } from '../../src/worker';
+import { say, startBenchStack, type BenchLevers, type BenchStack } from './stack';
 import { runStatsBench } from './stats-query';
 import { runThroughput } from './throughput';
 
-const USAGE = `npm run bench -- <latency|throughput|scale|cost|stats|all> [options]
+const USAGE = `npm run bench -- <latency|capacity|throughput|scale|cost|stats|all> [options]
        npm run bench -- ingest-load [options]   (against a running npm start)
 
 latency     API accepting an event -> first in-app message committed, against the floor
@@ -21,6 +23,12 @@ latency     API accepting an event -> first in-app message committed, against th
   --heavy N        samples at heavy load (default 600)
   --rate N         heavy load's arrivals per second (default 20)
   --users N        users the heavy load is spread over (default 600)
+capacity    the highest trigger rate held steady (p99 within the limit, no growing backlog), Beckon's
+            beside the floor's, stepping the rate up until a step is past it
+  --steps A,B,C    rates per second (default 2,4,6,8,10,12,16,20,25,30,40)
+  --step-seconds N seconds per step (default 12)
+  --cap-users N    users the load is spread over (default 300)
+  --p99-limit N    ms; a step whose p99 passes it is past capacity (default 250)
 throughput  sustained events/s through POST /v1/track against raw signalWithStart
   --events N       events per phase (default 10000)
   --tp-users N     users the events are spread over (default 10000)
@@ -51,10 +59,16 @@ stats       the stats API's query for one campaign, over a year, a month and a w
                    starts a dev Temporal server (the page counts running journeys) unless TEMPORAL_ADDRESS is set
   --writes N       deliveries and opens written with the roll-up triggers on and off, twice each (default 2000; 0 skips)
 
+Levers, to measure each alone (BENCHMARKS.md, "Levers"):
+  --partitions N   the dev server's task queue partitions: 1 (default, as npm start) or 4 (the server's own)
+  --sticky-ratio X the worker's nonStickyToStickyPollRatio (SDK default 0.2)
+  --pollers K      workflow and activity task pollers: simple (default) or autoscaling
+  --preload A,B    modules preloaded into the workflow context (default luxon; none for none)
+
 Uses DATABASE_URL and TEMPORAL_ADDRESS when set, else an embedded PostgreSQL and a dev server.
 Prints a table per benchmark and writes the figures to bench-results/<name>-<run>.json.`;
 
-const BENCHMARKS = ['latency', 'throughput', 'scale', 'cost', 'stats'] as const;
+const BENCHMARKS = ['latency', 'capacity', 'throughput', 'scale', 'cost', 'stats'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 function positive(name: string, value: string | undefined, fallback: number): number {
@@ -68,6 +82,12 @@ class UsageError extends Error {}
 function parseOptions(values: Record<string, string | undefined>) {
   return {
     latency: { light: positive('light', values.light, 200), lightRate: positive('light-rate', values['light-rate'], 2), heavy: positive('heavy', values.heavy, 600), rate: positive('rate', values.rate, 20), users: positive('users', values.users, 600) },
+    capacity: {
+      rates: (values.steps ?? '2,4,6,8,10,12,16,20,25,30,40').split(',').map((rate) => positive('steps', rate, 0)),
+      stepSeconds: positive('step-seconds', values['step-seconds'], 12),
+      users: positive('cap-users', values['cap-users'], 300),
+      p99LimitMs: positive('p99-limit', values['p99-limit'], 250),
+    },
     throughput: { events: positive('events', values.events, 10_000), users: positive('tp-users', values['tp-users'], 10_000), concurrency: positive('concurrency', values.concurrency, 32), batch: positive('batch', values.batch, 100) },
     scale: {
       sizes: (values.sizes ?? '1000,10000,100000').split(',').map((size) => positive('sizes', size, 0)),
@@ -87,6 +107,21 @@ function parseOptions(values: Record<string, string | undefined>) {
 }
 type BenchOptions = ReturnType<typeof parseOptions>;
 
+function parseLevers(values: Record<string, string | undefined>): BenchLevers {
+  const partitions = positive('partitions', values.partitions, 1);
+  if (partitions !== 1 && partitions !== 4) throw new UsageError(`--partitions must be 1 or 4, not "${values.partitions}"`);
+  const tuning: WorkerTuning = {};
+  if (values['sticky-ratio'] !== undefined) {
+    const ratio = Number(values['sticky-ratio']);
+    if (!(ratio > 0 && ratio <= 1)) throw new UsageError(`--sticky-ratio must be a number above 0 and at most 1, not "${values['sticky-ratio']}"`);
+    tuning.nonStickyToStickyPollRatio = ratio;
+  }
+  if (values.pollers === 'autoscaling') tuning.workflowTaskPollerBehavior = tuning.activityTaskPollerBehavior = { type: 'autoscaling' };
+  else if (values.pollers !== undefined && values.pollers !== 'simple') throw new UsageError(`--pollers must be simple or autoscaling, not "${values.pollers}"`);
+  if (values.preload !== undefined) tuning.preloadModules = values.preload === 'none' ? [] : values.preload.split(',');
+  return { singleWorker: partitions === 1, ...(Object.keys(tuning).length > 0 && { tuning }) };
+}
+
 const table = (header: string[], rows: (string | number | undefined)[][]) =>
   [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.map((cell) => cell ?? '-').join(' | ')} |`)].join('\n');
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
@@ -96,7 +131,7 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: Object.fromEntries(
-      ['light', 'light-rate', 'heavy', 'rate', 'users', 'events', 'tp-users', 'concurrency', 'batch', 'sizes', 'samples', 'scale-rate', 'one-user', 'settle', 'cost-samples', 'calls', 'url', 'data-dir', 'database-url', 'stream-samples', 'deliveries', 'queries', 'pages', 'writes'].map((name) => [name, { type: 'string' }]),
+      ['light', 'light-rate', 'heavy', 'rate', 'users', 'steps', 'step-seconds', 'cap-users', 'p99-limit', 'events', 'tp-users', 'concurrency', 'batch', 'sizes', 'samples', 'scale-rate', 'one-user', 'settle', 'cost-samples', 'calls', 'url', 'data-dir', 'database-url', 'stream-samples', 'deliveries', 'queries', 'pages', 'writes', 'partitions', 'sticky-ratio', 'pollers', 'preload'].map((name) => [name, { type: 'string' }]),
     ),
   });
 
@@ -110,8 +145,10 @@ async function main(): Promise<void> {
     return;
   }
   let options: BenchOptions;
+  let levers: BenchLevers;
   try {
     options = parseOptions(values);
+    levers = parseLevers(values);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     console.error(`${err.message}\n\n${USAGE}`);
@@ -132,7 +169,7 @@ async function main(): Promise<void> {
     return;
   }
   // A rate limit far above the load, so the benchmarks measure the path, not the limiter.
-  const stack = await startBenchStack({ INGEST_RATE_LIMIT: 1_000_000 });
+  const stack = await startBenchStack({ INGEST_RATE_LIMIT: 1_000_000 }, levers);
   const results: Record<string, unknown> = {};
   // The SDK's runtime stops the worker on SIGINT and SIGTERM; the bench stops with it, and its servers too.
   const interrupted = new Promise<never>((_, reject) => {
@@ -140,7 +177,7 @@ async function main(): Promise<void> {
   });
   try {
     console.log(`\nbeckon bench ${asked.join(' ')}: ${machine}`);
-    console.log(`postgres: ${stack.describe.postgres}; temporal: ${stack.describe.temporal}`);
+    console.log(`postgres: ${stack.describe.postgres}; temporal: ${stack.describe.temporal}; levers: ${stack.describe.levers}`);
     mkdirSync('bench-results', { recursive: true });
     for (const name of asked as readonly Benchmark[]) {
       say(`${name}: starting`);
@@ -222,6 +259,28 @@ async function run(name: Benchmark, stack: BenchStack, runId: string, options: B
       const { beckon, floor } = report.stages;
       const names = [...new Set([...Object.keys(beckon.medians), ...Object.keys(floor)])].sort();
       console.log(table(['stage', 'Beckon', 'Beckon, slowest 5%', 'floor'], names.map((stage) => [stage, beckon.medians[stage], beckon.slowest[stage], floor[stage]])));
+      console.log(`\nthe SDK's own metrics for Beckon's task queue (runtime Prometheus telemetry; percentiles are bucket upper bounds)\n`);
+      const sdkNames = [...new Set([...Object.keys(report.sdk.light.histograms), ...Object.keys(report.sdk.heavy.histograms)])].sort();
+      const cell = (h: { count: number; meanMs: number; p50Ms: number; p99Ms: number } | undefined) => (h ? `${h.count}: ${h.meanMs} / ${h.p50Ms} / ${h.p99Ms}` : '-');
+      console.log(table(['histogram (n: mean / p50 / p99 ms)', 'light', 'heavy'], sdkNames.map((name) => [name, cell(report.sdk.light.histograms[name]), cell(report.sdk.heavy.histograms[name])])));
+      console.log(`counters: light ${perParty(report.sdk.light.counters)}; heavy ${perParty(report.sdk.heavy.counters)}`);
+      return report;
+    }
+    case 'capacity': {
+      const report = await runCapacity(stack, runId, options.capacity);
+      const { floor, beckon } = report;
+      console.log(`\n## capacity: ${options.capacity.stepSeconds} s per step, past capacity at p99 > ${options.capacity.p99LimitMs} ms or a growing backlog\n`);
+      console.log(
+        table(
+          ['path', 'rate/s', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'in flight early -> late', 'median ms early -> late', 'steady'],
+          (['floor', 'Beckon'] as const).flatMap((name) =>
+            (name === 'floor' ? floor : beckon).steps.map((s) => [name, s.rate, s.summary.count, s.summary.p50, s.summary.p95, s.summary.p99, s.summary.max, s.errors,
+              `${s.inFlightEarly} -> ${s.inFlightLate}`, `${s.lagEarly} -> ${s.lagLate}`, s.steady ? 'yes' : `no: ${s.why}`]),
+          ),
+        ),
+      );
+      const top = (path: typeof floor) => (path.steps.every((s) => s.steady) ? `${path.highestSteady}/s (every step held: raise --steps)` : `${path.highestSteady}/s`);
+      console.log(`\nhighest steady rate: Beckon ${top(beckon)}, floor ${top(floor)}; Beckon / floor ${floor.highestSteady ? ratio(beckon.highestSteady, floor.highestSteady) : '-'}`);
       return report;
     }
     case 'throughput': {
@@ -264,8 +323,8 @@ async function run(name: Benchmark, stack: BenchStack, runId: string, options: B
       console.log(`\n## cost per event, over ${options.cost.samples} users (existing users, one event each)\n`);
       console.log(
         table(
-          ['event', 'history events', 'workflow tasks', 'activities', 'markers (local activity or patch)', 'Postgres statements', 'CPU ms'],
-          rows.map((r) => [r.event, r.historyEvents, r.workflowTasks, r.activities, r.markers, perParty(r.statementsPerEvent) || '0', perParty(r.cpuMsPerEvent)]),
+          ['event', 'history events', 'workflow tasks', 'activities', 'markers (local activity or patch)', 'Temporal Cloud actions', 'Postgres statements', 'CPU ms'],
+          rows.map((r) => [r.event, r.historyEvents, r.workflowTasks, r.activities, r.markers, r.cloudActions, perParty(r.statementsPerEvent) || '0', perParty(r.cpuMsPerEvent)]),
         ),
       );
       return rows;

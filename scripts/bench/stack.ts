@@ -15,9 +15,10 @@ import { configuredPayloadCodec } from '../../src/temporal/payload-codec';
 import { connectClient } from '../../src/temporal/client-connection';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
-import { startWorker, type BeckonWorker } from '../../src/worker';
+import { startWorker, type BeckonWorker, type WorkerTuning } from '../../src/worker';
 import { freePort } from '../../test/support/ports';
 import { ensureTemporalCli } from '../../src/temporal/tools/temporal-cli';
+import { installSdkMetrics } from './sdk-metrics';
 import { tagged } from './statements';
 
 export interface BenchStack {
@@ -30,10 +31,12 @@ export interface BenchStack {
   worker: BeckonWorker;
   writeKey: string;
   pseudonymKey: string;
+  /** The SDK runtime's own Prometheus metrics (this process's workers). */
+  sdkMetricsUrl: string;
   /** The Temporal server's process, when this stack started it. */
   serverPid: number | undefined;
   /** What the run stands on, for the report. */
-  describe: { postgres: string; temporal: string };
+  describe: { postgres: string; temporal: string; levers: string };
   stop(): Promise<void>;
 }
 
@@ -54,8 +57,16 @@ export function rssOf(pid: number | undefined): number | undefined {
  * The whole service in this process, as `npm start` runs it: the configured Postgres and Temporal
  * (DATABASE_URL, TEMPORAL_ADDRESS) or an embedded PostgreSQL and a dev server, a worker and the API.
  */
-export async function startBenchStack(overrides: Partial<Config> = {}): Promise<BenchStack> {
+export interface BenchLevers {
+  /** The dev server's task queue partitions as `npm start` sets them for its one worker (true), or the server's 4. */
+  singleWorker: boolean;
+  tuning?: WorkerTuning;
+}
+
+export async function startBenchStack(overrides: Partial<Config> = {}, levers: BenchLevers = { singleWorker: true }): Promise<BenchStack> {
   const base = loadConfig();
+  // Before any native connection: the runtime's telemetry is fixed when it is first used.
+  const sdkMetricsUrl = await installSdkMetrics();
   const stops: (() => Promise<unknown>)[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'beckon-bench-'));
   stops.push(async () => rmSync(dir, { recursive: true, force: true }));
@@ -73,7 +84,7 @@ export async function startBenchStack(overrides: Partial<Config> = {}): Promise<
     let serverPid: number | undefined;
     if (!address) {
       const cliPath = await ensureTemporalCli({ log: say });
-      const server = startDevServer({ cliPath, port: await freePort(), namespace: base.TEMPORAL_NAMESPACE });
+      const server = startDevServer({ cliPath, port: await freePort(), namespace: base.TEMPORAL_NAMESPACE, singleWorker: levers.singleWorker });
       stops.push(() => server.stop());
       address = server.address;
       serverPid = server.process.pid;
@@ -90,7 +101,7 @@ export async function startBenchStack(overrides: Partial<Config> = {}): Promise<
     const temporal = await connectClient({ address, namespace: config.TEMPORAL_NAMESPACE, waitMs: 60_000, payloadCodec });
     stops.push(() => temporal.connection.close());
     await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE);
-    const worker = await startWorker({ config, pool: workerPool, pseudonymKey, payloadCodec });
+    const worker = await startWorker({ config, pool: workerPool, pseudonymKey, payloadCodec, ...(levers.tuning && { tuning: levers.tuning }) });
     stops.push(() => worker.shutdown());
     const api = await startApi({ config, pool, temporal, pseudonymKey, payloadCodec });
     stops.push(() => api.app.close());
@@ -104,10 +115,14 @@ export async function startBenchStack(overrides: Partial<Config> = {}): Promise<
       worker,
       writeKey,
       pseudonymKey,
+      sdkMetricsUrl,
       serverPid,
       describe: {
         postgres: base.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL (throwaway)',
-        temporal: base.TEMPORAL_ADDRESS ? `TEMPORAL_ADDRESS ${address}` : 'Temporal CLI dev server (in memory)',
+        temporal: base.TEMPORAL_ADDRESS
+          ? `TEMPORAL_ADDRESS ${address}`
+          : `Temporal CLI dev server (in memory, ${levers.singleWorker ? '1 task queue partition' : '4 task queue partitions'})`,
+        levers: JSON.stringify(levers),
       },
       stop,
     };

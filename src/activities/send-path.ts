@@ -1,10 +1,9 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import { createCampaignLifecycleRepository } from '../db/campaign-lifecycle-repository';
-import { createConsentRepository } from '../db/consent-repository';
 import { createDeliveryPolicyRepository } from '../db/delivery-policy-repository';
 import { createDeliveryRepository, type DeliveryRecord, type NewDelivery } from '../db/delivery-repository';
-import { createProfileRepository, type ContactPoints } from '../db/profile-repository';
+import type { ContactPoints } from '../db/profile-repository';
+import { createSendDecisionRepository } from '../db/send-decision-repository';
 import { withTransaction } from '../db/transaction';
 import { cachedFor } from '../util/cached';
 import type { Channel } from '../domain/campaign/campaign-schema';
@@ -65,32 +64,34 @@ export function createSendPath(deps: SendPathDeps) {
     const policy = await policyNow();
     return withTransaction(pool, async (client) => {
       const locked = createDeliveryRepository(client);
-      // Held before anything is decided, as the journey's pause gate did before (also a user without a profile); a recorded decision stands.
-      if (input.holdIfPaused && (await createCampaignLifecycleRepository(client).status(input.campaignId)) === 'paused' && !(await locked.find(input.deliveryKey))) {
-        return { kind: 'paused' };
-      }
-      if (!(await locked.lockUser(input.pseudonym))) return { kind: 'no_profile' };
-      const contact = (await createProfileRepository(client).contactPoints(input.pseudonym))!;
-      const earlier = await locked.find(input.deliveryKey);
-      if (earlier) return { kind: 'record', record: earlier, contact };
+      const decision = createSendDecisionRepository(client);
+      // The lock first: what the decision reads is read after it, by a statement of its own (see send-decision-repository).
+      const profile = await decision.lockProfile(input.pseudonym);
       const now = deps.now();
-      const traitZone = typeof contact.traits.timezone === 'string' ? contact.traits.timezone : undefined;
-      const zone = deliveryZone(contact.timezone ?? traitZone, policy);
-      const decision = decideSend({
+      const traitZone = typeof profile?.traits.timezone === 'string' ? profile.traits.timezone : undefined;
+      const zone = deliveryZone(profile?.timezone ?? traitZone, policy);
+      const day = capDay(now, zone);
+      const facts = await decision.facts({ pseudonym: input.pseudonym, campaignId: input.campaignId, deliveryKey: input.deliveryKey, localDay: day });
+      // Held before anything is decided, as the journey's pause gate did before (also a user without a profile); a recorded decision stands.
+      if (input.holdIfPaused && facts.campaignStatus === 'paused' && !facts.earlier) return { kind: 'paused' };
+      if (!profile) return { kind: 'no_profile' };
+      const contact: ContactPoints = { ...profile, pushTokens: facts.pushTokens };
+      if (facts.earlier) return { kind: 'record', record: facts.earlier, contact };
+      const decided = decideSend({
         now,
         channel: input.channel,
         category: input.category,
-        consents: await createConsentRepository(client).current(input.pseudonym),
+        consents: facts.consents,
         hasAddress: deps.senders[input.channel]?.hasAddress(contact) ?? false,
         zone,
         policy,
         campaign: input.delivery ?? {},
-        counts: await locked.countForDay(input.pseudonym, capDay(now, zone), input.campaignId),
+        counts: facts.counts,
       });
-      if (decision.action === 'defer') return { kind: 'deferred', until: decision.until };
-      const record = decision.action === 'skip'
-        ? await locked.recordSkip(delivery, decision.reason, decision.detail)
-        : await locked.reserve(delivery, decision.localDay, decision.countsTowardCap);
+      if (decided.action === 'defer') return { kind: 'deferred', until: decided.until };
+      const record = decided.action === 'skip'
+        ? await locked.recordSkip(delivery, decided.reason, decided.detail)
+        : await locked.reserve(delivery, decided.localDay, decided.countsTowardCap);
       return { kind: 'record', record, contact };
     });
   };

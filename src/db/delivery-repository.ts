@@ -28,7 +28,7 @@ export interface DeliveryRecord {
 
 export type NewDelivery = Pick<DeliveryRecord, 'deliveryKey' | 'pseudonym' | 'campaignId' | 'campaignVersion' | 'stepId' | 'channel' | 'category'>;
 
-interface DeliveryRow {
+export interface DeliveryRow {
   delivery_key: string;
   pseudonym: string;
   campaign_id: string;
@@ -47,7 +47,7 @@ interface DeliveryRow {
   updated_at: Date;
 }
 
-const toRecord = (row: DeliveryRow): DeliveryRecord => ({
+export const deliveryRecordOf = (row: DeliveryRow): DeliveryRecord => ({
   deliveryKey: row.delivery_key,
   pseudonym: row.pseudonym,
   campaignId: row.campaign_id,
@@ -67,7 +67,7 @@ const toRecord = (row: DeliveryRow): DeliveryRecord => ({
 });
 
 /** Statuses that hold a place under the caps: everything that may have reached, or is about to reach, the user. */
-const COUNTED = ['reserved', 'sending', 'sent', 'unknown'];
+export const COUNTED_STATUSES = ['reserved', 'sending', 'sent', 'unknown'];
 
 const INSERT = `INSERT INTO deliveries (delivery_key, pseudonym, campaign_id, campaign_version, step_id, channel, category, status, reason, detail, local_day, counts_toward_cap)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`;
@@ -81,46 +81,30 @@ async function transition(db: Queryable, key: string, from: DeliveryStatus[], se
     [key, from, ...values],
   );
   const row = result.rows[0];
-  return row && toRecord(row);
+  return row && deliveryRecordOf(row);
 }
 
 /**
  * The deliveries table: the send path's memory of every message step, and what the caps count.
- * `lockUser`, `reserve` and `recordSkip` belong in the send path's transaction (over its client).
+ * `reserve` and `recordSkip` belong in the send path's transaction (over its client), after
+ * send-decision-repository's lock.
  */
 export function createDeliveryRepository(db: Queryable) {
   return {
-    /** Takes the user's row lock for the rest of the transaction; false when the user has no profile. */
-    async lockUser(pseudonym: string): Promise<boolean> {
-      const result = await db.query('SELECT 1 FROM users WHERE pseudonym = $1 FOR UPDATE', [pseudonym]);
-      return (result.rowCount ?? 0) > 0;
-    },
-
     async find(deliveryKey: string): Promise<DeliveryRecord | undefined> {
       const result = await db.query<DeliveryRow>('SELECT * FROM deliveries WHERE delivery_key = $1', [deliveryKey]);
       const row = result.rows[0];
-      return row && toRecord(row);
-    },
-
-    /** Messages holding a place under the caps on the user's local day: across campaigns (counted ones) and from this campaign (all). */
-    async countForDay(pseudonym: string, localDay: string, campaignId: string): Promise<{ today: number; campaignToday: number }> {
-      const result = await db.query<{ today: string; campaign_today: string }>(
-        `SELECT count(*) FILTER (WHERE counts_toward_cap) AS today, count(*) FILTER (WHERE campaign_id = $3) AS campaign_today
-         FROM deliveries WHERE pseudonym = $1 AND local_day = $2 AND status = ANY($4)`,
-        [pseudonym, localDay, campaignId, COUNTED],
-      );
-      const row = result.rows[0];
-      return { today: Number(row?.today ?? 0), campaignToday: Number(row?.campaign_today ?? 0) };
+      return row && deliveryRecordOf(row);
     },
 
     async reserve(delivery: NewDelivery, localDay: string, countsTowardCap: boolean): Promise<DeliveryRecord> {
       const result = await db.query<DeliveryRow>(INSERT, [...params(delivery), 'reserved', null, null, localDay, countsTowardCap]);
-      return toRecord(result.rows[0]!);
+      return deliveryRecordOf(result.rows[0]!);
     },
 
     async recordSkip(delivery: NewDelivery, reason: string, detail: string): Promise<DeliveryRecord> {
       const result = await db.query<DeliveryRow>(INSERT, [...params(delivery), 'skipped', reason, detail, null, false]);
-      return toRecord(result.rows[0]!);
+      return deliveryRecordOf(result.rows[0]!);
     },
 
     /** reserved -> sending, once: of two attempts racing, one wins. */
@@ -153,7 +137,7 @@ export function createDeliveryRepository(db: Queryable) {
 
     async forUser(pseudonym: string): Promise<DeliveryRecord[]> {
       const result = await db.query<DeliveryRow>('SELECT * FROM deliveries WHERE pseudonym = $1 ORDER BY created_at, delivery_key', [pseudonym]);
-      return result.rows.map(toRecord);
+      return result.rows.map(deliveryRecordOf);
     },
   };
 }

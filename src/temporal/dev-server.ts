@@ -22,6 +22,11 @@ export interface DevServerOptions {
   codecEndpoint?: string;
   /** Leads a process group of its own, so a terminal's Ctrl-C reaches only the parent, which stops it in turn. */
   ownProcessGroup?: boolean;
+  /**
+   * One worker polls Beckon's task queue (npm start, the benches): one task queue partition instead
+   * of the server's 4, so a task never lands on a partition where no poller waits (see BENCHMARKS.md, "Levers").
+   */
+  singleWorker?: boolean;
   /** Receives the server's own output lines. */
   log?: (line: string) => void;
 }
@@ -38,6 +43,11 @@ export function startDevServer(options: DevServerOptions): DevServer {
   // A worker that schedules an activity on its own task queue may take it in the same round trip
   // (eager dispatch, which the SDK asks for by default); the server's default is to refuse. See BENCHMARKS.md.
   args.push('--dynamic-config-value', 'system.enableActivityEagerExecution=true');
+  if (options.singleWorker) {
+    args.push('--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1');
+    // A kept database may hold a backlog an earlier run wrote to the other partitions: they are still read until it drains.
+    if (!options.dbFile) args.push('--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1');
+  }
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
   if (options.codecEndpoint && options.uiPort !== undefined) args.push('--ui-codec-endpoint', options.codecEndpoint);

@@ -61,6 +61,14 @@ describe('delivery policy at send time', () => {
     expect((await createDeliveryRepository(pool).forUser(user.pseudonym)).filter((d) => d.deliveryKey === input.deliveryKey)).toHaveLength(1);
   });
 
+  it('caps sends that race for one user: they wait for the lock and then count what the first ones recorded', async () => {
+    const user = await createProfile(pool, { label: 'cap-race', timezone: 'Europe/Berlin' });
+    clock = new Date('2026-03-12T11:00:00Z');
+    const outcomes = await Promise.all(['race-a', 'race-b', 'race-c', 'race-d', 'race-e'].map((campaignId) => send(user.pseudonym, inbox, campaignId)));
+    expect(outcomes.filter((o) => o.status === 'sent')).toHaveLength(2);
+    expect(outcomes.filter((o) => o.status === 'skipped' && o.reason === 'capped')).toHaveLength(3);
+  });
+
   it('caps at 2 per local day across campaigns, spares transactional ones, and opens again on the next local day (Tokyo)', async () => {
     const user = await createProfile(pool, { label: 'cap-tokyo', email: 'tokyo@example.com', timezone: 'Asia/Tokyo' });
     clock = new Date('2026-03-10T03:00:00Z'); // 12:00 in Tokyo
