@@ -55,7 +55,8 @@ describe('ingestion when Temporal answers too late', () => {
     codecPool = testPool();
     const connection = await Connection.connect({
       address: testTemporalAddress(),
-      interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions()), slowTemporal],
+      // Outside the SDK's retry interceptor, which expects a message before a status (a call never sent has none).
+      interceptors: [slowTemporal, makeGrpcRetryInterceptor(defaultGrpcRetryOptions())],
     });
     client = new Client({ connection, namespace: 'default', dataConverter: beckonDataConverter(payloadCodecFor(TEST_PSEUDONYM_KEY, { pool: codecPool })) });
     api = await startTestApi({ deps: { temporal: client, signalGate } });
@@ -99,6 +100,7 @@ describe('ingestion when Temporal answers too late', () => {
 
   it('answers 429 with Retry-After when every signal slot stays taken, records nothing, and takes the retry once', async () => {
     const userId = uniqueUserId('busy');
+    expect(signalGate.inFlight).toBe(0);
     let release: () => void = () => {};
     const holding = Array.from({ length: 4 }, () => signalGate.run(() => new Promise<void>((resolve) => (release = chain(release, resolve)))));
     const refused = await track(userId, `${userId}-1`);
