@@ -11,6 +11,7 @@ import { cachedRevision } from './api/catalog-revision';
 import type { ApiBase, ApiDeps } from './api/deps';
 import { createEngagementReporter, scheduleEngagementRetries } from './api/engagement-reporter';
 import { createIngestion } from './api/ingestion';
+import { createSignalGate } from './api/user-signals';
 import { describePublish, publishCampaignFolder } from './ops/campaign-publish';
 import { createCampaignOps } from './ops/campaign-ops';
 import { createRerunOps } from './ops/rerun-ops';
@@ -123,6 +124,7 @@ export async function startApi(options: {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       pseudonymize: createPseudonymizer(options.pseudonymKey),
       catalogRevision: cachedRevision(() => createCampaignRepository(options.pool).revision()),
+      signalGate: createSignalGate(config.TEMPORAL_SIGNALS_IN_FLIGHT),
       linkSigner: createLinkSigner(deriveLinkKey(options.pseudonymKey)),
       signingKeyVault: createSigningKeyVault(deriveVaultKey(options.pseudonymKey)),
       ...(options.devSinks && { devSinks: true }),

@@ -38,6 +38,12 @@ export const configSchema = z.object({
     .url({ message: 'must be the Web UI base URL, e.g. https://temporal.example.com' })
     .optional()
     .describe("Base URL of the Temporal Web UI the console's step links open; `npm start` sets its dev UI's, unset elsewhere shows the query to paste."),
+  TEMPORAL_SIGNALS_IN_FLIGHT: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .default(16)
+    .describe('Signal-with-starts one API process has in flight to Temporal; more wait up to 2 s for a slot, then get 429 with Retry-After.'),
   TEMPORAL_CLI_PATH: z.string().min(1).optional().describe('Path of a `temporal` CLI to use instead of the one on PATH or built into .tools/.'),
 
   DATABASE_URL: z

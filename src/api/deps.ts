@@ -16,6 +16,7 @@ import type { PrivacyOps } from '../ops/privacy-ops';
 import type { CampaignStatsOps } from '../ops/campaign-stats-ops';
 import type { CampaignStatsRepository } from '../db/campaign-stats-repository';
 import type { ApiMetrics } from '../metrics/api-metrics';
+import type { AdmissionGate } from '../util/admission-gate';
 import type { DeliveryPolicy } from '../domain/campaign/campaign-schema';
 import type { LinkSigner } from '../privacy/signed-links';
 import type { ClientAuth } from './auth/client-auth';
@@ -31,6 +32,8 @@ export interface ApiBase {
   pseudonymize: (userId: string) => string;
   /** The campaign catalog revision, cached: stamped on each event so user workflows reload campaigns only when they change. */
   catalogRevision: () => Promise<number>;
+  /** Bounds the signal-with-starts in flight to Temporal (TEMPORAL_SIGNALS_IN_FLIGHT); one per API process. */
+  signalGate: AdmissionGate;
   /** Checks the signed links in messages (unsubscribe, open, click) and push open reports. */
   linkSigner: LinkSigner;
   /** Opens the sources' signing keys, which check user tokens (derived from PSEUDONYM_KEY). */

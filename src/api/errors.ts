@@ -63,9 +63,37 @@ export class ServiceUnavailableError extends Error {
   }
 }
 
+/**
+ * Beckon takes in more than Temporal answers in time (every slot for its signals is taken); nothing was
+ * recorded: answered with 429 and Retry-After, which clients back off on, as for a rate limit.
+ */
+export class BusyError extends Error {
+  readonly statusCode = 429;
+  constructor(
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`Beckon is taking in more events than it can pass on right now; nothing was recorded, retry after ${retryAfterSeconds} s`, options);
+    this.name = 'BusyError';
+  }
+}
+
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P03']);
 /** gRPC UNAVAILABLE, DEADLINE_EXCEEDED, and CANCELLED (what the client's own deadline ends a slow call with; seen as 500s under load). */
 const UNAVAILABLE_GRPC = new Set([14, 4, 1]);
+
+/** gRPC DEADLINE_EXCEEDED and CANCELLED: the server did not answer within the call's deadline (it may still have done the call). */
+const SLOW_GRPC = new Set([4, 1]);
+
+/** True when the error (or one of its causes) is a gRPC call that ran out of time, not one the server refused. */
+export function isSlowAnswer(err: unknown): boolean {
+  for (let current: unknown = err, depth = 0; current && depth < 8; depth++) {
+    const { code } = current as { code?: unknown };
+    if (typeof code === 'number' && SLOW_GRPC.has(code)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
 
 /** True when the error (or one of its causes) says a server could not be reached, not that the request was wrong. */
 export function isUnavailable(err: unknown): boolean {
@@ -93,6 +121,11 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   }
   if (error instanceof RateLimitedError) {
     void reply.status(429).header('Retry-After', String(error.retryAfterSeconds)).send({ error: 'rate_limited', message: error.message });
+    return;
+  }
+  if (error instanceof BusyError) {
+    request.log.warn({ err: error }, 'busy: no free slot for a signal to Temporal');
+    void reply.status(429).header('Retry-After', String(error.retryAfterSeconds)).send({ error: 'busy', message: error.message });
     return;
   }
   if (error instanceof ServiceUnavailableError || isUnavailable(error)) {

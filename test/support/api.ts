@@ -6,6 +6,7 @@ import { buildApp, type AppOptions } from '../../src/api/app';
 import { cachedRevision } from '../../src/api/catalog-revision';
 import type { ApiBase } from '../../src/api/deps';
 import { loadConfig } from '../../src/config';
+import { createSignalGate } from '../../src/api/user-signals';
 import { createCampaignRepository } from '../../src/db/campaign-repository';
 import { createPool } from '../../src/db/pool';
 import { createSourceRepository } from '../../src/db/source-repository';
@@ -109,6 +110,7 @@ export async function startTestApi(
     taskQueue,
     pseudonymize,
     catalogRevision: cachedRevision(() => createCampaignRepository(pool).revision()),
+    signalGate: createSignalGate(loadConfig({}).TEMPORAL_SIGNALS_IN_FLIGHT),
     linkSigner: createLinkSigner(deriveLinkKey(TEST_PSEUDONYM_KEY)),
     signingKeyVault: testSigningKeyVault(),
     ...options.deps,

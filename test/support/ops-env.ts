@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { cachedRevision } from '../../src/api/catalog-revision';
+import { createSignalGate } from '../../src/api/user-signals';
 import { loadConfig } from '../../src/config';
 import { createAdminTokenRepository } from '../../src/db/admin-token-repository';
 import { parseCampaignText } from '../../src/ops/campaign-files';
@@ -51,7 +52,8 @@ export function opsEnvPerFile(label: string, options: { worker?: boolean } = {})
     const catalogRevision = cachedRevision(() => createCampaignRepository(pool).revision(), 0);
     const linkSigner = createLinkSigner(deriveLinkKey('ops-test-key-'.padEnd(40, 'x')));
     const signingKeyVault = createSigningKeyVault(deriveVaultKey('ops-test-key-'.padEnd(40, 'x')));
-    const { app } = await buildTestApp({ pool, temporal, taskQueue, pseudonymize, catalogRevision, linkSigner, signingKeyVault });
+    const signalGate = createSignalGate(loadConfig({}).TEMPORAL_SIGNALS_IN_FLIGHT);
+    const { app } = await buildTestApp({ pool, temporal, taskQueue, pseudonymize, catalogRevision, signalGate, linkSigner, signingKeyVault });
     const http = await serve(app);
     const address = app.server.address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

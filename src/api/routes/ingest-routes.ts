@@ -48,7 +48,7 @@ export async function ingestRoutes(app: FastifyInstance, deps: ApiDeps, options:
     400: 'A field is missing or wrong: each one is named with the reason',
     401: 'No write key, or one that is unknown or revoked',
     413: 'The body is over the size limit',
-    429: "The write key's rate limit is reached; retry after Retry-After seconds",
+    429: "The write key's rate limit is reached, or Temporal takes no more right now (busy); nothing was recorded, retry after Retry-After seconds",
     503: 'Temporal or Postgres is unreachable; nothing was recorded, retry after Retry-After seconds',
   };
   for (const type of MESSAGE_TYPES) {
