@@ -168,8 +168,8 @@ async function main(): Promise<void> {
     console.log(`\nload average at the end: ${loadavg().map((n) => n.toFixed(1)).join(' ')}; figures written to bench-results/stats-${runId}.json`);
     return;
   }
-  // A rate limit far above the load, so the benchmarks measure the path, not the limiter.
-  const stack = await startBenchStack({ INGEST_RATE_LIMIT: 1_000_000 }, levers);
+  // A rate limit and a signal gate far above the load, so the benchmarks measure the path, not the limiters.
+  const stack = await startBenchStack({ INGEST_RATE_LIMIT: 1_000_000, TEMPORAL_SIGNALS_IN_FLIGHT: 1_000 }, levers);
   const results: Record<string, unknown> = {};
   // The SDK's runtime stops the worker on SIGINT and SIGTERM; the bench stops with it, and its servers too.
   const interrupted = new Promise<never>((_, reject) => {
