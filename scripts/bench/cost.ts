@@ -50,7 +50,7 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
     };
   };
   const measure = async (event: string, send: (i: number) => Promise<unknown>, count: (i: number) => Promise<ReturnType<typeof tally>[]>): Promise<CostRow> => {
-    const meter = startMeter(stack.serverPid);
+    const meter = startMeter(stack.serverPid, stack.postgresPid);
     await timedLoad(`cost: ${event}`, samples, 4, async (i) => void (await send(i)));
     // The tails (a journey's end, its signal to the user) finish before the CPU is read; the counting below reads histories, which costs CPU too.
     await new Promise((resolve) => setTimeout(resolve, 2000));
