@@ -73,7 +73,8 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
   try {
     const phases = ['quiet', 'trigger', 'floor'];
     const warm = phases.flatMap((phase) => Array.from({ length: samples }, (_, i) => user(phase, i)));
-    const warmed = await timedLoad('warm-up: users', warm.length, 16, (i) => path.track(warm[i]!, WARM_EVENT, `${runId}-warm-${i}`));
+    // Ids of its own: latency and throughput in the same run use `${runId}-warm-${i}`, and a duplicate is not signalled.
+    const warmed = await timedLoad('warm-up: users', warm.length, 16, (i) => path.track(warm[i]!, WARM_EVENT, `${runId}-cost-warm-${i}`));
     if (warmed.errors > 0) throw new Error(`${warmed.errors} warm-up calls failed; the counts would be off`);
     await timedLoad('warm-up: floor', samples, 16, async (i) => void (await floor.ping(`c${i}`, `${runId}-fw-${i}`)));
     for (const id of warm) await quiet(userWorkflowId(path.pseudonymOf(id)), 1);
