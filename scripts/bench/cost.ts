@@ -55,7 +55,7 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
     };
   };
   const measure = async (event: string, send: (i: number) => Promise<unknown>, count: (i: number) => Promise<ReturnType<typeof tally>[]>): Promise<CostRow> => {
-    const meter = startMeter(stack.serverPid);
+    const meter = startMeter(stack.serverPid, stack.postgresPid);
     await timedLoad(`cost: ${event}`, samples, 4, async (i) => void (await send(i)));
     // The tails (a journey's end, its signal to the user) finish before the CPU is read; the counting below reads histories, which costs CPU too.
     await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -79,7 +79,8 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
   try {
     const phases = ['quiet', 'trigger', 'floor'];
     const warm = phases.flatMap((phase) => Array.from({ length: samples }, (_, i) => user(phase, i)));
-    const warmed = await timedLoad('warm-up: users', warm.length, 16, (i) => path.track(warm[i]!, WARM_EVENT, `${runId}-warm-${i}`));
+    // Ids of its own: latency and throughput in the same run use `${runId}-warm-${i}`, and a duplicate is not signalled.
+    const warmed = await timedLoad('warm-up: users', warm.length, 16, (i) => path.track(warm[i]!, WARM_EVENT, `${runId}-cost-warm-${i}`));
     if (warmed.errors > 0) throw new Error(`${warmed.errors} warm-up calls failed; the counts would be off`);
     await timedLoad('warm-up: floor', samples, 16, async (i) => void (await floor.ping(`c${i}`, `${runId}-fw-${i}`)));
     for (const id of warm) await quiet(userWorkflowId(path.pseudonymOf(id)), 1);

@@ -29,18 +29,33 @@ function pidsNamed(name: string): number[] {
   return pids;
 }
 
+/** A PostgreSQL server's postmaster and its backends (their children's share holds the backends that exited). */
+function postgresServerPids(postmasterPid: number): number[] {
+  return [postmasterPid, ...pidsNamed('postgres').filter((pid) => parentOf(pid) === postmasterPid)];
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 export type CpuSample = Record<'node (API, worker, load)' | 'Temporal server' | 'Postgres', number>;
 
 /**
  * CPU time used so far by the three parties of a run: this Node process (the API, the worker and
- * the load generator), the Temporal server, and every Postgres backend on the machine. Differences
- * of two samples say where a phase's time went when the machine is CPU-bound.
+ * the load generator), the Temporal server, and the Postgres server's processes (every Postgres
+ * backend on the machine when its postmaster is not known). Differences of two samples say where a
+ * phase's time went when the machine is CPU-bound.
  */
-export function cpuSampler(temporalPid: number | undefined): () => CpuSample {
+export function cpuSampler(temporalPid: number | undefined, postgresPid?: number): () => CpuSample {
   return () => ({
     'node (API, worker, load)': cpuMsOf(process.pid),
     'Temporal server': (temporalPid !== undefined ? [temporalPid] : pidsNamed('temporal')).reduce((sum, pid) => sum + cpuMsOf(pid), 0),
-    Postgres: pidsNamed('postgres').reduce((sum, pid) => sum + cpuMsOf(pid), 0),
+    Postgres: (postgresPid !== undefined ? postgresServerPids(postgresPid) : pidsNamed('postgres')).reduce((sum, pid) => sum + cpuMsOf(pid), 0),
   });
 }
 

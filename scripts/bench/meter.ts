@@ -10,8 +10,8 @@ export interface Metered {
  * Starts counting CPU per process and SQL statements per pool; `read(events)` divides what was
  * spent since by the number of events. The bench's own LISTEN connection is left out.
  */
-export function startMeter(temporalPid: number | undefined): { read(events: number): Metered } {
-  const cpu = cpuSampler(temporalPid);
+export function startMeter(temporalPid: number | undefined, postgresPid?: number): { read(events: number): Metered } {
+  const cpu = cpuSampler(temporalPid, postgresPid);
   const statements = countStatements();
   statements.reset();
   const before = cpu();

@@ -33,8 +33,10 @@ export interface BenchStack {
   pseudonymKey: string;
   /** The SDK runtime's own Prometheus metrics (this process's workers). */
   sdkMetricsUrl: string;
-  /** The Temporal server's process, when this stack started it. */
+  /** The Temporal server's process: the dev server this stack started, else BENCH_TEMPORAL_PID (a cluster's temporal-server). */
   serverPid: number | undefined;
+  /** The Postgres server's postmaster: the embedded one this stack started, else BENCH_POSTGRES_PID; unset counts every backend. */
+  postgresPid: number | undefined;
   /** What the run stands on, for the report. */
   describe: { postgres: string; temporal: string; levers: string };
   stop(): Promise<void>;
@@ -51,6 +53,15 @@ export function rssOf(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A process id the caller names, for a server this stack did not start (`npm run cluster`'s). */
+function pidFromEnv(name: string): number | undefined {
+  const value = process.env[name];
+  if (value === undefined || value === '') return undefined;
+  const pid = Number(value);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`${name} must be a process id, not "${value}"`);
+  return pid;
 }
 
 /**
@@ -75,13 +86,15 @@ export async function startBenchStack(overrides: Partial<Config> = {}, levers: B
   };
   try {
     let databaseUrl = base.DATABASE_URL;
+    let postgresPid = pidFromEnv('BENCH_POSTGRES_PID');
     if (!databaseUrl) {
       const embedded = await startEmbeddedPostgres({ port: 0 });
       stops.push(() => embedded.stop());
       databaseUrl = embedded.url;
+      postgresPid = embedded.process.pid;
     }
     let address = base.TEMPORAL_ADDRESS;
-    let serverPid: number | undefined;
+    let serverPid = pidFromEnv('BENCH_TEMPORAL_PID');
     if (!address) {
       const cliPath = await ensureTemporalCli({ log: say });
       const server = startDevServer({ cliPath, port: await freePort(), namespace: base.TEMPORAL_NAMESPACE, singleWorker: levers.singleWorker });
@@ -117,6 +130,7 @@ export async function startBenchStack(overrides: Partial<Config> = {}, levers: B
       pseudonymKey,
       sdkMetricsUrl,
       serverPid,
+      postgresPid,
       describe: {
         postgres: base.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL (throwaway)',
         temporal: base.TEMPORAL_ADDRESS

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 
@@ -13,6 +13,8 @@ export interface ClusterPostgres {
   beckonUrl: string;
   /** Where it came from, for the printed summary. */
   origin: string;
+  /** The postmaster's process id when the cluster started the server (a bench counts its CPU by it). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -82,6 +84,8 @@ async function startOwnPostgresql(dataDir: string, port: number, log: (line: str
     ...pg,
     beckonUrl: `postgres://postgres@127.0.0.1:${port}/beckon`,
     origin: `own PostgreSQL (${data})`,
+    // postmaster.pid's first line, written by the server on start.
+    pid: Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
     async stop() {
       run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
     },

@@ -5,7 +5,7 @@ import { spawnLogged, type LoggedProcess } from './logged-process';
 /**
  * The Temporal Web UI's own server (github.com/temporalio/ui-server, its assets embedded), pointed at the
  * cluster's frontend, with Beckon's codec endpoint so operators read decrypted payloads; the API answers
- * the codec only for this UI's origin (CODEC_UI_ORIGIN).
+ * the codec only for this UI's origin (CODEC_UI_ORIGIN) and an operator logged in at its /codec/login.
  */
 export async function startWebUi(options: {
   uiServerPath: string;
@@ -32,7 +32,8 @@ cors:
 codec:
   endpoint: ${options.codecEndpoint}
   passAccessToken: false
-  includeCredentials: false
+  # Sends the cookie the API's /codec/login sets: the codec answers only an operator.
+  includeCredentials: true
 `;
   writeFileSync(join(configDir, 'base.yaml'), config);
   writeFileSync(join(configDir, 'beckon.yaml'), config);

@@ -28,7 +28,7 @@ export interface TestCluster extends Cluster {
 
 /**
  * The cluster the tests run on: Beckon's database and Temporal's two beside DATABASE_URL's (names of
- * their own, so `npm test`'s data stays apart), 4 history shards, 2 workers, 2 API replicas.
+ * their own, so `npm test`'s data stays apart), 4 history shards, 2 workers, 2 API replicas, the Web UI.
  */
 export async function startTestCluster(campaigns: Record<string, unknown>[]): Promise<TestCluster> {
   const base = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
@@ -58,6 +58,7 @@ export async function startTestCluster(campaigns: Record<string, unknown>[]): Pr
     workerSdkMetricsPorts: [ports[6]!, ports[7]!],
     apiPorts: [ports[1]!, ports[2]!],
     temporalPort: ports[3]!,
+    webUiPort: ports[8]!,
     smtpPort: 0,
     postgresPort: ports[4]!,
     pseudonymKey: CLUSTER_PSEUDONYM_KEY,

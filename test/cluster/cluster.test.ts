@@ -1,8 +1,14 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
 import { spawnLogged } from '../../scripts/cluster/logged-process';
+import { createAdminTokenRepository } from '../../src/db/admin-token-repository';
+import { campaignJourneysQuery } from '../../src/ops/visibility-queries';
 import { mintUserToken } from '../../src/privacy/user-token';
+import { connectClient } from '../../src/temporal/client-connection';
+import { ENCRYPTED_ENCODING } from '../../src/temporal/payload-codec';
+import { journeyWorkflowId } from '../../src/workflows/messages';
 import { freePort } from '../support/ports';
 import { deliveryRows, eventually, identify, pseudonymize, sampleSum, scrape, startTestCluster, track, type TestCluster } from './cluster-harness';
 
@@ -180,6 +186,75 @@ describe('cluster: temporal-server on PostgreSQL, 2 workers, 2 API replicas', ()
     process.stderr.write('temporal-server restarted while every journey waited\n');
     await eventually('every journey to finish after the restart', async () => ((await allSent(WAITS, users)) ? true : undefined));
     await expectEachStepOnce(WAITS, users);
+  });
+});
+
+describe('the Web UI on the cluster, in headless Chromium', () => {
+  let browser: BrowserContext | undefined;
+  const profile = mkdtempSync(join(tmpdir(), 'beckon-cluster-chromium-'));
+
+  afterAll(async () => {
+    await browser?.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+
+  it("finds a journey by Beckon's search attributes and shows its input decrypted through the codec, once an operator logged in", async () => {
+    expect(cluster.webUiUrl).toBeDefined();
+    const userId = `ui-${run}`;
+    const pseudonym = pseudonymize(userId);
+    await identify(cluster, 0, userId);
+    await track(cluster, 0, userId, 'Cluster Slice');
+    const query = `${campaignJourneysQuery(SLICE, { status: 'completed' })} AND BeckonUser = '${pseudonym}'`;
+    const temporal = await connectClient({ address: cluster.temporal.address, namespace: cluster.namespace, waitMs: 60_000 });
+    try {
+      await eventually('the journey in visibility', async () => ((await temporal.workflow.count(query)).count === 1 ? true : undefined));
+    } finally {
+      await temporal.connection.close();
+    }
+    const { token } = await createAdminTokenRepository(cluster.pool).create(`cluster web ui ${run}`, ['read']);
+
+    // A new empty profile; without the background-networking flags Chromium keeps reaching for a network this machine lacks.
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    const workflowId = journeyWorkflowId(SLICE, pseudonym, 1);
+    // The entry event's name is only in the journey's input, which Temporal holds encrypted.
+    const decodedInput = '"event": "Cluster Slice"';
+    const openJourney = async () => {
+      await page.goto(`${cluster.webUiUrl}/namespaces/${cluster.namespace}/workflows?query=${encodeURIComponent(query)}`);
+      const row = page.getByText(workflowId, { exact: true }).first();
+      await row.waitFor({ timeout: 120_000 });
+      await row.click();
+      await page.getByText('Input', { exact: true }).filter({ visible: true }).first().waitFor({ timeout: 120_000 });
+    };
+    // The UI shows an undecoded payload's metadata in base64.
+    const encryptedMetadata = `"encoding": "${Buffer.from(ENCRYPTED_ENCODING).toString('base64')}"`;
+    try {
+      // Before the login the codec answers 401: the UI says so and shows the payload as Temporal stores it.
+      await openJourney();
+      await eventually('the encrypted input', async () => ((await page.locator('body').innerText()).includes(encryptedMetadata) ? true : undefined), 60_000);
+      expect(await page.locator('body').innerText()).toContain('Codec Server could not connect');
+      expect(await page.locator('body').innerText()).not.toContain(decodedInput);
+
+      // The operator logs in at replica 1's codec (the UI's codec endpoint) with an admin token of the read scope.
+      await page.goto(`${cluster.apiUrls[0]}/codec/login`);
+      await page.locator('input[name="token"]').fill(token);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByText('Logged in as', { exact: false }).waitFor({ timeout: 60_000 });
+
+      await openJourney();
+      await eventually('the decoded input', async () => ((await page.locator('body').innerText()).includes(decodedInput) ? true : undefined), 60_000);
+      expect(await page.locator('body').innerText()).not.toContain(encryptedMetadata);
+    } catch (err) {
+      const screenshots = join(repoRoot, 'test-results');
+      mkdirSync(screenshots, { recursive: true });
+      const file = join(screenshots, `cluster-web-ui-${Date.now()}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      throw new Error(`${(err as Error).message}\nscreenshot: ${file}`, { cause: err });
+    }
   });
 });
 
