@@ -1,6 +1,16 @@
 import type { Pool } from 'pg';
 import { createCampaignStatsRepository } from '../db/campaign-stats-repository';
-import { experimentReport, funnelOf, groupedFunnels, type ExperimentReport, type Funnel, type GroupBy } from '../domain/experiments/campaign-metrics';
+import { createExperimentDecisionRepository } from '../db/experiment-decision-repository';
+import {
+  experimentReport,
+  funnelOf,
+  groupedFunnels,
+  programmeUplift,
+  type ExperimentReport,
+  type Funnel,
+  type GroupBy,
+  type ProgrammeUplift,
+} from '../domain/experiments/campaign-metrics';
 import { controlArm, experimentArms } from '../domain/experiments/experiment-assignment';
 import { CampaignNotFoundError } from './campaign-ops';
 
@@ -30,11 +40,14 @@ export interface CampaignStats {
   groups: { key: string; funnel: Funnel }[];
   /** Null for a campaign without an experiment (no holdout, no variants). */
   experiment: ExperimentReport | null;
+  /** The policy's global control group against this campaign's treated entrants; null when none of the range is in it. */
+  programme: ProgrammeUplift | null;
 }
 
 /** A campaign's metrics and experiment from the daily roll-up. */
 export function createCampaignStatsOps(deps: { pool: Pool; now?: () => number }) {
   const stats = createCampaignStatsRepository(deps.pool);
+  const decisions = createExperimentDecisionRepository(deps.pool);
   const now = deps.now ?? Date.now;
   return {
     async stats(campaignId: string, query: StatsQuery): Promise<CampaignStats> {
@@ -52,6 +65,10 @@ export function createCampaignStatsOps(deps: { pool: Pool; now?: () => number })
           ...(firstEntry && { firstEntryAt: firstEntry.getTime() }),
           now: now(),
         });
+        if (experiment.winner && compiled.winner?.auto) {
+          const decision = await decisions.decision(campaignId, compiled.version);
+          experiment.winner.decision = decision ? { variant: decision.variant, decidedAt: decision.decidedAt, reason: decision.reason, figures: decision.figures } : null;
+        }
       }
       return {
         campaign: { id: campaignId, name: campaign.name, currentVersion: campaign.currentVersion },
@@ -60,6 +77,7 @@ export function createCampaignStatsOps(deps: { pool: Pool; now?: () => number })
         groupBy: query.groupBy,
         groups: groupedFunnels(rows, query.groupBy),
         experiment,
+        programme: programmeUplift(rows),
       };
     },
   };
