@@ -18,6 +18,7 @@ import { createRerunOps } from './ops/rerun-ops';
 import { createUserOps } from './ops/user-ops';
 import { createPrivacyOps } from './ops/privacy-ops';
 import { createCampaignStatsOps } from './ops/campaign-stats-ops';
+import { createExperimentOutcomeOps } from './ops/experiment-outcome-ops';
 import { createCampaignStatsRepository } from './db/campaign-stats-repository';
 import { createAdminTokenRepository } from './db/admin-token-repository';
 import { createCampaignRepository } from './db/campaign-repository';
@@ -145,6 +146,7 @@ export async function startApi(options: {
     await keyFeed?.close();
   });
   pruneLedgerPeriodically(app, options.pool, config);
+  decideExperimentsPeriodically(app, options.pool, config);
   await app.listen({ host: config.HOST, port: config.PORT });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -173,6 +175,23 @@ function pruneLedgerPeriodically(app: FastifyInstance, pool: Pool, config: Confi
       if (Object.values(expired).some((n) => n > 0)) app.log.info({ expired }, 'deleted rows past their retention');
     },
     (err) => app.log.warn({ err }, 'could not prune the ingestion ledger or expired rows; will try again'),
+  );
+  app.addHook('onClose', stop);
+}
+
+/**
+ * Every EXPERIMENT_LOOP_SECONDS: applies auto winner rules that are met and significant, and settles the
+ * engaged sessions after messages; every replica may do it (a decision is recorded once per version).
+ */
+function decideExperimentsPeriodically(app: FastifyInstance, pool: Pool, config: Config): void {
+  const outcomes = createExperimentOutcomeOps({ pool });
+  const stop = runPeriodically(
+    config.EXPERIMENT_LOOP_SECONDS * 1000,
+    async () => {
+      for (const decided of await outcomes.decideWinners()) app.log.info(decided, `winner of ${decided.campaignId} v${decided.version}: ${decided.variant}`);
+      await outcomes.settleSessions();
+    },
+    (err) => app.log.warn({ err }, 'could not apply winner rules or settle engaged sessions; will try again'),
   );
   app.addHook('onClose', stop);
 }

@@ -148,6 +148,12 @@ export const configSchema = z.object({
     .min(1)
     .default(1095)
     .describe("Days an erasure record keeps its details (what was removed); afterwards only when, by which token, and the pseudonym stay."),
+  EXPERIMENT_LOOP_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(60)
+    .describe('How often each API process applies auto winner rules and settles the engaged sessions after messages.'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,4 +1,5 @@
 import type { Funnel } from '../domain/experiments/campaign-metrics';
+import type { VariantResult } from '../domain/experiments/experiment-stats';
 import type { CampaignStats } from '../ops/campaign-stats-ops';
 import { table } from './output';
 
@@ -15,7 +16,31 @@ function funnelLines(funnel: Funnel): string[] {
     `sent ${funnel.sent}   delivered ${funnel.delivered}   skipped ${funnel.skipped}${funnel.skipped ? ` (${byReason(funnel.skippedBy)})` : ''}   failed ${funnel.failed}   unknown ${funnel.unknown}`,
     `opened ${funnel.opened} (${percent(funnel.rates.open)})   clicked ${funnel.clicked} (CTR ${percent(funnel.rates.clickThrough)})   unsubscribed ${funnel.unsubscribed} (${percent(funnel.rates.unsubscribe)})`,
     `converted ${funnel.converted} (${percent(funnel.rates.conversion)} of entered)   time to first open/click: median ${seconds(funnel.timeToEngage.medianSeconds)}, p90 ${seconds(funnel.timeToEngage.p90Seconds)}`,
+    `engaged time per session after a message: median ${seconds(funnel.engagedTime.medianSeconds)}, p90 ${seconds(funnel.engagedTime.p90Seconds)} (${funnel.engagedTime.count} sessions)`,
   ];
+}
+
+/** An arm's row of an experiment table. */
+function armRow(arm: VariantResult) {
+  return {
+    arm: arm.variant,
+    entered: arm.entered,
+    converted: arm.converted,
+    rate: `${percent(arm.rate)} ${range(arm.rateInterval).replace(/\+/g, '')}`,
+    'uplift (pts)': arm.vsControl ? `${signed(arm.vsControl.absoluteUplift)} ${range(arm.vsControl.absoluteInterval)}` : 'control',
+    relative: arm.vsControl?.relativeUplift == null ? '-' : `${signed(arm.vsControl.relativeUplift, 1)}%`,
+    'p (z-test)': arm.vsControl ? arm.vsControl.zTest.pValue.toPrecision(3) : '-',
+    'p (sequential)': arm.vsControl ? arm.vsControl.sequential.pValue.toPrecision(3) : '-',
+    verdict: arm.vsControl?.verdict ?? '-',
+  };
+}
+const ARM_COLUMNS = ['arm', 'entered', 'converted', 'rate', 'uplift (pts)', 'relative', 'p (z-test)', 'p (sequential)', 'verdict'];
+
+/** The winner rule's state: the recorded decision of an auto rule, else what it waits for. */
+function winnerLine(winner: NonNullable<NonNullable<CampaignStats['experiment']>['winner']>): string {
+  if (winner.decision) return `winner: ${winner.decision.variant}, decided ${winner.decision.decidedAt} (${winner.decision.reason}); later entrants get it`;
+  const auto = winner.rule.auto ? 'auto: applied once decided' : 'not auto: shown only';
+  return `winner: ${winner.winner ?? 'none yet'} (${winner.reason}; ${auto})`;
 }
 
 /** What `beckon campaigns stats` prints: the funnel, the breakdown and the experiment table. */
@@ -47,22 +72,12 @@ export function statsReport(stats: CampaignStats): string {
     lines.push(
       '',
       `experiment: each arm against ${experiment.control}; significant = anytime-valid test at 5% (valid however often you look), at least ${experiment.minSamples} entrants per arm`,
-      table(
-        experiment.arms.map((arm) => ({
-          arm: arm.variant,
-          entered: arm.entered,
-          converted: arm.converted,
-          rate: `${percent(arm.rate)} ${range(arm.rateInterval).replace(/\+/g, '')}`,
-          'uplift (pts)': arm.vsControl ? `${signed(arm.vsControl.absoluteUplift)} ${range(arm.vsControl.absoluteInterval)}` : 'control',
-          relative: arm.vsControl?.relativeUplift == null ? '-' : `${signed(arm.vsControl.relativeUplift, 1)}%`,
-          'p (z-test)': arm.vsControl ? arm.vsControl.zTest.pValue.toPrecision(3) : '-',
-          'p (sequential)': arm.vsControl ? arm.vsControl.sequential.pValue.toPrecision(3) : '-',
-          verdict: arm.vsControl?.verdict ?? '-',
-        })),
-        ['arm', 'entered', 'converted', 'rate', 'uplift (pts)', 'relative', 'p (z-test)', 'p (sequential)', 'verdict'],
-      ),
+      table(experiment.arms.map((arm) => armRow(arm)), ARM_COLUMNS),
     );
-    if (experiment.winner) lines.push(`winner: ${experiment.winner.winner ?? 'none yet'} (${experiment.winner.reason})`);
+    if (experiment.winner) lines.push(winnerLine(experiment.winner));
+  }
+  if (stats.programme) {
+    lines.push('', 'programme: treated entrants against the global control group (policy.yaml globalControl), same test', table(stats.programme.arms.map((arm) => armRow(arm)), ARM_COLUMNS));
   }
   return lines.join('\n');
 }

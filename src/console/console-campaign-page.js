@@ -3,7 +3,7 @@ import { api, ApiError, statsPath } from './console-api.js';
 import { dailyChart } from './console-charts.js';
 import { h, section, table } from './console-dom.js';
 import { formatDateTime, formatDay } from './console-format.js';
-import { engagementSection, experimentSection, skipSection, stepFunnelSection, stepVariantFunnelSection, totalsSection, variantFunnelSection } from './console-stats-sections.js';
+import { engagementSection, experimentSection, programmeSection, skipSection, stepFunnelSection, stepVariantFunnelSection, totalsSection, variantFunnelSection } from './console-stats-sections.js';
 
 const GROUPINGS = ['day', 'step', 'variant', 'channel', 'step,variant'];
 
@@ -45,6 +45,7 @@ export async function renderCampaignPage(view, context) {
           dailyChart('Messages: sent, opened, clicked', ['sent', 'opened', 'clicked'], day, range),
           dailyChart('Journeys: entered and converted', ['entered', 'converted'], day, range))),
       experimentSection(day, paths.day),
+      ...[programmeSection(day, paths.day)].filter(Boolean),
       skipSection(byGroup.step, paths.step, byGroup.channel, paths.channel, steps),
       engagementSection(byGroup.step, paths.step, steps),
     );

@@ -1,6 +1,6 @@
 // The parts of a campaign's page drawn from the stats API: totals, funnels, the experiment, skips and failures, engagement times.
 import { h, section, table } from './console-dom.js';
-import { figure, formatSeconds } from './console-format.js';
+import { figure, formatDateTime, formatSeconds } from './console-format.js';
 
 const SKIP_REASONS = { no_consent: 'no consent', capped: 'frequency cap', quiet_hours: 'quiet hours', no_address: 'no address', no_profile: 'no profile' };
 const reasonLabel = (reason) => SKIP_REASONS[reason] ?? reason.replaceAll('_', ' ');
@@ -143,17 +143,66 @@ export function experimentSection(stats, statsPath) {
   return from(section('experiment', 'Experiment', table(null, headers, rows, { id: 'experiment-table' }), method, winnerPart(experiment.winner)), statsPath);
 }
 
+/** The winner rule's state and, for an auto rule, the decision it recorded (when, why, the figures). */
 function winnerPart(winner) {
   if (!winner) return h('p', { class: 'winner', dataset: { winner: 'none' } }, 'No winner rule: every arm keeps its share until the definition changes.');
   const rule = winner.rule;
   const when = rule.minSamples !== undefined ? `once every arm has ${rule.minSamples} entries` : `${rule.after} after the first entry`;
-  const decision = winner.winner
-    ? `Decision: ${winner.winner} wins${rule.auto ? '; later entrants go down it' : ' (auto is off: the definition decides what happens next)'}.`
-    : 'No decision yet.';
-  return h('div', { class: 'winner', dataset: { winner: winner.winner ?? '', ready: String(winner.ready) } },
+  const recorded = winner.decision;
+  const state = recorded ? 'decided' : winner.ready ? 'ready' : 'waiting';
+  const decision = recorded
+    ? h('p', { id: 'winner-decision' }, `Decided ${formatDateTime(recorded.decidedAt)}: ${recorded.variant} wins; entrants since go down it (the control groups stay). `, recorded.reason)
+    : h('p', {}, winner.winner
+      ? `Decision: ${winner.winner} wins${rule.auto ? '; it is recorded at the next round of the periodic check' : ' (auto is off: the definition decides what happens next)'}. `
+      : 'No decision yet. ', winner.reason);
+  return h('div', { class: 'winner', dataset: { winner: recorded?.variant ?? winner.winner ?? '', ready: String(winner.ready), state } },
     h('h3', {}, 'Winner rule'),
-    h('p', {}, `Rule: the best conversion rate, ${when}${rule.auto ? ', applied automatically' : ''}. State: ${winner.ready ? 'ready' : 'waiting'}.`),
-    h('p', {}, decision, ' ', winner.reason));
+    h('p', {}, `Rule: the best conversion rate, ${when}${rule.auto ? ', applied automatically' : ''}. State: ${state}.`),
+    decision,
+    recorded ? decisionFigures(recorded) : null);
+}
+
+/** The experiment table as it stood at the decision. */
+function decisionFigures(recorded) {
+  const rows = recorded.figures.arms.map((arm, i) => {
+    const path = ['experiment', 'winner', 'decision', 'figures', 'arms', i];
+    return {
+      cells: [
+        h('th', { scope: 'row' }, arm.variant, arm.variant === recorded.figures.control ? h('span', { class: 'badge' }, 'control') : null),
+        num('count', arm.entered, [...path, 'entered']),
+        num('count', arm.converted, [...path, 'converted']),
+        num('percent', arm.rate, [...path, 'rate']),
+        num('pvalue', arm.sequentialPValue, [...path, 'sequentialPValue']),
+      ],
+    };
+  });
+  return table('Figures at the decision', ['Arm', 'n (entered)', 'converted', 'conversion', 'p (anytime-valid)'], rows, { id: 'decision-table' });
+}
+
+/** The programme's uplift: this campaign's treated entrants against the policy's global control group. */
+export function programmeSection(stats, statsPath) {
+  const programme = stats.programme;
+  if (!programme) return null;
+  const rows = programme.arms.map((arm) => {
+    const path = ['programme', 'arms', { variant: arm.variant }];
+    const vs = arm.vsControl;
+    const vsPath = [...path, 'vsControl'];
+    return {
+      cells: [
+        h('th', { scope: 'row' }, arm.variant === 'treated' ? 'treated (every arm but the control groups)' : arm.variant, vs ? null : h('span', { class: 'badge' }, 'control')),
+        num('count', arm.entered, [...path, 'entered']),
+        num('count', arm.converted, [...path, 'converted']),
+        withInterval('percent', arm.rate, arm.rateInterval, [...path, 'rate'], [...path, 'rateInterval']),
+        vs ? withInterval('uplift', vs.absoluteUplift, vs.absoluteInterval, [...vsPath, 'absoluteUplift'], [...vsPath, 'absoluteInterval']) : h('td', {}, ''),
+        vs ? num('pvalue', vs.sequential.pValue, [...vsPath, 'sequential', 'pValue']) : h('td', {}, ''),
+        vs ? h('td', {}, h('span', { class: `verdict verdict-${vs.verdict}` }, VERDICTS[vs.verdict] ?? vs.verdict)) : h('td', {}, ''),
+      ],
+    };
+  });
+  const note = h('p', { class: 'help' }, 'The global control group (policy.yaml `globalControl`) gets no campaign of the categories it covers; ',
+    'its entrants are measured like a holdout. The uplift is what this campaign adds over sending nothing, by the same anytime-valid test.');
+  return from(section('programme', 'Programme uplift (global control group)',
+    table(null, ['Group', 'n (entered)', 'converted', 'conversion (95% interval)', 'uplift, points (95%)', 'p (anytime-valid)', 'result'], rows, { id: 'programme-table' }), note), statsPath);
 }
 
 /** Skips by reason, failures and unknown outcomes, for each group (steps or channels). */
@@ -183,7 +232,7 @@ export function skipSection(stepStats, stepPath, channelStats, channelPath, step
   return section('skips', 'Skips and failures', note, byStep, byChannel);
 }
 
-/** Time from a message to its first open or click, per step: median and 90th percentile. */
+/** Per step: time from a message to its first open or click, and the engaged time of the session after it; median and 90th percentile. */
 export function engagementSection(stepStats, statsPath, steps) {
   const groups = orderedGroups(stepStats.groups, steps).filter(({ key }) => key !== '');
   const rows = groups.map(({ key, funnel }) => ({
@@ -196,8 +245,8 @@ export function engagementSection(stepStats, statsPath, steps) {
     ],
   }));
   const withEngagedTime = groups.some(({ funnel }) => funnel.engagedTime);
-  const headers = ['Step', 'engaged messages', 'time to engage: median', 'p90', ...(withEngagedTime ? ['engaged time: median', 'p90'] : [])];
-  const body = rows.length ? table(null, headers, rows) : h('p', { class: 'empty' }, 'No message was opened or clicked in this range.');
+  const headers = ['Step', 'engaged messages', 'time to engage: median', 'p90', ...(withEngagedTime ? ['sessions', 'engaged time: median', 'p90'] : [])];
+  const body = rows.length ? table(null, headers, rows, { id: 'engagement-table' }) : h('p', { class: 'empty' }, 'No message was opened or clicked in this range.');
   const note = h('p', { class: 'help' }, `Time to engage: from a message’s send to its first open or click (${formatSeconds(90)} reads as 1.5 minutes).`,
     withEngagedTime ? ' Engaged time: from that first event to the last of its session (events at most 30 minutes apart).' : '');
   return from(section('engagement', 'Engagement duration', body, note), statsPath);
@@ -207,6 +256,7 @@ export function engagementSection(stepStats, statsPath, steps) {
 function engagedTimeCells(funnel, key) {
   if (!funnel.engagedTime) return [];
   return [
+    num('count', funnel.engagedTime.count, ['groups', { key }, 'funnel', 'engagedTime', 'count']),
     num('seconds', funnel.engagedTime.medianSeconds, ['groups', { key }, 'funnel', 'engagedTime', 'medianSeconds']),
     num('seconds', funnel.engagedTime.p90Seconds, ['groups', { key }, 'funnel', 'engagedTime', 'p90Seconds']),
   ];

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Queryable } from './queryable';
 import type { Campaign } from '../domain/campaign/campaign-model';
 import { compileCampaign } from '../domain/campaign/campaign-compile';
-import type { CampaignDefinition } from '../domain/campaign/campaign-schema';
+import type { CampaignDefinition, DeliveryPolicy } from '../domain/campaign/campaign-schema';
+import { withProgrammeRules } from '../domain/experiments/programme-rules';
 import { withTransaction } from './transaction';
 
 export interface PublishResult {
@@ -66,17 +67,25 @@ export function createCampaignRepository(db: Queryable) {
       });
     },
 
-    /** The active campaigns at their current versions, with the revision they belong to, read in one snapshot. */
+    /**
+     * The active campaigns at their current versions, with the revision they belong to, read in one snapshot;
+     * each with the policy's global control group if it covers the campaign, and its version's decided winner.
+     */
     async catalog(): Promise<Catalog> {
       return withTransaction(db,
         async (client) => {
           const revision = await client.query<{ revision: string }>('SELECT revision FROM campaign_catalog WHERE singleton');
-          const rows = await client.query<{ compiled: Campaign }>(
-            `SELECT v.compiled FROM campaigns c
+          const policy = await client.query<{ policy: DeliveryPolicy | null }>('SELECT policy FROM delivery_policy WHERE singleton');
+          const rows = await client.query<{ compiled: Campaign; decided_variant: string | null; decided_at: Date | null }>(
+            `SELECT v.compiled, d.variant AS decided_variant, d.decided_at FROM campaigns c
              JOIN campaign_versions v ON v.campaign_id = c.id AND v.version = c.current_version
+             LEFT JOIN experiment_decisions d ON d.campaign_id = c.id AND d.campaign_version = v.version
              WHERE c.status = 'active' ORDER BY c.id`,
           );
-          return { revision: Number(revision.rows[0]?.revision ?? 0), campaigns: rows.rows.map((row) => row.compiled) };
+          const rules = policy.rows[0]?.policy ?? undefined;
+          const campaigns = rows.rows.map((row) =>
+            withProgrammeRules(row.compiled, rules, row.decided_variant && row.decided_at ? { variant: row.decided_variant, decidedAt: row.decided_at.toISOString() } : undefined));
+          return { revision: Number(revision.rows[0]?.revision ?? 0), campaigns };
         },
         'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
       );

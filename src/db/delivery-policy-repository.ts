@@ -10,11 +10,18 @@ export function createDeliveryPolicyRepository(db: Queryable) {
       return result.rows[0]?.policy ?? undefined;
     },
 
-    /** Publishes policy.yaml (or its absence) for every worker. */
+    /**
+     * Publishes policy.yaml (or its absence) for every worker. A change bumps the catalog revision, so user
+     * workflows reload the catalog, whose campaigns carry the policy's global control group.
+     */
     async save(policy: DeliveryPolicy | undefined): Promise<void> {
       await db.query(
-        `INSERT INTO delivery_policy (singleton, policy) VALUES (true, $1)
-         ON CONFLICT (singleton) DO UPDATE SET policy = EXCLUDED.policy, updated_at = now()`,
+        `WITH saved AS (
+           INSERT INTO delivery_policy (singleton, policy) VALUES (true, $1::jsonb)
+           ON CONFLICT (singleton) DO UPDATE SET policy = EXCLUDED.policy, updated_at = now()
+             WHERE delivery_policy.policy IS DISTINCT FROM EXCLUDED.policy
+           RETURNING 1)
+         UPDATE campaign_catalog SET revision = revision + 1 WHERE singleton AND EXISTS (SELECT 1 FROM saved)`,
         [policy === undefined ? null : JSON.stringify(policy)],
       );
     },

@@ -34,12 +34,14 @@ export interface ConversionRecord {
   messageId: string;
   enteredAt: string;
   convertedAt: string;
+  /** Absent: last touch. */
+  attribution?: 'first_touch' | 'none';
 }
 
 export interface RecordedConversion {
   /** False when this entry had converted already (a retried activity, a replayed workflow). */
   inserted: boolean;
-  /** Last-touch credit: the entry's last sent message before the conversion, if any. */
+  /** The credited message: the entry's last sent message before the conversion (or its first, by the goal's attribution), if any. */
   lastDeliveryKey: string | null;
 }
 
@@ -64,23 +66,27 @@ export function createExperimentRepository(db: Queryable) {
       );
     },
 
-    /** Once per entry, with the entry's last sent message before `convertedAt` found in the same statement. */
+    /**
+     * Once per entry, with the credited message found in the same statement: the entry's last sent message
+     * before `convertedAt` (last touch), its first (first touch), or none. The last_* columns hold the credited one.
+     */
     async recordConversion(conversion: ConversionRecord): Promise<RecordedConversion> {
+      const attribution = conversion.attribution ?? 'last_touch';
       const result = await db.query<{ last_delivery_key: string | null }>(
         `WITH last AS (
            SELECT delivery_key, step_id, channel FROM deliveries
            WHERE pseudonym = $2 AND campaign_id = $1 AND split_part(delivery_key, ':', 4) = ($3::integer)::text
-             AND status = 'sent' AND updated_at <= $9::timestamptz
-           ORDER BY updated_at DESC LIMIT 1)
+             AND status = 'sent' AND updated_at <= $9::timestamptz AND $10::text <> 'none'
+           ORDER BY CASE WHEN $10::text = 'first_touch' THEN updated_at END ASC, updated_at DESC LIMIT 1)
          INSERT INTO conversions (campaign_id, pseudonym, entry, campaign_version, variant, event, message_id, converted_at,
-                                  seconds_from_entry, last_delivery_key, last_step_id, last_channel)
+                                  seconds_from_entry, last_delivery_key, last_step_id, last_channel, attribution)
          SELECT $1, $2, $3::integer, $4::integer, $5, $6, $7, $9::timestamptz, greatest(0, extract(epoch FROM $9::timestamptz - $8::timestamptz)),
-                last.delivery_key, last.step_id, last.channel
+                last.delivery_key, last.step_id, last.channel, $10
          FROM (SELECT 1) AS one LEFT JOIN last ON true
          ON CONFLICT DO NOTHING
          RETURNING last_delivery_key`,
         [conversion.campaignId, conversion.pseudonym, conversion.entry, conversion.campaignVersion, conversion.variant,
-          conversion.event, conversion.messageId, conversion.enteredAt, conversion.convertedAt],
+          conversion.event, conversion.messageId, conversion.enteredAt, conversion.convertedAt, attribution],
       );
       const row = result.rows[0];
       return row ? { inserted: true, lastDeliveryKey: row.last_delivery_key } : { inserted: false, lastDeliveryKey: null };

@@ -544,4 +544,70 @@ export const migrations: readonly Migration[] = [
       $$;
     `,
   },
+  {
+    id: 13,
+    name: 'experiment decisions of auto winner rules, engaged sessions after messages, conversion attribution',
+    sql: `
+      -- The auto winner rule's decision, once per campaign version: later entrants of that version go down the winner.
+      CREATE TABLE experiment_decisions (
+        campaign_id      text NOT NULL,
+        campaign_version integer NOT NULL,
+        variant          text NOT NULL,
+        decided_at       timestamptz NOT NULL DEFAULT now(),
+        reason           text NOT NULL,
+        -- The experiment table at the moment of the decision (arms, counts, intervals, p-values).
+        figures          jsonb NOT NULL,
+        PRIMARY KEY (campaign_id, campaign_version)
+      );
+
+      -- Which message a conversion is credited to: last_touch (the default), first_touch or none.
+      ALTER TABLE conversions ADD COLUMN attribution text NOT NULL DEFAULT 'last_touch';
+
+      -- The session that follows each sent message: from the user's first event after it to the last event
+      -- of that session (events at most 30 minutes apart). Opened when the message is sent, settled by the periodic loop.
+      CREATE TABLE message_sessions (
+        delivery_key     text PRIMARY KEY REFERENCES deliveries (delivery_key) ON DELETE CASCADE,
+        pseudonym        text NOT NULL,
+        campaign_id      text NOT NULL,
+        campaign_version integer NOT NULL,
+        step_id          text NOT NULL,
+        channel          text NOT NULL,
+        sent_at          timestamptz NOT NULL,
+        started_at       timestamptz,
+        ended_at         timestamptz,
+        engaged_seconds  double precision,
+        settled_at       timestamptz
+      );
+      CREATE INDEX message_sessions_unsettled ON message_sessions (sent_at) WHERE settled_at IS NULL;
+      CREATE INDEX ingested_messages_by_user_time ON ingested_messages (pseudonym, received_at);
+      CREATE INDEX engagement_events_by_user_time ON engagement_events (pseudonym, occurred_at);
+
+      CREATE FUNCTION beckon_sessions_open() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.status = 'sent' AND (TG_OP = 'INSERT' OR OLD.status <> 'sent') THEN
+          INSERT INTO message_sessions (delivery_key, pseudonym, campaign_id, campaign_version, step_id, channel, sent_at)
+          VALUES (NEW.delivery_key, NEW.pseudonym, NEW.campaign_id, NEW.campaign_version, NEW.step_id, NEW.channel, NEW.updated_at)
+          ON CONFLICT DO NOTHING;
+        END IF;
+        RETURN NULL;
+      END
+      $$;
+      CREATE TRIGGER deliveries_sessions AFTER INSERT OR UPDATE OF status ON deliveries
+        FOR EACH ROW EXECUTE FUNCTION beckon_sessions_open();
+
+      -- A settled session with engaged time counts in the roll-up on its message's step, in the time-to-engage buckets' scale.
+      CREATE FUNCTION beckon_stats_sessions() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF OLD.settled_at IS NULL AND NEW.settled_at IS NOT NULL AND NEW.engaged_seconds IS NOT NULL THEN
+          PERFORM beckon_stats_add(NEW.campaign_id, NEW.campaign_version, (NEW.started_at AT TIME ZONE 'UTC')::date, NEW.step_id,
+            beckon_variant_of(NEW.campaign_id, NEW.pseudonym, NEW.delivery_key), NEW.channel,
+            'engaged_time:' || floor(4 * log(2, 1 + greatest(0, NEW.engaged_seconds)::numeric))::integer, 1);
+        END IF;
+        RETURN NULL;
+      END
+      $$;
+      CREATE TRIGGER message_sessions_stats AFTER UPDATE OF settled_at ON message_sessions
+        FOR EACH ROW EXECUTE FUNCTION beckon_stats_sessions();
+    `,
+  },
 ];

@@ -40,6 +40,11 @@ export function createUserExportRepository(db: Queryable) {
            FROM conversions WHERE pseudonym = ANY($1::text[]) ORDER BY converted_at, campaign_id, entry`,
           [all],
         ),
+        engagedSessions: await rows(
+          `SELECT campaign_id, campaign_version, step_id, channel, sent_at, started_at, ended_at, engaged_seconds
+           FROM message_sessions WHERE pseudonym = ANY($1::text[]) ORDER BY sent_at`,
+          [all],
+        ),
         unsubscribes: await rows(
           'SELECT campaign_id, campaign_version, step_id, channel, unsubscribed_at FROM message_unsubscribes WHERE pseudonym = ANY($1::text[]) ORDER BY unsubscribed_at',
           [all],

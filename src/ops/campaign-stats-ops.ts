@@ -1,7 +1,17 @@
 import type { Pool } from 'pg';
 import { createCampaignStatsRepository } from '../db/campaign-stats-repository';
+import { createExperimentDecisionRepository } from '../db/experiment-decision-repository';
 import {
-  dimensionsOf, experimentReport, funnelOf, groupedFunnels, type ExperimentReport, type Funnel, type FunnelGroup, type GroupBy,
+  dimensionsOf,
+  experimentReport,
+  funnelOf,
+  groupedFunnels,
+  programmeUplift,
+  type ExperimentReport,
+  type Funnel,
+  type FunnelGroup,
+  type GroupBy,
+  type ProgrammeUplift,
 } from '../domain/experiments/campaign-metrics';
 import { controlArm, experimentArms } from '../domain/experiments/experiment-assignment';
 import { CampaignNotFoundError } from './campaign-ops';
@@ -32,11 +42,14 @@ export interface CampaignStats {
   groups: FunnelGroup[];
   /** Null for a campaign without an experiment (no holdout, no variants). */
   experiment: ExperimentReport | null;
+  /** The policy's global control group against this campaign's treated entrants; null when none of the range is in it. */
+  programme: ProgrammeUplift | null;
 }
 
 /** A campaign's metrics and experiment from the daily roll-up, summed in SQL. */
 export function createCampaignStatsOps(deps: { pool: Pool; now?: () => number }) {
   const stats = createCampaignStatsRepository(deps.pool);
+  const decisions = createExperimentDecisionRepository(deps.pool);
   const now = deps.now ?? Date.now;
   return {
     async stats(campaignId: string, query: StatsQuery): Promise<CampaignStats> {
@@ -55,6 +68,10 @@ export function createCampaignStatsOps(deps: { pool: Pool; now?: () => number })
           ...(firstEntry && { firstEntryAt: firstEntry.getTime() }),
           now: now(),
         });
+        if (experiment.winner && compiled.winner?.auto) {
+          const decision = await decisions.decision(campaignId, compiled.version);
+          experiment.winner.decision = decision ? { variant: decision.variant, decidedAt: decision.decidedAt, reason: decision.reason, figures: decision.figures } : null;
+        }
       }
       return {
         campaign: { id: campaignId, name: campaign.name, currentVersion: campaign.currentVersion },
@@ -63,6 +80,8 @@ export function createCampaignStatsOps(deps: { pool: Pool; now?: () => number })
         groupBy: query.groupBy,
         groups: groupedFunnels(summed.groups, query.groupBy),
         experiment,
+        // The arms' journey-level sums (step ''): the global control group against the treated entrants.
+        programme: programmeUplift(summed.arms),
       };
     },
   };

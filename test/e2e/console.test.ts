@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createAdminTokenRepository } from '../../src/db/admin-token-repository';
+import { createExperimentDecisionRepository } from '../../src/db/experiment-decision-repository';
+import { createExperimentOutcomeOps } from '../../src/ops/experiment-outcome-ops';
 import { publishCampaign } from '../support/ops-env';
 import { eventually, startTestApi, type TestApi } from '../support/api';
 
@@ -31,6 +33,7 @@ entry: { event: "${entryEvent}" }
 reentry: { mode: once }
 holdout: 20
 goal: { event: "${goalEvent}", within: 7 days, exit: false }
+winner: { metric: conversion_rate, minSamples: 10, auto: true }
 templates:
   ten: { channel: in_app, title: 10% off, body: ten }
   twenty: { channel: in_app, title: 20% off, body: twenty }
@@ -138,7 +141,19 @@ describe('console', () => {
     }
     const converted = users.filter((_, i) => i % 3 === 0).length;
     // The figures settle before the page reads them, so the page and the test's own call see the same answer.
-    await eventually(() => stats(statsPath('variant')), (s) => s.funnel.opened === opened && s.funnel.clicked === clicked && s.funnel.converted === converted, 120_000);
+    const settled = await eventually(() => stats(statsPath('variant')), (s) => s.funnel.opened === opened && s.funnel.clicked === clicked && s.funnel.converted === converted, 120_000);
+    // The periodic loop's work, run as if three hours had passed: the sessions after the offers are over and counted.
+    await createExperimentOutcomeOps({ pool: target.pool, now: () => Date.now() + 3 * 3_600_000 }).settleSessions();
+    // 40 users decide nothing significant; the decision the auto rule would record is written as it records it, for the page to show.
+    await createExperimentDecisionRepository(target.pool).decide({
+      campaignId, campaignVersion: 1, variant: 'twenty', decidedAt: new Date(), reason: 'twenty converts best (recorded by the console test)',
+      figures: {
+        control: settled.experiment.control,
+        arms: settled.experiment.arms.map((arm: { variant: string; entered: number; converted: number; rate: number; vsControl?: { sequential: { pValue: number }; verdict: string } }) => ({
+          variant: arm.variant, entered: arm.entered, converted: arm.converted, rate: arm.rate, sequentialPValue: arm.vsControl?.sequential.pValue ?? null, verdict: arm.vsControl?.verdict ?? null,
+        })),
+      },
+    });
   }
 
   /** Runs a browser step; on failure saves a screenshot and names it in the error. */
@@ -296,6 +311,13 @@ describe('console', () => {
       await expectStepVariantFunnel();
       const arms = await page.$$eval('#experiment-table tbody th', (cells) => cells.map((c) => c.textContent));
       expect(arms.sort()).toEqual(['holdout', 'ten', 'twenty']);
+      // The winner rule's state and its recorded decision, with the figures it was taken on (compared above with the API's).
+      expect(await page.locator('.winner').getAttribute('data-state')).toBe('decided');
+      expect(await page.locator('#winner-decision').innerText()).toContain('twenty wins');
+      expect(await page.locator('#decision-table [data-path]').count()).toBe(3 * 4);
+      // Engaged time per step beside time to engage: the offer's sessions, settled by the loop.
+      const engaged = await page.$$eval('#engagement-table [data-path*="engagedTime"]', (cells) => cells.length);
+      expect(engaged).toBe(3);
       const link = await page.locator('section#journeys a.temporal-link').first().getAttribute('href');
       const query = `WorkflowType = 'journeyWorkflow' AND BeckonCampaign = '${campaignId}' AND ExecutionStatus = 'Running' AND BeckonStep = 'offer'`;
       expect(link).toBe(`${TEMPORAL_UI}/namespaces/default/workflows?query=${encodeURIComponent(query)}`);

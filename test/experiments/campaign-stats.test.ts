@@ -198,7 +198,8 @@ describe('experiment stats through the API and the CLI', () => {
     const route = doc.paths['/v1/ops/campaigns/{campaignId}/stats'].get;
     expect(route.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['campaignId', 'from', 'groupBy', 'to', 'version']);
     const answer = route.responses['200'].content['application/json'].schema;
-    expect(Object.keys(answer.properties).sort()).toEqual(['campaign', 'experiment', 'funnel', 'groupBy', 'groups', 'range']);
+    expect(Object.keys(answer.properties).sort()).toEqual(['campaign', 'experiment', 'funnel', 'groupBy', 'groups', 'programme', 'range']);
+    expect(Object.keys(answer.properties.funnel.properties)).toEqual(expect.arrayContaining(['timeToEngage', 'engagedTime']));
     expect(Object.keys(route.responses).sort()).toEqual(['200', '400', '401', '403', '404']);
   });
 });

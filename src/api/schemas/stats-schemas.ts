@@ -64,7 +64,10 @@ export const funnelSchema = z.object({
     conversion: z.number().nullable().describe('converted / entered'),
     unsubscribe: z.number().nullable().describe('unsubscribed / delivered'),
   }),
-  timeToEngage: z.object({ count, medianSeconds: z.number().nullable(), p90Seconds: z.number().nullable() }),
+  timeToEngage: z.object({ count, medianSeconds: z.number().nullable(), p90Seconds: z.number().nullable() }).describe('from a send to its first open or click'),
+  engagedTime: z
+    .object({ count, medianSeconds: z.number().nullable(), p90Seconds: z.number().nullable() })
+    .describe("per session after a message: the user's first event after it to the session's last (events at most 30 minutes apart)"),
 });
 
 const armSchema = z.object({
@@ -112,8 +115,32 @@ export const campaignStatsSchema = z.object({
           ready: z.boolean(),
           winner: z.string().nullable(),
           reason: z.string(),
+          decision: z
+            .object({
+              variant: z.string(),
+              decidedAt: z.string(),
+              reason: z.string(),
+              figures: z.object({
+                control: z.string(),
+                arms: z.array(z.object({
+                  variant: z.string(),
+                  entered: count,
+                  converted: count,
+                  rate: z.number(),
+                  sequentialPValue: z.number().nullable(),
+                  verdict: z.string().nullable(),
+                })),
+              }),
+            })
+            .nullable()
+            .optional()
+            .describe('an auto rule: what it recorded when it decided (later entrants get this variant); null until then'),
         })
         .nullable(),
     })
     .nullable(),
+  programme: z
+    .object({ control: z.literal('global-control'), arms: z.array(armSchema) })
+    .nullable()
+    .describe("the policy's global control group against this campaign's treated entrants: the programme's uplift"),
 });

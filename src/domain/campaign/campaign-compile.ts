@@ -132,6 +132,7 @@ export function compileCampaign(definition: CampaignDefinition, version: number)
         withinMs: ms(definition.goal.within),
         exit: definition.goal.exit,
         ...(definition.goal.filters && { filters: definition.goal.filters }),
+        ...(definition.goal.attribution && definition.goal.attribution !== 'last_touch' && { attribution: definition.goal.attribution }),
       },
     }),
     ...(definition.holdout !== undefined && definition.holdout > 0 && { holdout: definition.holdout }),

@@ -57,6 +57,19 @@ describe('experiments in campaign definitions', () => {
     expect('variants' in campaign.steps[0]!).toBe(false);
   });
 
+  it('accepts an automatic winner and first-touch attribution; last touch, the default, compiles to nothing', () => {
+    const result = validateCampaign(experiment({
+      goal: { event: 'Completed Purchase', within: '7 days', attribution: 'first_touch' },
+      winner: { metric: 'conversion_rate', after: '3 days', auto: true },
+    }));
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const campaign = compileCampaign(result.definition, 1);
+    expect(campaign.winner).toEqual({ metric: 'conversion_rate', after: '3 days', afterMs: 3 * 86_400_000, auto: true });
+    expect(campaign.goal?.attribution).toBe('first_touch');
+    const last = validateCampaign(experiment({ goal: { event: 'Completed Purchase', within: '7 days', attribution: 'last_touch' } }));
+    expect(last.ok && compileCampaign(last.definition, 1).goal).toEqual({ event: 'Completed Purchase', withinMs: 7 * 86_400_000, exit: true });
+  });
+
   it.each([
     ['a holdout over 100', { holdout: 120 }, 'holdout', /percentage from 0 to 100/],
     ['a negative holdout', { holdout: -1 }, 'holdout', /percentage from 0 to 100/],
@@ -85,7 +98,7 @@ describe('experiments in campaign definitions', () => {
       'a variant called like the held-out group',
       { steps: [{ id: 'offer', type: 'message', variants: [{ name: 'holdout', percent: 50, template: 'ten', variables: { code: 'A' } }, { name: 'b', percent: 50, template: 'twenty', variables: { code: 'B' } }] }] },
       'steps[0].variants[0].name',
-      /held-out group's name/,
+      /name of a control group/,
     ],
     [
       'a variant that does not set a variable its template uses',
@@ -107,7 +120,10 @@ describe('experiments in campaign definitions', () => {
     ['a winner rule that never decides', { winner: { metric: 'conversion_rate' } }, 'winner', /minSamples .* or after/],
     ['a winner on an unknown metric', { winner: { metric: 'opens', minSamples: 10 } }, 'winner.metric', /must be conversion_rate/],
     ['a winner without a goal', { goal: undefined }, 'winner', /needs a goal/],
-    ['a winner applied automatically (not built)', { winner: { metric: 'conversion_rate', minSamples: 10, auto: true } }, 'winner.auto', /not supported yet/],
+    ['an automatic winner without a metric', { winner: { minSamples: 10, auto: true } }, 'winner.metric', /must be conversion_rate/],
+    ['an automatic winner that never decides', { winner: { metric: 'conversion_rate', auto: true } }, 'winner', /minSamples .* or after/],
+    ['an automatic winner without variants', { steps: [{ id: 'offer', type: 'message', template: 'ten', variables: { code: 'A' } }], winner: { metric: 'conversion_rate', minSamples: 10, auto: true } }, 'winner', /needs variants/],
+    ['an unknown attribution', { goal: { event: 'Completed Purchase', within: '7 days', attribution: 'linear' } }, 'goal.attribution', /must be one of last_touch, first_touch, none/],
   ])('rejects %s with its path and reason', (_label, overrides, path, reason) => {
     expect(problemsOf(experiment(overrides))).toEqual(expect.arrayContaining([{ path, reason: expect.stringMatching(reason) }]));
   });

@@ -21,13 +21,19 @@ export interface Campaign {
   allowConcurrent: boolean;
   exitOn: { event: string; filters: PropertyFilter[] }[];
   /** `filters` is absent in versions published before goals had them. */
-  goal?: { event: string; withinMs: number; exit: boolean; filters?: PropertyFilter[] };
+  goal?: { event: string; withinMs: number; exit: boolean; filters?: PropertyFilter[]; attribution?: 'first_touch' | 'none' };
   /** Percent of entrants held out (the control group); absent or 0 for none. */
   holdout?: number;
   /** Mixed into assignment; absent: the campaign id alone. */
   salt?: string;
   /** When the experiment's winner is decided, and whether later entrants follow it. */
   winner?: { metric: 'conversion_rate'; minSamples?: number; afterMs?: number; after?: string; auto: boolean };
+  /**
+   * Added by the catalog, not the definition: the policy's global control group when it covers this
+   * campaign's category, and the winner the auto rule decided for this version. Journeys get both in their input.
+   */
+  globalControl?: { percent: number; salt: string };
+  decidedWinner?: { variant: string; decidedAt: string };
   /** The campaign's own delivery rules; absent in versions published before they existed. */
   delivery?: { perDay?: number; duringQuietHours?: 'defer' | 'skip' };
   templates: Record<string, TemplateDefinition>;

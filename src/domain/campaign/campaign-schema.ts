@@ -146,6 +146,10 @@ export const templateSchema = z.discriminatedUnion(
   { error: `must have a channel: ${CHANNELS.join(', ')}` },
 );
 
+/** How a conversion is credited to the entry's messages (README, "Campaign metrics"). */
+export const ATTRIBUTIONS = ['last_touch', 'first_touch', 'none'] as const;
+export type Attribution = (typeof ATTRIBUTIONS)[number];
+
 export const campaignDefinitionSchema = z.object({
   id: identifier,
   name: z.string().min(1, 'must not be empty').max(200),
@@ -173,7 +177,17 @@ export const campaignDefinitionSchema = z.object({
   /** Events that end a running journey at once, whatever step it is at. */
   exitOn: z.array(z.object({ event: eventName, filters: z.array(propertyFilterSchema).optional() }).strict()).default([]),
   /** The conversion: this event within `within` of entry, watched also after the journey ends and for held-out users. */
-  goal: z.object({ event: eventName, filters: z.array(propertyFilterSchema).optional(), within: duration, exit: z.boolean().default(true) }).strict().optional(),
+  goal: z
+    .object({
+      event: eventName,
+      filters: z.array(propertyFilterSchema).optional(),
+      within: duration,
+      exit: z.boolean().default(true),
+      /** Which message of the entry a conversion is credited to: its last before the goal (default), its first, or none. */
+      attribution: z.enum(ATTRIBUTIONS, { error: `must be one of ${ATTRIBUTIONS.join(', ')}` }).optional(),
+    })
+    .strict()
+    .optional(),
   /** Percent of entrants held out: recorded as entered, sent nothing, measured the same way (the control group). */
   holdout: percent.optional(),
   /** Assignment to holdout and variants is stable per (user, campaign, salt); a new salt reshuffles everyone. */
@@ -181,10 +195,10 @@ export const campaignDefinitionSchema = z.object({
   /** When the experiment has a winner: the metric, after how many entrants per arm (or how long), and whether it is applied. */
   winner: z
     .object({
-      metric: z.literal('conversion_rate', { error: 'must be conversion_rate' }),
+      metric: z.literal('conversion_rate', { error: 'must be conversion_rate (the metric the winner is chosen by)' }),
       minSamples: z.number().int('must be a whole number').min(1).optional(),
       after: duration.optional(),
-      /** The winner is shown by the stats API; `auto: true` (later entrants follow it) is reserved and rejected for now. */
+      /** The winner is shown by the stats API; with `auto: true` it is recorded once significant and later entrants follow it. */
       auto: z.boolean().default(false),
     })
     .strict()
@@ -233,6 +247,26 @@ export const deliveryPolicySchema = z.object({
   consent: z.object({ optIn: z.array(z.enum(CHANNELS)).default([]) }).strict().default({ optIn: [] }),
   /** With requireConsent, events of a user who has not granted the `tracking` purpose are dropped after the duplicate check. */
   tracking: z.object({ requireConsent: z.boolean().default(false) }).strict().default({ requireConsent: false }),
+  /**
+   * A share of all users who get no campaign of the covered categories (entered and measured, sent nothing),
+   * for the uplift of the whole programme. Stable per user and salt; transactional campaigns are never covered.
+   */
+  globalControl: z
+    .object({
+      percent: z
+        .number({ error: 'must be a percentage from 0 to 100' })
+        .min(0, 'must be a percentage from 0 to 100')
+        .max(100, 'must be a percentage from 0 to 100'),
+      /** The categories it covers; absent: every category but transactional. */
+      categories: z
+        .array(z.string().min(1).refine((c) => c !== 'transactional', 'transactional messages are never held back: remove it'))
+        .min(1, 'must list at least one category (or leave categories out for all of them)')
+        .optional(),
+      /** A new salt reshuffles who is in the group. */
+      salt: z.string().min(1).max(100).default('global-control'),
+    })
+    .strict()
+    .optional(),
 }).strict();
 
 export type DeliveryPolicy = z.infer<typeof deliveryPolicySchema>;

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { campaignDefinitionSchema, type CampaignDefinition, type CampaignStepDefinition } from './campaign-schema';
 import { jsonLimitProblem } from '../json-limits';
 import { createTemplateEngine, templateTexts, templateVariableProblems } from './template-variables';
-import { CONTROL_ARM } from '../experiments/experiment-assignment';
+import { CONTROL_ARM, GLOBAL_CONTROL_ARM } from '../experiments/experiment-assignment';
 
 /** Parses templates the way the send path renders them (strict variables). */
 const liquid = createTemplateEngine();
@@ -99,7 +99,9 @@ function semanticProblems(definition: CampaignDefinition): DefinitionProblem[] {
     if (named) {
       const names = new Set<string>();
       named.forEach((variant, v) => {
-        if (variant.name === CONTROL_ARM) problems.push({ path: `steps[${i}].variants[${v}].name`, reason: `"${CONTROL_ARM}" is the held-out group's name; choose another` });
+        if (variant.name === CONTROL_ARM || variant.name === GLOBAL_CONTROL_ARM) {
+          problems.push({ path: `steps[${i}].variants[${v}].name`, reason: `"${variant.name}" is the name of a control group; choose another` });
+        }
         else if (names.has(variant.name)) problems.push({ path: `steps[${i}].variants[${v}].name`, reason: `"${variant.name}" is already a variant of this step` });
         names.add(variant.name);
       });
@@ -119,9 +121,6 @@ function semanticProblems(definition: CampaignDefinition): DefinitionProblem[] {
   }
   if (definition.winner && definition.winner.minSamples === undefined && definition.winner.after === undefined) {
     problems.push({ path: 'winner', reason: 'must say when the winner is decided: minSamples (entrants per variant) or after (a duration)' });
-  }
-  if (definition.winner?.auto) {
-    problems.push({ path: 'winner.auto', reason: 'applying the winner automatically is not supported yet: `beckon campaigns stats` shows it; publish a version that gives it 100%' });
   }
   if (definition.winner && !definition.goal) problems.push({ path: 'winner', reason: 'a winner by conversion_rate needs a goal' });
   if (definition.winner && variantSteps.length === 0) problems.push({ path: 'winner', reason: 'a winner needs variants (a split step or a message step with variants)' });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { experimentReport, funnelOf, groupedFunnels, histogramQuantile, type StatsRow } from './campaign-metrics';
+import { experimentReport, funnelOf, groupedFunnels, histogramQuantile, programmeUplift, type StatsRow } from './campaign-metrics';
+import { twoProportionZTest } from './experiment-stats';
 
 const row = (metric: string, count: number, over: Partial<StatsRow> = {}): StatsRow => ({ version: 1, day: '2026-11-01', step: '', variant: 'a', channel: '', metric, count, ...over });
 const message = (metric: string, count: number, over: Partial<StatsRow> = {}) => row(metric, count, { step: 'offer', channel: 'email', ...over });
@@ -56,5 +57,34 @@ describe('campaign metrics from roll-up rows', () => {
     const early = experimentReport(arms, ['holdout', 'a', 'b'], 'holdout', { winner: { metric: 'conversion_rate', minSamples: 5000, auto: false }, now: 0 });
     expect(early.winner).toMatchObject({ ready: false, winner: null, reason: 'waiting for 5000 entrants in every arm' });
     expect(early.arms[1]!.vsControl!.verdict).toBe('not_enough_data');
+  });
+
+  it('reads engaged time per session from its own buckets, beside time to engage', () => {
+    const funnel = funnelOf([...rows, message('engaged_time:30', 8), message('engaged_time:40', 2)]);
+    expect(funnel.timeToEngage.count).toBe(45);
+    expect(funnel.engagedTime.count).toBe(10);
+    // Median in bucket 30 ([2^7.5 - 1, 2^7.75 - 1) s), p90 at the edge of bucket 40 ([2^10 - 1, ...)).
+    expect(funnel.engagedTime.medianSeconds!).toBeGreaterThanOrEqual(2 ** 7.5 - 1);
+    expect(funnel.engagedTime.medianSeconds!).toBeLessThan(2 ** 7.75 - 1);
+    expect(funnel.engagedTime.p90Seconds!).toBeGreaterThanOrEqual(2 ** 10 - 1);
+    expect(funnelOf(rows).engagedTime).toEqual({ count: 0, medianSeconds: null, p90Seconds: null });
+  });
+
+  it('measures the programme: the global control group against every treated arm, leaving the holdout out', () => {
+    const arms = [
+      row('entered', 50, { variant: 'global-control' }), row('converted', 5, { variant: 'global-control' }),
+      row('entered', 100, { variant: 'holdout' }), row('converted', 10, { variant: 'holdout' }),
+      row('entered', 400, { variant: 'a' }), row('converted', 60, { variant: 'a' }),
+      row('entered', 450, { variant: 'b' }), row('converted', 70, { variant: 'b' }),
+      message('converted', 99, { variant: 'a' }),
+    ];
+    const programme = programmeUplift(arms)!;
+    expect(programme.control).toBe('global-control');
+    expect(programme.arms.map((a) => [a.variant, a.entered, a.converted])).toEqual([['global-control', 50, 5], ['treated', 850, 130]]);
+    expect(programme.arms[1]!.vsControl!.absoluteUplift).toBeCloseTo(130 / 850 - 0.1, 12);
+    expect(programme.arms[1]!.vsControl!.zTest).toEqual(twoProportionZTest({ entered: 850, converted: 130 }, { entered: 50, converted: 5 }));
+    // Under the minimum sample (100 by default) the group of 50 gives no verdict.
+    expect(programme.arms[1]!.vsControl!.verdict).toBe('not_enough_data');
+    expect(programmeUplift(arms.filter((r) => r.variant !== 'global-control'))).toBeNull();
   });
 });

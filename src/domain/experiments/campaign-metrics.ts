@@ -1,3 +1,4 @@
+import { CONTROL_ARM, GLOBAL_CONTROL_ARM } from './experiment-assignment';
 import { experimentResults, DEFAULT_MIN_SAMPLES, type VariantResult } from './experiment-stats';
 
 /**
@@ -69,9 +70,12 @@ export interface Funnel {
   };
   /** From a message's send to its first open or click. */
   timeToEngage: { count: number; medianSeconds: number | null; p90Seconds: number | null };
+  /** Per session after a message: from the user's first event after it to the session's last (events at most 30 minutes apart). */
+  engagedTime: { count: number; medianSeconds: number | null; p90Seconds: number | null };
 }
 
 const TIME_TO_ENGAGE = 'time_to_engage:';
+const ENGAGED_TIME = 'engaged_time:';
 
 /** Bucket k of the time-to-engage histogram holds [2^(k/4) - 1, 2^((k+1)/4) - 1) seconds (see migration 8). */
 function bucketBounds(k: number): [number, number] {
@@ -106,8 +110,10 @@ export function funnelOf(rows: readonly StatsRow[]): Funnel {
     delivered: 0, opened: 0, clicked: 0, unsubscribed: 0, converted: 0,
     rates: { open: null, clickThrough: null, conversion: null, unsubscribe: null },
     timeToEngage: { count: 0, medianSeconds: null, p90Seconds: null },
+    engagedTime: { count: 0, medianSeconds: null, p90Seconds: null },
   };
   const buckets = new Map<number, number>();
+  const engagedBuckets = new Map<number, number>();
   let journeyConverted = 0;
   let stepConverted = 0;
   for (const row of rows) {
@@ -141,6 +147,12 @@ export function funnelOf(rows: readonly StatsRow[]): Funnel {
         funnel.timeToEngage.count += row.count;
         break;
       }
+      case 'engaged_time': {
+        const k = Number(detail);
+        engagedBuckets.set(k, (engagedBuckets.get(k) ?? 0) + row.count);
+        funnel.engagedTime.count += row.count;
+        break;
+      }
       default:
         break;
     }
@@ -156,11 +168,14 @@ export function funnelOf(rows: readonly StatsRow[]): Funnel {
   };
   funnel.timeToEngage.medianSeconds = histogramQuantile(buckets, 0.5);
   funnel.timeToEngage.p90Seconds = histogramQuantile(buckets, 0.9);
+  funnel.engagedTime.medianSeconds = histogramQuantile(engagedBuckets, 0.5);
+  funnel.engagedTime.p90Seconds = histogramQuantile(engagedBuckets, 0.9);
   return funnel;
 }
 
 function splitMetric(metric: string): [string, string] {
   if (metric.startsWith(TIME_TO_ENGAGE)) return ['time_to_engage', metric.slice(TIME_TO_ENGAGE.length)];
+  if (metric.startsWith(ENGAGED_TIME)) return ['engaged_time', metric.slice(ENGAGED_TIME.length)];
   const colon = metric.indexOf(':');
   return colon < 0 ? [metric, ''] : [metric.slice(0, colon), metric.slice(colon + 1)];
 }
@@ -199,8 +214,19 @@ export interface WinnerRule {
   auto: boolean;
 }
 
+/** What the auto rule recorded when it decided (experiment_decisions). */
+export interface WinnerDecision {
+  variant: string;
+  decidedAt: string;
+  reason: string;
+  /** The experiment table when it was decided. */
+  figures: { control: string; arms: { variant: string; entered: number; converted: number; rate: number; sequentialPValue: number | null; verdict: string | null }[] };
+}
+
 export interface WinnerStatus {
   rule: WinnerRule;
+  /** The recorded decision of an auto rule (later entrants get `decision.variant`); null before it, and always for a rule that is not auto. */
+  decision?: WinnerDecision | null;
   /** The rule's sample size or time has been reached. */
   ready: boolean;
   /** The best variant that beats the control significantly, once ready; null otherwise. */
@@ -253,4 +279,28 @@ function winnerStatus(rule: WinnerRule, results: VariantResult[], options: { fir
   if (!best) return { rule, ready, winner: null, reason: 'no variant beats the control significantly (anytime-valid test at 5%)' };
   const p = best.vsControl!.sequential.pValue;
   return { rule, ready, winner: best.variant, reason: `${best.variant} converts at ${(best.rate * 100).toFixed(2)}%, better than the control (sequential p = ${p.toPrecision(3)})` };
+}
+
+/** The programme's uplift in one campaign: entrants in the global control group against those the campaign treated. */
+export interface ProgrammeUplift {
+  control: typeof GLOBAL_CONTROL_ARM;
+  /** The global control group first, then `treated` (every arm but the control groups) compared to it. */
+  arms: VariantResult[];
+}
+
+/**
+ * The global control group against the treated entrants (neither held out by the campaign nor in the group),
+ * at journey level; null when no entrant of the range is in the group.
+ */
+export function programmeUplift(rows: readonly StatsRow[], minSamples = DEFAULT_MIN_SAMPLES): ProgrammeUplift | null {
+  const journey = rows.filter((row) => row.step === '');
+  const controlRows = journey.filter((row) => row.variant === GLOBAL_CONTROL_ARM);
+  if (!controlRows.some((row) => row.metric === 'entered' && row.count > 0)) return null;
+  const treatedRows = journey.filter((row) => ![GLOBAL_CONTROL_ARM, CONTROL_ARM, 'unassigned'].includes(row.variant));
+  const sum = (list: StatsRow[], metric: string) => list.filter((row) => row.metric === metric).reduce((total, row) => total + row.count, 0);
+  const arms = [
+    { variant: GLOBAL_CONTROL_ARM, entered: sum(controlRows, 'entered'), converted: sum(controlRows, 'converted') },
+    { variant: 'treated', entered: sum(treatedRows, 'entered'), converted: sum(treatedRows, 'converted') },
+  ];
+  return { control: GLOBAL_CONTROL_ARM, arms: experimentResults(arms, GLOBAL_CONTROL_ARM, { minSamples }) };
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { Campaign } from '../campaign/campaign-model';
 import { assignVariant, splitBucket } from '../split';
-import { assignExperiment, controlArm, experimentArms } from './experiment-assignment';
+import { assignExperiment, controlArm, experimentArms, GLOBAL_CONTROL_ARM, inGlobalControl } from './experiment-assignment';
 
 const message = (variants?: { name: string; percent: number }[]) => ({
   id: 'offer',
@@ -13,7 +13,7 @@ const message = (variants?: { name: string; percent: number }[]) => ({
   ...(variants && { variants: variants.map((v) => ({ ...v, template: 't', channel: 'email' as const, variables: {} })) }),
 });
 
-const campaign = (over: Partial<Campaign>): Pick<Campaign, 'id' | 'steps' | 'holdout' | 'salt'> => ({ id: 'c', steps: [message()], ...over });
+const campaign = (over: Partial<Campaign>): Pick<Campaign, 'id' | 'steps' | 'holdout' | 'salt' | 'globalControl' | 'decidedWinner'> => ({ id: 'c', steps: [message()], ...over });
 
 describe('assignExperiment', () => {
   const twoVariants = [message([{ name: 'a', percent: 50 }, { name: 'b', percent: 50 }])];
@@ -55,5 +55,35 @@ describe('assignExperiment', () => {
     expect(controlArm(campaign({}))).toBeUndefined();
     expect(assignExperiment(campaign({ holdout: 100 }), 'p')).toEqual({ variant: 'holdout', heldOut: true });
     expect(assignExperiment(campaign({}), 'p')).toEqual({ variant: 'all', heldOut: false });
+  });
+
+  const users = Array.from({ length: 4000 }, (_, i) => `user-${i}`);
+
+  it('puts the global control group first, the same users for every campaign it covers, at about its share', () => {
+    const globalControl = { percent: 5, salt: 'gc' };
+    const a = campaign({ id: 'a', holdout: 10, steps: twoVariants, globalControl });
+    const b = campaign({ id: 'b', steps: [message()], globalControl });
+    const inA = users.filter((p) => assignExperiment(a, p).variant === GLOBAL_CONTROL_ARM);
+    const inB = users.filter((p) => assignExperiment(b, p).variant === GLOBAL_CONTROL_ARM);
+    expect(inA).toEqual(inB);
+    expect(inA.every((p) => assignExperiment(a, p).heldOut)).toBe(true);
+    expect(inA.length / users.length).toBeGreaterThan(0.035);
+    expect(inA.length / users.length).toBeLessThan(0.065);
+    // Outside the group, the campaign's own arms are as they would be without it.
+    for (const p of users.filter((u) => !inA.includes(u))) expect(assignExperiment(a, p)).toEqual(assignExperiment({ ...a, globalControl: undefined }, p));
+    expect(users.filter((p) => inGlobalControl({ percent: 5, salt: 'other' }, p))).not.toEqual(inA);
+    expect(users.some((p) => inGlobalControl({ percent: 0, salt: 'gc' }, p))).toBe(false);
+  });
+
+  it('sends everyone not held out down the decided winner; holdout and global control stay', () => {
+    const decided = campaign({ holdout: 10, steps: twoVariants, globalControl: { percent: 5, salt: 'gc' }, decidedWinner: { variant: 'b', decidedAt: '2026-01-01T00:00:00Z' } });
+    const before = { ...decided, decidedWinner: undefined };
+    for (const p of users) {
+      const was = assignExperiment(before, p);
+      expect(assignExperiment(decided, p)).toEqual(was.heldOut ? was : { variant: 'b', heldOut: false });
+    }
+    // A decision naming no variant of this version changes nothing.
+    const stale = { ...decided, decidedWinner: { variant: 'gone', decidedAt: '2026-01-01T00:00:00Z' } };
+    for (const p of users.slice(0, 200)) expect(assignExperiment(stale, p)).toEqual(assignExperiment(before, p));
   });
 });

@@ -13,6 +13,8 @@ export interface GoalWindow {
   filters: PropertyFilter[];
   enteredAt: string;
   deadline: string;
+  /** Absent: last touch (windows opened before the setting existed have none). */
+  attribution?: 'first_touch' | 'none';
 }
 
 /** A goal event that closed a window: what the conversion record needs. */
@@ -25,6 +27,8 @@ export interface GoalConversion {
   messageId: string;
   enteredAt: string;
   convertedAt: string;
+  /** Absent: last touch. */
+  attribution?: 'first_touch' | 'none';
 }
 
 /** Opens the goal window of a new entry (a campaign without a goal has none); windows already past their deadline go. */
@@ -39,6 +43,7 @@ export function openGoalWindow(state: UserState, campaign: Campaign, pseudonym: 
     filters: goal.filters ?? [],
     enteredAt: new Date(now).toISOString(),
     deadline: new Date(now + goal.withinMs).toISOString(),
+    ...(goal.attribution && { attribution: goal.attribution }),
   };
   const at = new Date(now).toISOString();
   const open = (state.goalWindows?.[campaign.id] ?? []).filter((w) => w.deadline >= at && w.entry !== entry);
@@ -47,7 +52,8 @@ export function openGoalWindow(state: UserState, campaign: Campaign, pseudonym: 
 
 /**
  * The conversions an event makes: per campaign, the latest open entry whose goal it meets (one
- * purchase converts one entry, the most recent, as last-touch credit does); that window closes.
+ * purchase converts one entry, the most recent); that window closes. Which of the entry's messages gets
+ * the credit (last touch, first touch or none) is the campaign's `goal.attribution`.
  * Windows past their deadline are dropped. An event no window waits for leaves the state as it was,
  * so it costs nothing (no activity, no database round trip).
  */
@@ -73,6 +79,7 @@ export function closeGoalWindows(state: UserState, event: TrackedEvent): { state
         messageId: event.messageId,
         enteredAt: latest.enteredAt,
         convertedAt: at,
+        ...(latest.attribution && { attribution: latest.attribution }),
       });
     }
     const kept = open.filter((w) => w !== latest);
