@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { activityInfo } from '@temporalio/activity';
+import { activityInfo, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
+import { startJourneyWith, tellUserWorkflowWith } from '../../src/activities/journey-activities';
 import type { ConversionRecord, EntryEnd, EntryRecord } from '../../src/db/experiment-repository';
 import type { DeliverMessageInput, DeliveryOutcome } from '../../src/activities/message-activities';
 import { loadCampaignFiles } from '../../src/ops/campaign-files';
@@ -174,6 +175,14 @@ export function fakeActivities(catalog: { current: CampaignCatalog }) {
     async recordJourneyEnd(end) {
       experiments.ends.push(end);
     },
+    // Journeys start and tell their user workflow through the worker's own client, as in production.
+    async startJourney(input) {
+      return startJourneyWith(Context.current().client, input);
+    },
+    async endJourney({ end, userWorkflowId: target, signal }) {
+      if (end) experiments.ends.push(end);
+      return tellUserWorkflowWith(Context.current().client, target, signal);
+    },
     async recordConversion(conversion) {
       const inserted = !experiments.conversions.some((c) => c.campaignId === conversion.campaignId && c.entry === conversion.entry && c.pseudonym === conversion.pseudonym);
       if (inserted) experiments.conversions.push(conversion);
@@ -218,7 +227,7 @@ export function sendEvent(env: TestWorkflowEnvironment, taskQueue: string, pseud
   return env.client.workflow.signalWithStart(userWorkflow, {
     workflowId: userWorkflowId(pseudonym),
     taskQueue,
-    args: [{ version: 1, pseudonym }],
+    args: [{ version: 2, pseudonym }],
     signal: eventSignal,
     signalArgs: [signal],
   });
