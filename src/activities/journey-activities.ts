@@ -48,10 +48,10 @@ export function journeyStartAttributes(input: JourneyWorkflowInput): SearchAttri
 }
 
 /**
- * Starts a journey once. REJECT_DUPLICATE: a start retried after its journey already ended (the
+ * Starts a journey once; `eager` hands its first task straight back to this worker. REJECT_DUPLICATE: a start retried after its journey already ended (the
  * user workflow's task failed after the start) finds the ID taken instead of starting the journey again.
  */
-export async function startJourneyWith(client: Client, { workflowId, taskQueue, journey }: StartJourneyInput): Promise<StartedJourney> {
+export async function startJourneyWith(client: Client, { workflowId, taskQueue, journey }: StartJourneyInput, eager = false): Promise<StartedJourney> {
   const { campaign } = journey;
   try {
     const handle = await client.workflow.start(journeyWorkflow, {
@@ -62,8 +62,8 @@ export async function startJourneyWith(client: Client, { workflowId, taskQueue, 
       typedSearchAttributes: journeyStartAttributes(journey),
       memo: { campaignName: campaign.name, campaignVersion: campaign.version },
       staticSummary: `${campaign.name} (v${campaign.version}), entry ${journey.entry}`,
-      // The activity context's client shares the worker's NativeConnection, which eager start needs.
-      requestEagerStart: true,
+      // Only a client on the worker's NativeConnection (the activity context's) can ask for it.
+      requestEagerStart: eager,
     });
     return { started: true, eager: handle.eagerlyStarted };
   } catch (err) {
@@ -89,7 +89,7 @@ export function createJourneyActivities(deps: { pool: Pool }) {
   const experiments = createExperimentRepository(deps.pool);
   return {
     async startJourney(input: StartJourneyInput): Promise<StartedJourney> {
-      return startJourneyWith(Context.current().client, input);
+      return startJourneyWith(Context.current().client, input, true);
     },
     /** Idempotent: the first end recorded stands, and a repeated journeyEnded frees nothing twice. */
     async endJourney({ end, userWorkflowId, signal }: EndJourneyInput): Promise<boolean> {

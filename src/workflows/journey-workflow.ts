@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { deliveryKey, END, type Campaign, type CampaignStep } from '../domain/campaign/campaign-model';
+import { deliveryKey, END, type CampaignStep } from '../domain/campaign/campaign-model';
 import { evaluateCondition, matchesAllFilters, readPath } from '../domain/conditions';
 import { eventFilterSubject, type TrackedEvent } from '../domain/events';
 import { assignExperiment, experimentStep, type ExperimentAssignment } from '../domain/experiments/experiment-assignment';
