@@ -30,7 +30,8 @@ export async function runMessageStep(
     try {
       outcome = await delivery(summary, local).deliverMessage(input);
     } catch (err) {
-      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      // An activity's failure arrives wrapped in an ActivityFailure; a local activity's (in-app, shape 2) as the ApplicationFailure itself.
+      const cause = err instanceof ActivityFailure ? err.cause : err;
       // The provider refused this message for good: noted, and the journey goes on. Anything else fails the journey, visibly.
       if (cause instanceof ApplicationFailure && cause.type === 'DeliveryFailed') {
         return { status: 'failed', reason: cause.type ?? 'failed', detail: cause.message };
