@@ -1,8 +1,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { loadConfig } from '../../src/config';
@@ -16,10 +15,10 @@ import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import type { TrackedEvent } from '../../src/domain/events';
 import { historyToRecord, type RecordedHistory } from '../../src/temporal/history-replay';
-import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
 import { eventSignal, journeyQuery, journeyWorkflowId, rerunSignal, resumeSignal, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
 import { userWorkflow } from '../../src/workflows/user-workflow';
 import { ensureTestServer } from '../../src/temporal/tools/test-server';
+import { timeSkippingEnv } from '../../test/support/workflow-env';
 
 /**
  * `npm run replay:record`: drives every journey shape of the shipped campaigns on Temporal's
@@ -34,11 +33,12 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const postgres = await startEmbeddedPostgres({ port: 0 });
   const pool = createPool(postgres.url, 4);
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: await ensureTestServer({ log: say }) } } });
+  // The tests' own start of the test server: the SDK's gives the JVM 5 s, too little on a busy machine.
+  process.env.TEMPORAL_TEST_SERVER_PATH ??= await ensureTestServer({ log: say });
+  const env = await timeSkippingEnv();
   const recorded: RecordedHistory[] = [];
   let stopSink: (() => Promise<void>) | undefined;
   try {
-    await ensureSearchAttributes(env.client, 'default');
     await migrate(pool);
     await publishCampaignFolder(pool, resolve(__dirname, '..', '..', 'campaigns'));
     const lifecycle = createCampaignLifecycleRepository(pool);
@@ -58,7 +58,8 @@ async function main(): Promise<void> {
       return client.workflow.signalWithStart(userWorkflow, {
         workflowId: userWorkflowId(pseudonym),
         taskQueue,
-        args: [{ version: 1, pseudonym, ...(pseudonym.startsWith('rec-can') && { eventsPerRun: 3 }) }],
+        // `rec-shape1-`: a user run of shape 1 (started before journeys of shape 2), which asks patched() once.
+        args: [{ version: pseudonym.startsWith('rec-shape1-') ? 1 : 2, pseudonym, ...(pseudonym.startsWith('rec-can') && { eventsPerRun: 3 }) }],
         signal: eventSignal,
         signalArgs: [{ version: 1, event, catalogRevision: 1 } satisfies EventSignal],
       });
@@ -79,6 +80,15 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 100));
       }
     };
+    /**
+     * A journey's result, waited for without unlocking time skipping: one of shape 2 tells its user workflow before it
+     * completes, so `result()`'s unlocked wait would find nothing pending and skip to the user workflows' run timeout.
+     */
+    const plain = new Client({ connection: env.connection });
+    const settled = async (handle: WorkflowHandle) => {
+      while ((await handle.describe()).status.name === 'RUNNING') await new Promise((r) => setTimeout(r, 100));
+      return plain.workflow.getHandle(handle.workflowId).result() as Promise<unknown>;
+    };
     const record = async (handle: WorkflowHandle, shape: string, runId?: string) => {
       const target = runId ? client.workflow.getHandle(handle.workflowId, runId) : handle;
       const description = await target.describe();
@@ -91,12 +101,16 @@ async function main(): Promise<void> {
       // welcome: Signed Up -> in-app message -> completed.
       await send('rec-welcome', 'Signed Up', { plan: 'pro' });
       const welcome = await journey('welcome', 'rec-welcome');
-      await welcome.result();
+      await settled(welcome);
       await record(welcome, 'welcome: in-app message, completed');
+      // A run of shape 1 that was running before the deploy: its next journey starts through the activity (patch).
+      await send('rec-shape1-welcome', 'Signed Up', { plan: 'pro' });
+      await settled(await journey('welcome', 'rec-shape1-welcome'));
+      await record(client.workflow.getHandle(userWorkflowId('rec-shape1-welcome')), 'user: a run of shape 1 started its journey through the activity (patch)');
       // Re-run by ops: a once-only campaign entered a second time.
       await client.workflow.getHandle(userWorkflowId('rec-welcome')).signal(rerunSignal, { version: 1, campaignId: 'welcome', requestId: 'rec-rerun-1' });
       const rerun = await journey('welcome', 'rec-welcome', 2);
-      await rerun.result();
+      await settled(rerun);
       await record(client.workflow.getHandle(userWorkflowId('rec-welcome')), 'user: re-run by ops started a second journey of a once-only campaign');
 
       // pricing-no-purchase: a purchase within 48h exits; no purchase -> the offer after 48h.
@@ -108,14 +122,14 @@ async function main(): Promise<void> {
       }
       const buys = await journey('pricing-no-purchase', 'rec-pricing-buys');
       await send('rec-pricing-buys', 'Completed Purchase');
-      await buys.result();
+      await settled(buys);
       await record(buys, 'pricing-no-purchase: purchase within 48h exits');
 
       // Cancelled by ops while waiting.
       const cancelled = await journey('pricing-no-purchase', 'rec-pricing-cancel');
       await cancelled.cancel();
       // A cancelled workflow's result is a WorkflowFailedError whose cause is the cancellation; anything else is a failed recording.
-      await cancelled.result().then(
+      await settled(cancelled).then(
         () => Promise.reject(new Error('the cancelled journey completed')),
         (err: unknown) => {
           if (!(err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure)) throw err;
@@ -131,8 +145,8 @@ async function main(): Promise<void> {
       await lifecycle.transition('pricing-no-purchase', 'resume');
       await paused.signal(resumeSignal, { version: 1, campaignId: 'pricing-no-purchase' });
       await offer.signal(resumeSignal, { version: 1, campaignId: 'pricing-no-purchase' });
-      await paused.result();
-      await offer.result();
+      await settled(paused);
+      await settled(offer);
       await record(offer, 'pricing-no-purchase: no purchase in 48h, the offer (held by a pause first)');
       await record(paused, 'pricing-no-purchase: paused across the due timer, resumed, offer sent once');
 
@@ -147,11 +161,11 @@ async function main(): Promise<void> {
       const engaged = await journey('advanced-features-nudge', 'rec-nudge-engaged');
       const full = await journey('advanced-features-nudge', 'rec-nudge-full');
       await send('rec-nudge-engaged', 'Opened App');
-      await engaged.result();
+      await settled(engaged);
       await record(engaged, 'advanced-features-nudge: engagement during the 4h wait exits');
       await env.sleep(4 * HOUR);
       await env.sleep(48 * HOUR);
-      await full.result();
+      await settled(full);
       await record(full, 'advanced-features-nudge: in-app, push 4h later, email next day at 10:00');
 
       // User workflows: entries, forwarding, absence armed and disarmed, journey ends.

@@ -2,6 +2,7 @@ import { createCampaignStatusActivities } from './campaign-status-activities';
 import { createCatalogActivities } from './catalog-activities';
 import { createExperimentActivities } from './experiment-activities';
 import { createErasureActivities, type ErasureFaultPoint } from './erasure-activities';
+import { createJourneyActivities } from './journey-activities';
 import { createMessageActivities, type MessageActivityDeps } from './message-activities';
 import type { FaultPoint } from './send-path';
 
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCampaignStatusActivities(deps),
     ...createMessageActivities(deps),
     ...createExperimentActivities(deps),
+    ...createJourneyActivities(deps),
     ...createErasureActivities(deps),
   };
 }

@@ -37,7 +37,7 @@ type SignalDeps = Pick<ApiDeps, 'temporal' | 'taskQueue' | 'catalogRevision' | '
  * the caller gets an unavailable error (503) and retries, instead of hanging while Temporal is down.
  */
 async function signalUser<Arg>(deps: SignalDeps, pseudonym: string, signal: SignalDefinition<[Arg]>, arg: Arg): Promise<void> {
-  const start: UserWorkflowInput = { version: 1, pseudonym };
+  const start: UserWorkflowInput = { version: 2, pseudonym };
   const signalWithStart = () =>
     deps.temporal.workflow.signalWithStart<typeof userWorkflow, [Arg]>(userWorkflow, {
       workflowId: userWorkflowId(pseudonym),

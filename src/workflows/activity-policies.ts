@@ -8,6 +8,17 @@ export const deliveryActivityOptions: ActivityOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 };
 
+/**
+ * An in-app message (one Postgres transaction, idempotent by its delivery key) as a local activity in the journey's
+ * task: the same retries, without the activity's three events and the task that takes its result. Past the local
+ * retry threshold the SDK waits between attempts with a timer, so a long outage does not hold the task open.
+ */
+export const inAppDeliveryLocalActivityOptions: LocalActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  localRetryThreshold: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+};
+
 /** Reading the campaign catalog is one quick query: a local activity, retried while Postgres is away. */
 export const catalogActivityOptions: LocalActivityOptions = {
   startToCloseTimeout: '10 seconds',
@@ -17,6 +28,13 @@ export const catalogActivityOptions: LocalActivityOptions = {
 
 /** Recording an entry, its end or a conversion is one idempotent statement: a local activity, retried while Postgres is away. */
 export const experimentActivityOptions: LocalActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  localRetryThreshold: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
+};
+
+/** Starting a journey, or telling its user workflow that it ended, is one call to Temporal: a local activity, retried while Temporal is away. */
+export const journeyStartEndActivityOptions: LocalActivityOptions = {
   startToCloseTimeout: '10 seconds',
   localRetryThreshold: '10 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },

@@ -7,16 +7,18 @@ import {
   proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { deliveryKey, END, type Campaign, type CampaignStep } from '../domain/campaign/campaign-model';
+import { deliveryKey, END, type CampaignStep } from '../domain/campaign/campaign-model';
 import { evaluateCondition, matchesAllFilters, readPath } from '../domain/conditions';
 import { eventFilterSubject, type TrackedEvent } from '../domain/events';
 import { assignExperiment, experimentStep, type ExperimentAssignment } from '../domain/experiments/experiment-assignment';
 import { assignVariant, splitBucket } from '../domain/split';
 import { countEvent } from '../domain/user-state';
 import { effectiveZone, nextLocalTime, startOfNextLocalDay } from '../domain/time';
-import { experimentActivityOptions } from './activity-policies';
+import { experimentActivityOptions, journeyStartEndActivityOptions } from './activity-policies';
 import { signalExternal } from './external-signals';
 import { runMessageStep } from './message-step';
 import {
@@ -24,6 +26,7 @@ import {
   journeyEventSignal,
   journeyQuery,
   userWorkflowId,
+  type JourneyEndedSignal,
   type JourneyResult,
   type JourneyStatus,
   type JourneyWorkflowInput,
@@ -51,6 +54,7 @@ export const END_OUTCOME_SHOWN = 'end-outcome-shown';
 export const EXPERIMENT_ASSIGNMENT = 'experiment-assignment';
 
 const { recordEntry, recordJourneyEnd } = proxyLocalActivities<Activities>(experimentActivityOptions);
+const { endJourney } = proxyLocalActivities<Activities>(journeyStartEndActivityOptions);
 
 /** The reason class metrics count an exit under. */
 function exitKindOf(reason: string | undefined): string {
@@ -80,6 +84,8 @@ function awaitedBy(step: Extract<CampaignStep, { type: 'wait_for_event' }>, entr
  */
 export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<JourneyResult> {
   const { campaign, pseudonym, entry, entryEvent } = input;
+  // Shape 2 takes every patched() branch below without a marker; shape 1 (journeys recorded before it) asks patched().
+  const shape2 = input.version === 2;
   const startedAt = Date.now();
   let history = input.history;
   const heard: TrackedEvent[] = [];
@@ -104,21 +110,31 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
   });
   setHandler(journeyQuery, () => ({ step: path.at(-1), status, path, heard: heard.length }));
 
+  // Shape 2 starts with its search attributes and upserts only those that change: one upsert per step at most.
+  const shown = new Map<string, unknown>(shape2 ? workflowInfo().typedSearchAttributes.getAll().map((pair) => [pair.key.name, pair.value]) : []);
+  const display = (pairs: SearchAttributeUpdatePair[]) => {
+    const changed = shape2 ? pairs.filter((pair) => shown.get(pair.key.name) !== pair.value) : pairs;
+    for (const pair of changed) shown.set(pair.key.name, pair.value);
+    if (changed.length > 0) upsertSearchAttributes(changed);
+  };
   const show = (step: string, next: JourneyStatus) => {
     status = next;
-    upsertSearchAttributes([
+    display([
       { key: beckonStep, value: step },
       { key: beckonJourneyStatus, value: next },
     ]);
   };
-  upsertSearchAttributes([
-    { key: beckonUser, value: pseudonym },
-    { key: beckonCampaign, value: campaign.id },
-    { key: beckonCampaignVersion, value: campaign.version },
-  ]);
-  const assigned = patched(EXPERIMENT_ASSIGNMENT) ? assignExperiment(campaign, pseudonym) : undefined;
+  if (!shape2) {
+    upsertSearchAttributes([
+      { key: beckonUser, value: pseudonym },
+      { key: beckonCampaign, value: campaign.id },
+      { key: beckonCampaignVersion, value: campaign.version },
+    ]);
+  }
+  const assigned = shape2 || patched(EXPERIMENT_ASSIGNMENT) ? assignExperiment(campaign, pseudonym) : undefined;
   if (assigned) {
-    upsertSearchAttributes([{ key: beckonVariant, value: assigned.variant }]);
+    // Shape 2 started with this arm (journeyStartAttributes): no upsert unless the assignment says otherwise.
+    display([{ key: beckonVariant, value: assigned.variant }]);
     await recordEntry({
       campaignId: campaign.id,
       campaignVersion: campaign.version,
@@ -145,7 +161,7 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
             index = step.next;
             break;
           }
-          const pauseInSend = patched(PAUSE_CHECKED_BY_SEND);
+          const pauseInSend = shape2 || patched(PAUSE_CHECKED_BY_SEND);
           if (!pauseInSend) {
             await holdWhilePaused(step.id, exited);
             if (exited()) break;
@@ -168,7 +184,7 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
           }, `${step.id}: ${message.channel} "${message.template}"`, exited, async () => {
             await holdWhilePaused(step.id, exited);
             if (!exited()) show(step.id, 'running');
-          });
+          }, shape2 && message.channel === 'in_app');
           if (outcome.status === 'sent') delivered += 1;
           // The reason only: a provider's detail may quote the user's address, and logs are not encrypted.
           else log.info(`message step ${step.id} not sent: ${outcome.status}`, { stepId: step.id, status: outcome.status, ...('reason' in outcome && { reason: outcome.reason }) });
@@ -221,7 +237,7 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
     show('end', final);
     return { status: final, ...(exitReason && { reason: exitReason }), converted, delivered, path };
   } catch (err) {
-    if (patched(END_OUTCOME_SHOWN)) {
+    if (shape2 || patched(END_OUTCOME_SHOWN)) {
       final = isCancellation(err) ? 'cancelled' : 'failed';
       show('end', final);
       log.warn(`journey ${final} at step ${path.at(-1) ?? '(none)'}`, { campaignId: campaign.id, entry, error: String(err) });
@@ -230,12 +246,23 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
   } finally {
     // Also when the journey is cancelled or fails: the user workflow must free the campaign for re-entry.
     await CancellationScope.nonCancellable(async () => {
-      if (assigned) {
-        const kind = final === 'exited' ? exitKindOf(exitReason) : final === 'cancelled' || final === 'failed' ? final : undefined;
-        const status = final === 'completed' ? 'completed' : 'exited';
-        await recordJourneyEnd({ campaignId: campaign.id, pseudonym, entry, status, ...(kind && { exitKind: kind }), endedAt: new Date(Date.now()).toISOString() });
+      const kind = final === 'exited' ? exitKindOf(exitReason) : final === 'cancelled' || final === 'failed' ? final : undefined;
+      const end: Parameters<Activities['recordJourneyEnd']>[0] | undefined = assigned && {
+        campaignId: campaign.id,
+        pseudonym,
+        entry,
+        status: final === 'completed' ? 'completed' : 'exited',
+        ...(kind && { exitKind: kind }),
+        endedAt: new Date(Date.now()).toISOString(),
+      };
+      const signal: JourneyEndedSignal = { version: 1, campaignId: campaign.id, entry, status: final };
+      if (shape2) {
+        // One local activity, in the task that ends the journey: no signal command whose completion would take another task.
+        await endJourney({ ...(end && { end }), userWorkflowId: userWorkflowId(pseudonym), signal });
+        return;
       }
-      await tellUserWorkflow(pseudonym, campaign, entry, final);
+      if (end) await recordJourneyEnd(end);
+      await tellUserWorkflow(pseudonym, signal);
     });
   }
 }
@@ -244,6 +271,6 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
  * The user workflow frees the campaign for re-entry when it hears this. One that is gone (terminated,
  * erased) has nothing to free: signalExternal logs that, and the journey's own result still records the outcome.
  */
-async function tellUserWorkflow(pseudonym: string, campaign: Campaign, entry: number, status: JourneyStatus): Promise<void> {
-  await signalExternal(userWorkflowId(pseudonym), journeyEndedSignal, { version: 1, campaignId: campaign.id, entry, status });
+async function tellUserWorkflow(pseudonym: string, signal: JourneyEndedSignal): Promise<void> {
+  await signalExternal(userWorkflowId(pseudonym), journeyEndedSignal, signal);
 }

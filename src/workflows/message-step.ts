@@ -1,14 +1,14 @@
-import { ActivityFailure, ApplicationFailure, condition, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DeliverMessageInput, DeliveryOutcome } from '../activities/message-activities';
-import { deliveryActivityOptions } from './activity-policies';
+import { deliveryActivityOptions, inAppDeliveryLocalActivityOptions } from './activity-policies';
 
 /** What a message step ended with, as the journey sees it: an outcome of the activity, or a failure it will not retry. */
 export type MessageStepResult = Exclude<DeliveryOutcome, { status: 'deferred' } | { status: 'paused' }> | { status: 'ended'; detail: string };
 
 /** Activities whose calls carry a summary, so the Web UI timeline reads like the campaign. */
-function delivery(summary: string) {
-  return proxyActivities<Activities>({ ...deliveryActivityOptions, summary });
+function delivery(summary: string, local: boolean) {
+  return local ? proxyLocalActivities<Activities>({ ...inAppDeliveryLocalActivityOptions, summary }) : proxyActivities<Activities>({ ...deliveryActivityOptions, summary });
 }
 
 /**
@@ -16,19 +16,22 @@ function delivery(summary: string) {
  * delivery key, when they end (a durable timer that an exit still interrupts); a send the provider
  * refused for good (a rejected address, a template the user's data cannot fill) is returned, so the journey goes on.
  * A send that answers `paused` (asked with `holdIfPaused`) waits in `holdWhilePaused`, then is asked again.
+ * `local`: the send runs as a local activity (journeys of shape 2, in-app messages).
  */
 export async function runMessageStep(
   input: DeliverMessageInput,
   summary: string,
   exited: () => boolean,
   holdWhilePaused: () => Promise<void> = async () => {},
+  local = false,
 ): Promise<MessageStepResult> {
   for (;;) {
     let outcome: DeliveryOutcome;
     try {
-      outcome = await delivery(summary).deliverMessage(input);
+      outcome = await delivery(summary, local).deliverMessage(input);
     } catch (err) {
-      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      // An activity's failure arrives wrapped in an ActivityFailure; a local activity's (in-app, shape 2) as the ApplicationFailure itself.
+      const cause = err instanceof ActivityFailure ? err.cause : err;
       // The provider refused this message for good: noted, and the journey goes on. Anything else fails the journey, visibly.
       if (cause instanceof ApplicationFailure && cause.type === 'DeliveryFailed') {
         return { status: 'failed', reason: cause.type ?? 'failed', detail: cause.message };

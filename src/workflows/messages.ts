@@ -46,9 +46,13 @@ export interface MergeSignal {
   pending: EventSignal[];
 }
 
-/** Input of `userWorkflow`; after continue-as-new it carries the state and any signals not yet handled. */
+/**
+ * Input of `userWorkflow`; after continue-as-new it carries the state and any signals not yet handled.
+ * `version` is the run's shape: 2 starts journeys through a local activity and takes no patch markers;
+ * 1 (runs started before it) decides by patched() as it always did.
+ */
 export interface UserWorkflowInput {
-  version: 1;
+  version: 1 | 2;
   pseudonym: string;
   state?: UserState;
   pending?: EventSignal[];
@@ -74,8 +78,12 @@ export interface CampaignCatalog {
   campaigns: Campaign[];
 }
 
+/**
+ * `version` is the journey's shape. 1: started as a child, upserts its search attributes in its first task, decides by
+ * patched(); 2: started through the client with its search attributes, takes no patch markers, ends with one local activity.
+ */
 export interface JourneyWorkflowInput {
-  version: 1;
+  version: 1 | 2;
   pseudonym: string;
   campaign: Campaign;
   /** The user's n-th entry into this campaign. */

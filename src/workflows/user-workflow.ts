@@ -16,7 +16,7 @@ import { nextDeadline, planForDeadlines, planForEvent, type JourneyStart } from 
 import { closeGoalWindows, openGoalWindow } from '../domain/experiments/goal-windows';
 import { planRerun } from '../domain/rerun';
 import { applyEvent, applyTraits, journeyEnded, mergeUserStates, upgradeUserState, type UserState } from '../domain/user-state';
-import { catalogActivityOptions, experimentActivityOptions } from './activity-policies';
+import { catalogActivityOptions, experimentActivityOptions, journeyStartEndActivityOptions } from './activity-policies';
 import { signalExternal } from './external-signals';
 import { journeyWorkflow } from './journey-workflow';
 import {
@@ -32,6 +32,7 @@ import {
   traitsSignal,
   type CampaignCatalog,
   type EventSignal,
+  type JourneyWorkflowInput,
   type RerunSignal,
   type UserWorkflowInput,
   userWorkflowId,
@@ -42,12 +43,19 @@ export const EVENTS_PER_RUN = 1000;
 
 const { loadCatalog } = proxyLocalActivities<Activities>(catalogActivityOptions);
 const { recordConversion } = proxyLocalActivities<Activities>(experimentActivityOptions);
+const { startJourney: startJourneyActivity } = proxyLocalActivities<Activities>(journeyStartEndActivityOptions);
 
 /**
  * From this patch on, the user workflow watches each entry's goal (also after its journey ended,
  * also for held-out entries) and records a conversion when a goal event closes one.
  */
 export const GOAL_WINDOWS = 'goal-windows';
+
+/**
+ * From this patch on, a run of shape 1 starts journeys of shape 2, through a local activity (not as children):
+ * no child start or completion reaches the user workflow's history. Runs of shape 2 do so without the patch.
+ */
+export const JOURNEYS_STARTED_BY_ACTIVITY = 'journeys-started-by-activity';
 
 /**
  * The single writer of one user's trigger state. Signals queue up; the main loop folds them in
@@ -61,7 +69,11 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
   const pending: EventSignal[] = [...(input.pending ?? [])];
   const reruns: RerunSignal[] = [...(input.reruns ?? [])];
   let handledThisRun = 0;
-  const watchGoals = patched(GOAL_WINDOWS);
+  // Shape 2 takes every patched() branch below without a marker; shape 1 (runs recorded before it) asks patched().
+  const shape2 = input.version === 2;
+  const watchGoals = shape2 || patched(GOAL_WINDOWS);
+  /** Asked once per run, at its first journey, so runs that start none record no marker. */
+  let byActivity: boolean | undefined = shape2 || undefined;
 
   setHandler(eventSignal, (signal) => {
     pending.push(signal);
@@ -154,7 +166,7 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
     if (reruns.length > 0) await handleReruns();
     if (shouldRollOver() && absorbing.length === 0 && handOverTo === undefined) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof userWorkflow>({ ...input, state, pending, catalog, ...(reruns.length > 0 && { reruns }) });
+      await continueAsNew<typeof userWorkflow>({ ...input, version: 2, state, pending, catalog, ...(reruns.length > 0 && { reruns }) });
     }
   }
 
@@ -201,7 +213,9 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
   /** Starts a journey and, with goals watched, opens its entry's goal window. */
   async function begin(start: JourneyStart): Promise<void> {
     if (watchGoals) state = openGoalWindow(state, start.campaign, pseudonym, start.entry, Date.now());
-    await startJourney(pseudonym, start, state);
+    byActivity ??= patched(JOURNEYS_STARTED_BY_ACTIVITY);
+    if (byActivity) await startJourney(pseudonym, start, state);
+    else await startJourneyAsChild(pseudonym, start, state);
   }
 
   /** The conversions this event makes; an event that closes no goal window costs nothing. */
@@ -215,8 +229,21 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
   }
 }
 
-/** Starts a journey once: if its ID is already taken (a replayed or restarted user workflow), that journey stands. */
+/**
+ * Starts a journey of shape 2 once, through the client in a local activity: one marker in this history
+ * instead of the child's start, its started event and its completion, each with a task of this workflow.
+ * If its ID is already taken (a retried or restarted start), that journey stands.
+ */
 async function startJourney(pseudonym: string, start: JourneyStart, state: UserState): Promise<void> {
+  const { campaign, entry, entryEvent, workflowId } = start;
+  const journey: JourneyWorkflowInput = { version: 2, pseudonym, campaign, entry, entryEvent, history: { events: state.events, traits: state.traits } };
+  const { started } = await startJourneyActivity({ workflowId, taskQueue: workflowInfo().taskQueue, journey });
+  if (started) log.info(`started journey ${workflowId}`, { campaignId: campaign.id, campaignVersion: campaign.version, entry });
+  else log.info(`journey ${workflowId} already started: that one stands`, { campaignId: campaign.id, entry });
+}
+
+/** Shape 1: starts a journey once, as a child; if its ID is already taken (a replayed or restarted user workflow), that journey stands. */
+async function startJourneyAsChild(pseudonym: string, start: JourneyStart, state: UserState): Promise<void> {
   const { campaign, entry, entryEvent, workflowId } = start;
   try {
     await startChild(journeyWorkflow, {

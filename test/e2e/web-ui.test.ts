@@ -6,11 +6,12 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { Pool } from 'pg';
 import { loadConfig } from '../../src/config';
 import type { TrackedEvent } from '../../src/domain/events';
+import { assignExperiment } from '../../src/domain/experiments/experiment-assignment';
 import { campaignJourneysQuery } from '../../src/ops/visibility-queries';
 import { connectClient } from '../../src/temporal/client-connection';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { journeyWorkflowId, type JourneyWorkflowInput } from '../../src/workflows/messages';
-import { journeyWorkflow } from '../../src/workflows/journey-workflow';
+import { startJourneyWith } from '../../src/activities/journey-activities';
 import { startWorker, type BeckonWorker } from '../../src/worker';
 import { temporalCliPath, testPool, workflowBundle } from '../support/env';
 import { freePort } from '../support/ports';
@@ -66,9 +67,10 @@ describe('Temporal Web UI', () => {
     const at = new Date().toISOString();
     const entryEvent: TrackedEvent = { messageId: 'ui-1', event: 'Viewed Pricing', properties: {}, timestamp: at, receivedAt: at };
     const pseudonym = `ui-${Date.now().toString(36)}`;
-    const input: JourneyWorkflowInput = { version: 1, pseudonym, campaign, entry: 1, entryEvent, history: { events: {}, traits: {} } };
+    // Started as the user workflow starts it (shape 2): its search attributes and memo from its first event.
+    const journey: JourneyWorkflowInput = { version: 2, pseudonym, campaign, entry: 1, entryEvent, history: { events: {}, traits: {} } };
     const workflowId = journeyWorkflowId(campaign.id, pseudonym, 1);
-    await client.workflow.start(journeyWorkflow, { workflowId, taskQueue: 'web-ui-test', args: [input], memo: { campaignName: campaign.name, campaignVersion: campaign.version } });
+    await startJourneyWith(client, { workflowId, taskQueue: 'web-ui-test', journey });
     const query = campaignJourneysQuery(campaign.id, { running: true, status: 'waiting', step: 'wait-for-purchase' });
     await eventually(() => client.workflow.count(query), ({ count }) => count === 1);
 
@@ -85,6 +87,7 @@ describe('Temporal Web UI', () => {
         `"BeckonJourneyStatus": "waiting"`,
         `"BeckonStep": "wait-for-purchase"`,
         `"BeckonUser": "${pseudonym}"`,
+        `"BeckonVariant": "${assignExperiment(campaign, pseudonym).variant}"`,
       ];
       await eventually(() => page.locator('body').innerText(), (text) => shown.every((line) => text.includes(line)));
       await page.getByText('Memo', { exact: true }).first().click();

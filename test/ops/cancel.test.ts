@@ -3,7 +3,7 @@ import { compileCampaign } from '../../src/domain/campaign/campaign-compile';
 import type { TrackedEvent } from '../../src/domain/events';
 import { campaignJourneysQuery } from '../../src/ops/visibility-queries';
 import { journeyWorkflowId, type JourneyWorkflowInput } from '../../src/workflows/messages';
-import { journeyWorkflow } from '../../src/workflows/journey-workflow';
+import { startJourneyWith } from '../../src/activities/journey-activities';
 import { eventually, opsEnvPerFile, publishCampaign } from '../support/ops-env';
 
 const env = opsEnvPerFile('ops-cancel');
@@ -26,8 +26,8 @@ describe('cancel a campaign', () => {
       await Promise.all(
         Array.from({ length: Math.min(50, JOURNEYS - first) }, (_, i) => {
           const pseudonym = `cancel-p${first + i}`;
-          const input: JourneyWorkflowInput = { version: 1, pseudonym, campaign, entry: 1, entryEvent, history: { events: {}, traits: {} } };
-          return workflow.start(journeyWorkflow, { workflowId: journeyWorkflowId(id, pseudonym, 1), taskQueue: env().taskQueue, args: [input] });
+          const journey: JourneyWorkflowInput = { version: 2, pseudonym, campaign, entry: 1, entryEvent, history: { events: {}, traits: {} } };
+          return startJourneyWith(env().temporal, { workflowId: journeyWorkflowId(id, pseudonym, 1), taskQueue: env().taskQueue, journey });
         }),
       );
     }

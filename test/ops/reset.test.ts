@@ -7,6 +7,7 @@ import { parseCampaignText } from '../../src/ops/campaign-files';
 import { compileCampaign } from '../../src/domain/campaign/campaign-compile';
 import type { TrackedEvent } from '../../src/domain/events';
 import { journeyWorkflowId, type JourneyWorkflowInput } from '../../src/workflows/messages';
+import { startJourneyWith } from '../../src/activities/journey-activities';
 import { journeyWorkflow } from '../../src/workflows/journey-workflow';
 import { testTemporalAddress, workflowBundle } from '../support/env';
 import { eventually, opsEnvPerFile, publishCampaign } from '../support/ops-env';
@@ -44,8 +45,9 @@ describe('reset a failed journey', () => {
       await worker.runUntil(async () => {
         const at = new Date().toISOString();
         const entryEvent: TrackedEvent = { messageId: 'm', event: 'Reset Test', properties: {}, timestamp: at, receivedAt: at };
-        const input: JourneyWorkflowInput = { version: 1, pseudonym, campaign, entry: 1, entryEvent, history: { events: {}, traits: {} } };
-        const handle = await env().temporal.workflow.start(journeyWorkflow, { workflowId, taskQueue, args: [input] });
+        const journey: JourneyWorkflowInput = { version: 2, pseudonym, campaign, entry: 1, entryEvent, history: { events: {}, traits: {} } };
+        await startJourneyWith(env().temporal, { workflowId, taskQueue, journey });
+        const handle = env().temporal.workflow.getHandle<typeof journeyWorkflow>(workflowId);
         await expect(handle.result()).rejects.toThrow(/Workflow execution failed/);
 
         const ops = env().as('operate');

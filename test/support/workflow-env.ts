@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { activityInfo } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { activityInfo, Context } from '@temporalio/activity';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
+import { startJourneyWith, tellUserWorkflowWith } from '../../src/activities/journey-activities';
 import type { ConversionRecord, EntryEnd, EntryRecord } from '../../src/db/experiment-repository';
 import type { DeliverMessageInput, DeliveryOutcome } from '../../src/activities/message-activities';
 import { loadCampaignFiles } from '../../src/ops/campaign-files';
@@ -42,7 +43,22 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const env = await startTimeSkipping();
   await ensureSearchAttributes(env.client, 'default');
   refuseConcurrentResults(env);
+  latestEnv = env;
   return env;
+}
+
+/** The latest time-skipping environment: fakes read its clock for local activities, whose info carries the worker's wall clock. */
+let latestEnv: TestWorkflowEnvironment | undefined;
+
+/**
+ * The result of a workflow that finishes without time passing (an exit, a cancel), waited for without
+ * unlocking time skipping. `result()` unlocks it while it waits; a journey of shape 2 tells its user
+ * workflow before it completes, so at its completion nothing is pending and the test server would skip
+ * to the next deadline it knows, the user workflow's 10-year run timeout, and end it.
+ */
+export async function settledResult(env: TestWorkflowEnvironment, workflowId: string): Promise<unknown> {
+  await waitFor(async () => (await env.client.workflow.getHandle(workflowId).describe()).status.name !== 'RUNNING');
+  return new Client({ connection: env.connection }).workflow.getHandle(workflowId).result();
 }
 
 /** The SDK's factory behind createTimeSkipping, which also takes a server started by someone else (private in SDK 1.24.0, pinned). */
@@ -161,7 +177,9 @@ export function fakeActivities(catalog: { current: CampaignCatalog }) {
     // Erasure runs against the real server and Postgres in test/privacy; these workflow tests never start one.
     ...notInTheseTests('suppressUser', 'deleteUserWorkflows', 'eraseUserRows', 'destroyUserKeys', 'recordErasure'),
     async deliverMessage(input): Promise<DeliveryOutcome> {
-      const at = new Date(activityInfo().currentAttemptScheduledTimestampMs);
+      const info = activityInfo();
+      // Time does not skip while the journey's task (which runs a local activity) is open: the server's clock is its time.
+      const at = new Date(info.isLocal && latestEnv ? await latestEnv.currentTimeMs() : info.currentAttemptScheduledTimestampMs);
       const duplicate = deliveries.some((d) => d.input.deliveryKey === input.deliveryKey);
       deliveries.push({ input, at });
       // A repeat of a key answers as the send path does: with the first attempt's outcome, not a second send.
@@ -173,6 +191,14 @@ export function fakeActivities(catalog: { current: CampaignCatalog }) {
     },
     async recordJourneyEnd(end) {
       experiments.ends.push(end);
+    },
+    // Journeys start and tell their user workflow through the worker's own client, as in production.
+    async startJourney(input) {
+      return startJourneyWith(Context.current().client, input, true);
+    },
+    async endJourney({ end, userWorkflowId: target, signal }) {
+      if (end) experiments.ends.push(end);
+      return tellUserWorkflowWith(Context.current().client, target, signal);
     },
     async recordConversion(conversion) {
       const inserted = !experiments.conversions.some((c) => c.campaignId === conversion.campaignId && c.entry === conversion.entry && c.pseudonym === conversion.pseudonym);
@@ -218,7 +244,7 @@ export function sendEvent(env: TestWorkflowEnvironment, taskQueue: string, pseud
   return env.client.workflow.signalWithStart(userWorkflow, {
     workflowId: userWorkflowId(pseudonym),
     taskQueue,
-    args: [{ version: 1, pseudonym }],
+    args: [{ version: 2, pseudonym }],
     signal: eventSignal,
     signalArgs: [signal],
   });

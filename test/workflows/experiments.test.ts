@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { assignExperiment } from '../../src/domain/experiments/experiment-assignment';
 import { journeyWorkflowId, stateQuery, userWorkflowId, type EventSignal } from '../../src/workflows/messages';
-import { compile, eventAt, fakeActivities, sendEvent, startedWorkflow, timeSkippingPerTest, waitFor, withWorker } from '../support/workflow-env';
+import { compile, eventAt, fakeActivities, sendEvent, settledResult, startedWorkflow, timeSkippingPerTest, waitFor, withWorker } from '../support/workflow-env';
 
 const currentEnv = timeSkippingPerTest();
 let env: TestWorkflowEnvironment;
@@ -41,7 +41,7 @@ describe('experiments in workflows', () => {
     await withWorker(env, activities, async (queue) => {
       for (const pseudonym of [treated, heldOut, late]) {
         await send(queue, pseudonym, await eventAt(env, 'Viewed Pricing'));
-        await (await startedWorkflow(env, journeyWorkflowId('offer-test', pseudonym, 1))).result();
+        await settledResult(env, (await startedWorkflow(env, journeyWorkflowId('offer-test', pseudonym, 1))).workflowId);
       }
       // After the journeys ended: a purchase of nothing (filtered out), then real ones, one of them twice.
       await env.sleep('1 day');

@@ -19,6 +19,7 @@ import {
   eventAt,
   fakeActivities,
   seedCampaigns,
+  settledResult,
   sendEvent,
   startedWorkflow,
   timeSkippingPerTest,
@@ -315,7 +316,7 @@ describe('races and versions', () => {
       await send(queue, 'p-again', await eventAt(env, 'Start'));
       const first = await started(journeyWorkflowId('stoppable', 'p-again', 1));
       await send(queue, 'p-again', await eventAt(env, 'Stop'));
-      await expect(first.result()).resolves.toMatchObject({ status: 'exited' });
+      await expect(settledResult(env, first.workflowId)).resolves.toMatchObject({ status: 'exited' });
       await waitFor(async () => Object.keys((await env.client.workflow.getHandle(userWorkflowId('p-again')).query(stateQuery)).state.running).length === 0);
       await send(queue, 'p-again', await eventAt(env, 'Start'));
       await started(journeyWorkflowId('stoppable', 'p-again', 2));
@@ -350,7 +351,7 @@ describe('races and versions', () => {
       await waitFor(async () => (await journey.query(journeyQuery)).status === 'waiting');
       expect(await shownAs(journey.workflowId)).toEqual({ step: 'pause', status: 'waiting' });
       await journey.cancel();
-      await expect(journey.result()).rejects.toThrow(WorkflowFailedError);
+      await expect(settledResult(env, journey.workflowId)).rejects.toThrow(WorkflowFailedError);
       await waitFor(async () => Object.keys((await env.client.workflow.getHandle(userWorkflowId('p-cancelled')).query(stateQuery)).state.running).length === 0);
       expect(await shownAs(journey.workflowId)).toEqual({ step: 'end', status: 'cancelled' });
       expect(await journeyEndsHeard('p-cancelled')).toEqual([{ campaignId: 'stoppable', entry: 1, status: 'cancelled' }]);

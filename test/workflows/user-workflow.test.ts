@@ -4,7 +4,7 @@ import { absorbSignal, journeyWorkflowId, stateQuery, userWorkflowId, type Event
 import { journeyWorkflow } from '../../src/workflows/journey-workflow';
 import { userWorkflow } from '../../src/workflows/user-workflow';
 import { workflowLog } from '../support/quiet-sdk';
-import { eventAt, fakeActivities, seedCampaigns, sendEvent, startedWorkflow, timeSkippingPerTest, waitFor, withWorker } from '../support/workflow-env';
+import { eventAt, fakeActivities, seedCampaigns, sendEvent, settledResult, startedWorkflow, timeSkippingPerTest, waitFor, withWorker } from '../support/workflow-env';
 
 const currentEnv = timeSkippingPerTest();
 const send = (queue: string, pseudonym: string, signal: EventSignal) => sendEvent(env, queue, pseudonym, signal);
@@ -29,7 +29,7 @@ describe('userWorkflow', () => {
       await send(queue, 'p-welcome', await eventAt(env, 'Page Viewed'));
       await send(queue, 'p-welcome', await eventAt(env, 'Signed Up'));
       const journey = await started(journeyWorkflowId('welcome', 'p-welcome', 1));
-      await expect(journey.result()).resolves.toMatchObject({ status: 'completed', delivered: 1, path: ['welcome'] });
+      await expect(settledResult(env, journey.workflowId)).resolves.toMatchObject({ status: 'completed', delivered: 1, path: ['welcome'] });
       // reentry: once
       await send(queue, 'p-welcome', await eventAt(env, 'Signed Up'));
       const view = await totalEvents(env.client.workflow.getHandle(userWorkflowId('p-welcome')), 3);
