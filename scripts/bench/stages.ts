@@ -1,6 +1,6 @@
 import { temporal } from '@temporalio/proto';
-import { userWorkflowId } from '../../src/workflows/messages';
-import { eventMs, findEvent, HistoryType } from './beckon-path';
+import { journeyWorkflowId, userWorkflowId } from '../../src/workflows/messages';
+import { BENCH_CAMPAIGN, eventMs, findEvent, HistoryType } from './beckon-path';
 import type { BenchStack } from './stack';
 import { median, oneDecimal } from './stats';
 
@@ -53,9 +53,10 @@ export async function beckonStages(stack: BenchStack, samples: TriggerSample[], 
     const taskStarted = findEvent(userHistory, HistoryType.taskStarted, signaledAt);
     const taskCompleted = taskStarted && findEvent(userHistory, HistoryType.taskCompleted, taskStarted.index);
     const child = taskCompleted && findEvent(userHistory, HistoryType.childInitiated, taskCompleted.index);
-    const journeyId = child?.event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
-    if (!journeyId) continue;
-    const journey = await historyOf(journeyId);
+    const childId = child?.event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+    // Shape 2 starts the journey from a local activity inside the user's task: no child event names it.
+    const journey = childId ? await historyOf(childId) : await journeyStartedAfter(sample.pseudonym, eventMs(signaled));
+    if (!journey) continue;
     const journeyStarted = findEvent(journey, HistoryType.started);
     const journeyTask = findEvent(journey, HistoryType.taskStarted);
     const journeyTaskDone = journeyTask && findEvent(journey, HistoryType.taskCompleted, journeyTask.index);
@@ -66,13 +67,32 @@ export async function beckonStages(stack: BenchStack, samples: TriggerSample[], 
     if (Number(taskScheduled?.event.workflowTaskScheduledEventAttributes?.taskQueue?.kind) === STICKY) stickyUserTasks += 1;
     stage(stages, '1 API: request to signal in history', eventMs(signaled) - sample.sentAt);
     stage(stages, '2 user workflow task: waits', eventMs(taskStarted?.event) - eventMs(signaled));
-    stage(stages, '3 user workflow task: runs', eventMs(taskCompleted?.event) - eventMs(taskStarted?.event));
-    stage(stages, '4 server starts the journey', eventMs(journeyStarted?.event) - eventMs(taskCompleted?.event));
+    if (childId) {
+      stage(stages, '3 user workflow task: runs', eventMs(taskCompleted?.event) - eventMs(taskStarted?.event));
+      stage(stages, '4 server starts the journey', eventMs(journeyStarted?.event) - eventMs(taskCompleted?.event));
+    } else {
+      // The journey's start is the user task's local activity: stage 3 runs until the server has started it.
+      stage(stages, '3 user workflow task: runs to the journey started', eventMs(journeyStarted?.event) - eventMs(taskStarted?.event));
+    }
     stage(stages, '5 journey task: waits', eventMs(journeyTask?.event) - eventMs(journeyStarted?.event));
-    stage(stages, '6 journey task: runs', eventMs(journeyTaskDone?.event) - eventMs(journeyTask?.event));
-    stage(stages, '7 send activity: waits', eventMs(activity?.event) - eventMs(journeyTaskDone?.event));
-    stage(stages, '8 send activity: runs to commit', committed - eventMs(activity?.event));
+    if (activity) {
+      stage(stages, '6 journey task: runs', eventMs(journeyTaskDone?.event) - eventMs(journeyTask?.event));
+      stage(stages, '7 send activity: waits', eventMs(activity.event) - eventMs(journeyTaskDone?.event));
+      stage(stages, '8 send activity: runs to commit', committed - eventMs(activity.event));
+    } else {
+      // Shape 2 sends an in-app message from a local activity in the journey's first task.
+      stage(stages, '6 journey task: runs to the inbox commit (local send)', committed - eventMs(journeyTask?.event));
+    }
     stage(stages, 'total', sample.committedMs);
+  }
+  /** The user's first bench journey started at or after `sinceMs` (entries are numbered from 1). */
+  async function journeyStartedAfter(pseudonym: string, sinceMs: number) {
+    for (let entry = 1; entry <= 50; entry++) {
+      const events = await historyOf(journeyWorkflowId(BENCH_CAMPAIGN, pseudonym, entry)).catch(() => undefined);
+      if (!events) return undefined;
+      if (eventMs(findEvent(events, HistoryType.started)?.event) >= sinceMs - CLOCK_SLACK_MS) return events;
+    }
+    return undefined;
   }
   const slowest = [...perSample].sort((a, b) => b.total! - a.total!).slice(0, Math.max(1, Math.ceil(perSample.length * 0.05)));
   return { medians: stageMedians(merged(perSample)), slowest: stageMedians(merged(slowest)), measured: perSample.length, stickyUserTasks };
