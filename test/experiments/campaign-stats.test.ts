@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
 import { createEngagementRepository } from '../../src/db/engagement-repository';
 import { compileCampaign } from '../../src/domain/campaign/campaign-compile';
 import { parseCampaignText } from '../../src/ops/campaign-files';
@@ -7,6 +5,7 @@ import { engagementEvent, parseDeliveryKey } from '../../src/domain/engagement';
 import { assignExperiment } from '../../src/domain/experiments/experiment-assignment';
 import { stableBucket } from '../../src/domain/split';
 import type { CampaignStats } from '../../src/ops/campaign-stats-ops';
+import { runBeckonCli } from '../support/beckon-cli';
 import { eventually, opsEnvPerFile, publishCampaign } from '../support/ops-env';
 
 /**
@@ -21,7 +20,6 @@ const campaignId = `exp-${suffix}`;
 const USERS = Number(process.env.BECKON_EXPERIMENT_USERS ?? 2000);
 /** The rate each arm's users convert at (a draw per user from a stable hash, so a rerun draws the same). */
 const RATES: Record<string, number> = { holdout: 0.1, ten: 0.12, twenty: 0.15 };
-const bin = resolve(__dirname, '..', '..', 'bin', 'beckon');
 
 const definition = `
 id: ${campaignId}
@@ -79,15 +77,7 @@ function independentSequentialSignificant(x1: number, n1: number, x0: number, n0
   return Math.abs(p1 - p0) > half;
 }
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, BECKON_URL: env().url, BECKON_TOKEN: env().tokens.read };
-  delete childEnv.DATABASE_URL;
-  return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { env: childEnv, timeout: 120_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runBeckonCli(env().url, env().tokens.read, args);
 
 describe('experiment stats through the API and the CLI', () => {
   it(`counts ${USERS} users per arm, their conversions after the journey, and the significance`, async () => {

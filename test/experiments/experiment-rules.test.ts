@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
 import { createDeliveryPolicyRepository } from '../../src/db/delivery-policy-repository';
 import { compileCampaign } from '../../src/domain/campaign/campaign-compile';
 import type { DeliveryPolicy } from '../../src/domain/campaign/campaign-schema';
@@ -10,6 +8,7 @@ import type { CampaignStats } from '../../src/ops/campaign-stats-ops';
 import { createExperimentOutcomeOps } from '../../src/ops/experiment-outcome-ops';
 import { journeyWorkflowId } from '../../src/workflows/messages';
 import { beckonVariant } from '../../src/workflows/search-attributes';
+import { runBeckonCli } from '../support/beckon-cli';
 import { eventually, opsEnvPerFile, publishCampaign } from '../support/ops-env';
 
 /**
@@ -20,7 +19,6 @@ import { eventually, opsEnvPerFile, publishCampaign } from '../support/ops-env';
  */
 const env = opsEnvPerFile('experiment-rules');
 const suffix = Date.now().toString(36);
-const bin = resolve(__dirname, '..', '..', 'bin', 'beckon');
 const HOUR = 3_600_000;
 
 async function track(users: string[], event: string, tag = event): Promise<void> {
@@ -44,15 +42,7 @@ const stats = async (campaignId: string, query = '') => {
   return response.json() as CampaignStats;
 };
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, BECKON_URL: env().url, BECKON_TOKEN: env().tokens.read };
-  delete childEnv.DATABASE_URL;
-  return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { env: childEnv, timeout: 120_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runBeckonCli(env().url, env().tokens.read, args);
 
 describe('global control group, first touch and engaged time', () => {
   const category = `gc-${suffix}`;
