@@ -19,22 +19,11 @@ export const inAppDeliveryLocalActivityOptions: LocalActivityOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 };
 
-/** Reading the campaign catalog is one quick query: a local activity, retried while Postgres is away. */
-export const catalogActivityOptions: LocalActivityOptions = {
-  startToCloseTimeout: '10 seconds',
-  localRetryThreshold: '10 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-};
-
-/** Recording an entry, its end or a conversion is one idempotent statement: a local activity, retried while Postgres is away. */
-export const experimentActivityOptions: LocalActivityOptions = {
-  startToCloseTimeout: '10 seconds',
-  localRetryThreshold: '10 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },
-};
-
-/** Starting a journey, or telling its user workflow that it ended, is one call to Temporal: a local activity, retried while Temporal is away. */
-export const journeyStartEndActivityOptions: LocalActivityOptions = {
+/**
+ * One quick, idempotent call (reading the catalog or a campaign's status; recording an entry, its end or a conversion;
+ * starting a journey or telling its user workflow that it ended): a local activity, retried while Postgres or Temporal is away.
+ */
+export const quickLocalActivityOptions: LocalActivityOptions = {
   startToCloseTimeout: '10 seconds',
   localRetryThreshold: '10 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '1 minute' },

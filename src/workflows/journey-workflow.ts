@@ -18,7 +18,7 @@ import { assignExperiment, experimentStep, type ExperimentAssignment } from '../
 import { assignVariant, splitBucket } from '../domain/split';
 import { countEvent } from '../domain/user-state';
 import { effectiveZone, nextLocalTime, startOfNextLocalDay } from '../domain/time';
-import { experimentActivityOptions, journeyStartEndActivityOptions } from './activity-policies';
+import { quickLocalActivityOptions } from './activity-policies';
 import { signalExternal } from './external-signals';
 import { runMessageStep } from './message-step';
 import {
@@ -53,8 +53,8 @@ export const END_OUTCOME_SHOWN = 'end-outcome-shown';
  */
 export const EXPERIMENT_ASSIGNMENT = 'experiment-assignment';
 
-const { recordEntry, recordJourneyEnd } = proxyLocalActivities<Activities>(experimentActivityOptions);
-const { endJourney } = proxyLocalActivities<Activities>(journeyStartEndActivityOptions);
+const { recordEntry, recordJourneyEnd } = proxyLocalActivities<Activities>(quickLocalActivityOptions);
+const { endJourney } = proxyLocalActivities<Activities>(quickLocalActivityOptions);
 
 /** The reason class metrics count an exit under. */
 function exitKindOf(reason: string | undefined): string {

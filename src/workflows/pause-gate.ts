@@ -1,12 +1,12 @@
 import { condition, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { catalogActivityOptions } from './activity-policies';
+import { quickLocalActivityOptions } from './activity-policies';
 import { resumeSignal } from './messages';
 
 /** A held journey re-reads its campaign's status this often, in case it missed the resume signal (started mid-resume). */
 export const PAUSE_RECHECK_MS = 5 * 60_000;
 
-const { campaignStatus } = proxyLocalActivities<Activities>(catalogActivityOptions);
+const { campaignStatus } = proxyLocalActivities<Activities>(quickLocalActivityOptions);
 
 /**
  * The pause gate of one journey: before a message step it asks Postgres whether the campaign is

@@ -16,7 +16,7 @@ import { nextDeadline, planForDeadlines, planForEvent, type JourneyStart } from 
 import { closeGoalWindows, openGoalWindow } from '../domain/experiments/goal-windows';
 import { planRerun } from '../domain/rerun';
 import { applyEvent, applyTraits, journeyEnded, mergeUserStates, upgradeUserState, type UserState } from '../domain/user-state';
-import { catalogActivityOptions, experimentActivityOptions, journeyStartEndActivityOptions } from './activity-policies';
+import { quickLocalActivityOptions } from './activity-policies';
 import { signalExternal } from './external-signals';
 import { journeyWorkflow } from './journey-workflow';
 import {
@@ -41,9 +41,9 @@ import {
 /** Events one run handles before it continues as new, well under Temporal's own suggestion, to keep histories small. */
 export const EVENTS_PER_RUN = 1000;
 
-const { loadCatalog } = proxyLocalActivities<Activities>(catalogActivityOptions);
-const { recordConversion } = proxyLocalActivities<Activities>(experimentActivityOptions);
-const { startJourney: startJourneyActivity } = proxyLocalActivities<Activities>(journeyStartEndActivityOptions);
+const { loadCatalog } = proxyLocalActivities<Activities>(quickLocalActivityOptions);
+const { recordConversion } = proxyLocalActivities<Activities>(quickLocalActivityOptions);
+const { startJourney: startJourneyActivity } = proxyLocalActivities<Activities>(quickLocalActivityOptions);
 
 /**
  * From this patch on, the user workflow watches each entry's goal (also after its journey ended,
