@@ -11,7 +11,7 @@ import { createFirebaseMessaging, createPushSender } from './activities/channels
 import { createWebhookSender } from './activities/channels/webhook-sender';
 import type { ErasureFaultPoint } from './activities/erasure-activities';
 import type { FaultPoint } from './activities/send-path';
-import { loadConfig, publicUrl, requireSetting, temporalAddress, type Config } from './config';
+import { ConfigError, loadConfig, publicUrl, requireSetting, temporalAddress, type Config } from './config';
 import { createProfileRepository } from './db/profile-repository';
 import type { Channel } from './domain/campaign/campaign-schema';
 import { createLinkSigner, deriveLinkKey } from './privacy/signed-links';
@@ -195,7 +195,13 @@ export async function runWorkerProcess(options: { workflowBundle?: WorkerOptions
 /** GET /metrics with the SDK runtime's own Prometheus figures after Beckon's; must run before any connection, which fixes the runtime's telemetry. */
 async function serveWorkerMetrics(registry: Registry, config: Config, port: number) {
   const sdkMetricsAddress = `127.0.0.1:${config.TEMPORAL_SDK_METRICS_PORT ?? port + 1}`;
-  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } } });
+  try {
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } } });
+  } catch (err) {
+    const reason = `the Temporal runtime cannot export its metrics on ${sdkMetricsAddress}: ${(err as Error).message}`;
+    const defaulted = config.TEMPORAL_SDK_METRICS_PORT === undefined ? ' (unset: METRICS_PORT + 1); set a free port' : '';
+    throw new ConfigError([{ variable: 'TEMPORAL_SDK_METRICS_PORT', reason: `${reason}${defaulted}` }]);
+  }
   return serveMetrics({ registry, host: config.HOST, port, sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics` });
 }
 

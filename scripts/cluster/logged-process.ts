@@ -85,6 +85,8 @@ export function spawnLogged(
         listeners.add(check);
         child.once('exit', onExit);
         check();
+        // An exit before this call fires no 'exit' listener: without this the wait would run to its timeout.
+        if (child.exitCode !== null || child.signalCode !== null) setImmediate(() => (output.match(pattern) ? check() : onExit()));
       });
     },
     async stop(signal = 'SIGTERM', graceMs = 15_000) {

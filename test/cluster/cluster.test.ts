@@ -261,13 +261,13 @@ describe('the Web UI on the cluster, in headless Chromium', () => {
 describe('the deploy: the Dockerfile carries what the processes need', () => {
   it('runs `npm run api` and `npm run worker` from exactly the files the image COPYs, against the cluster', async () => {
     const appDir = imageFileTree(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
-    const [apiPort, metricsPort] = [await freePort(), await freePort()];
+    const [apiPort, metricsPort, sdkMetricsPort] = [await freePort(), await freePort(), await freePort()];
     // What the image sets; CAMPAIGNS_DIR is left to its default, the image's own campaigns/ folder.
     const env: NodeJS.ProcessEnv = { ...cluster.beckonEnv, NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
     delete env.CAMPAIGNS_DIR;
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const api = spawnLogged('npm', ['run', 'api'], { name: 'image-api', cwd: appDir, env: { ...process.env, ...env, PORT: String(apiPort) }, log });
-    const worker = spawnLogged('npm', ['run', 'worker'], { name: 'image-worker', cwd: appDir, env: { ...process.env, ...env, METRICS_PORT: String(metricsPort) }, log });
+    const worker = spawnLogged('npm', ['run', 'worker'], { name: 'image-worker', cwd: appDir, env: { ...process.env, ...env, METRICS_PORT: String(metricsPort), TEMPORAL_SDK_METRICS_PORT: String(sdkMetricsPort) }, log });
     try {
       await api.waitFor(/API listening on/, 300_000);
       await worker.waitFor(/worker polling task queue/, 300_000);
