@@ -156,6 +156,25 @@ describe('erasing a user', () => {
     expect(await inbox(otherId)).toHaveLength(1);
   });
 
+  it('right after the event that starts a journey: the journey, started or starting meanwhile, is deleted too', async () => {
+    // The user workflow starts a journey through a local activity: a start already on its way when the user
+    // workflow goes, or one visibility has not listed yet, must still be found and deleted.
+    const users = Array.from({ length: 6 }, () => uniqueUserId('erase-race'));
+    await Promise.all(users.map(async (userId) => {
+      expect((await track({ userId, event: 'Signed Up', messageId: `${userId}-0` })).statusCode).toBe(200);
+      const erased = await api.http({ method: 'DELETE', url: `/v1/ops/users/${encodeURIComponent(userId)}`, headers: admin });
+      expect(erased.statusCode).toBe(200);
+    }));
+    const left = await Promise.all(users.map(async (userId) => {
+      const workflowId = journeyWorkflowId('welcome', api.pseudonymize(userId), 1);
+      return api.temporal.workflow.getHandle(workflowId).describe().then(
+        (described) => `${workflowId} ${described.status.name}`,
+        (err: unknown) => (err instanceof WorkflowNotFoundError ? undefined : `${workflowId} ${(err as Error).message}`),
+      );
+    }));
+    expect(left.filter((entry) => entry !== undefined)).toEqual([]);
+  });
+
   it('needs the admin scope', async () => {
     const read = (await createAdminTokenRepository(api.pool).create('erasure read', ['read'])).token;
     const response = await api.http({ method: 'DELETE', url: '/v1/ops/users/someone', headers: { authorization: `Bearer ${read}` } });
