@@ -21,16 +21,15 @@ const bytesOf = (payloads: Payload[]) => payloads.reduce((sum, p) => sum + (p.da
  * (a key look-up's round trip to Postgres included, and whatever else the event loop ran meanwhile): an
  * upper bound of the codec's CPU; `codecCpuPerPayload` gives the pure crypto's.
  */
-export function meteredCodec<T extends PayloadCodec>(inner: T): { codec: T; tally(): CodecTally } {
+export function meteredCodec<T extends PayloadCodec>(inner: T): { codec: T; tally: () => CodecTally } {
   const tally = emptyTally();
   // On the codec's own prototype chain: still an EncryptionCodec to the API and the worker (key destructions, forgetUsers).
-  const codec: T = Object.create(inner);
+  const codec = Object.create(inner) as T;
   Object.assign(codec, {
     async encode(payloads: Payload[], context?: SerializationContext) {
       const started = performance.now();
       try {
-        // The SDK passes the context as a second argument; PayloadCodec's type leaves it out.
-        return await (inner.encode as (p: Payload[], c?: SerializationContext) => Promise<Payload[]>)(payloads, context);
+        return await inner.encode(payloads, context);
       } finally {
         tally.encodeMs += performance.now() - started;
         tally.encodeCalls += 1;

@@ -39,7 +39,7 @@ export interface BenchStack {
   /** This process, and the API's and the worker's processes when they run apart: the CPU columns count each. */
   nodePids: NodePids;
   /** What the API's and the worker's codecs did, when they run in this process (`single`). */
-  codecTally?: { api(): CodecTally; worker(): CodecTally };
+  codecTally?: { api: () => CodecTally; worker: () => CodecTally };
   writeKey: string;
   pseudonymKey: string;
   /** The SDK runtime's own Prometheus metrics of Beckon's worker: this process's, or the worker process's. */
