@@ -264,12 +264,12 @@ async function run(name: Benchmark, stack: BenchStack, runId: string, options: B
       }
       console.log(`API answered (200) p50/p99: light ${report.answered.light!.p50}/${report.answered.light!.p99} ms, heavy ${report.answered.heavy!.p50}/${report.answered.heavy!.p99} ms`);
       const gc = report.gcLight;
-      console.log(`main-thread GC during Beckon's light samples: ${gc.count} pauses (${gc.major} major), ${gc.totalMs} ms in all, the longest ${gc.longestMs} ms; inside a sample (median) ${gc.medianInSampleMs} ms, inside the slowest 5% ${gc.medianInSlowestMs} ms`);
+      console.log(`${stack.topology === 'split' ? "the load generator's (this process's)" : 'main-thread'} GC during Beckon's light samples: ${gc.count} pauses (${gc.major} major), ${gc.totalMs} ms in all, the longest ${gc.longestMs} ms; inside a sample (median) ${gc.medianInSampleMs} ms, inside the slowest 5% ${gc.medianInSlowestMs} ms`);
       console.log(`\nwhere a light sample's time goes (median ms, from the histories' event times)\n`);
       const { beckon, floor } = report.stages;
       const names = [...new Set([...Object.keys(beckon.medians), ...Object.keys(floor)])].sort();
       console.log(table(['stage', 'Beckon', 'Beckon, slowest 5%', 'floor'], names.map((stage) => [stage, beckon.medians[stage], beckon.slowest[stage], floor[stage]])));
-      console.log(`\nthe SDK's own metrics for Beckon's task queue (runtime Prometheus telemetry; percentiles are bucket upper bounds)\n`);
+      console.log(`\nthe SDK's own metrics for Beckon's task queue (runtime Prometheus telemetry${stack.topology === 'split' ? " of the worker process, the SDK's default buckets" : ''}; percentiles are bucket upper bounds)\n`);
       const sdkNames = [...new Set([...Object.keys(report.sdk.light.histograms), ...Object.keys(report.sdk.heavy.histograms)])].sort();
       const cell = (h: { count: number; meanMs: number; p50Ms: number; p99Ms: number } | undefined) => (h ? `${h.count}: ${h.meanMs} / ${h.p50Ms} / ${h.p99Ms}` : '-');
       console.log(table(['histogram (n: mean / p50 / p99 ms)', 'light', 'heavy'], sdkNames.map((name) => [name, cell(report.sdk.light.histograms[name]), cell(report.sdk.heavy.histograms[name])])));
