@@ -2,6 +2,7 @@ import { beckonPath, publishBenchCampaign } from './beckon-path';
 import { startFloor } from './floor';
 import { watchInbox } from './inbox-watch';
 import { settle, warmUp } from './latency';
+import { startMeter } from './meter';
 import { say, type BenchStack } from './stack';
 import { median, oneDecimal, pacedLoad, summarise, type Summary } from './stats';
 import { tagged } from './statements';
@@ -27,6 +28,8 @@ export interface CapacityStep {
   lagEarly: number;
   lagLate: number;
   steady: boolean;
+  /** CPU ms per call of the step by process (the Node processes, the Temporal server, Postgres). */
+  cpuMsPerCall: Record<string, number>;
   /** Why the step is not steady. */
   why?: string;
 }
@@ -47,7 +50,7 @@ export interface CapacityReport {
  * Why a step is past capacity, or undefined: errors, a p99 past the limit, or a backlog that grows
  * (more in flight, or slower samples, at the step's end than at its start: arrivals outrun completions).
  */
-export function pastCapacity(step: Omit<CapacityStep, 'steady' | 'why'>, p99LimitMs: number): string | undefined {
+export function pastCapacity(step: Omit<CapacityStep, 'steady' | 'why' | 'cpuMsPerCall'>, p99LimitMs: number): string | undefined {
   if (step.errors > 0) return `${step.errors} errors`;
   if (step.summary.p99 > p99LimitMs) return `p99 ${step.summary.p99} ms > ${p99LimitMs}`;
   if (step.inFlightLate > 2 * step.inFlightEarly + 2) return `in flight rose ${step.inFlightEarly} -> ${step.inFlightLate}`;
@@ -59,7 +62,7 @@ export function pastCapacity(step: Omit<CapacityStep, 'steady' | 'why'>, p99Limi
  * Steps an open-loop load up through `rates` (each for `stepSeconds`, the next straight after) and
  * stops at the first step past capacity. `work(i)` sends call i and resolves with its ms.
  */
-async function stepUp(label: string, options: CapacityOptions, work: (i: number) => Promise<number>): Promise<CapacityPath> {
+async function stepUp(label: string, options: CapacityOptions, stack: BenchStack, work: (i: number) => Promise<number>): Promise<CapacityPath> {
   const steps: CapacityStep[] = [];
   let sent = 0;
   for (const rate of options.rates) {
@@ -71,6 +74,7 @@ async function stepUp(label: string, options: CapacityOptions, work: (i: number)
     const started = performance.now();
     const watcher = setInterval(() => inFlightAt.push({ at: performance.now() - started, n: inFlight }), 100);
     const first = sent;
+    const meter = startMeter(stack);
     const result = await pacedLoad(`${label}, ${rate}/s`, total, rate, async (i) => {
       inFlight += 1;
       try {
@@ -80,6 +84,7 @@ async function stepUp(label: string, options: CapacityOptions, work: (i: number)
       }
     });
     clearInterval(watcher);
+    const { cpuMsPerEvent: cpuMsPerCall } = meter.read(total);
     sent += total;
     const third = (from: number, to: number) => inFlightAt.filter((s) => s.at >= from * arrivalMs && s.at < to * arrivalMs).map((s) => s.n);
     const lag = (from: number, to: number) => byIndex.slice(Math.floor(from * total), Math.ceil(to * total)).filter((ms) => ms !== undefined);
@@ -93,7 +98,7 @@ async function stepUp(label: string, options: CapacityOptions, work: (i: number)
       lagLate: oneDecimal(median(lag(2 / 3, 1))),
     };
     const why = pastCapacity(measured, options.p99LimitMs);
-    steps.push({ ...measured, steady: why === undefined, ...(why && { why }) });
+    steps.push({ ...measured, steady: why === undefined, cpuMsPerCall, ...(why && { why }) });
     say(`${label}, ${rate}/s: p50 ${measured.summary.p50} p99 ${measured.summary.p99} ms, in flight ${measured.inFlightEarly} -> ${measured.inFlightLate}${why ? `: past capacity (${why})` : ''}`);
     if (why) break;
   }
@@ -116,9 +121,9 @@ export async function runCapacity(stack: BenchStack, runId: string, options: Cap
   const keyOf = (i: number) => keys[i % keys.length]!;
   try {
     await warmUp(path, floor, user, keys, runId);
-    const floorPath = await stepUp('floor', options, (i) => floor.ping(keyOf(i), `${runId}-cf-${i}`));
+    const floorPath = await stepUp('floor', options, stack, (i) => floor.ping(keyOf(i), `${runId}-cf-${i}`));
     await settle();
-    const beckon = await stepUp('beckon', options, async (i) => (await path.trigger(user(keyOf(i)), `${runId}-cb-${i}`)).committedMs);
+    const beckon = await stepUp('beckon', options, stack, async (i) => (await path.trigger(user(keyOf(i)), `${runId}-cb-${i}`)).committedMs);
     return { options, floor: floorPath, beckon };
   } finally {
     await floor.stop();

@@ -2,6 +2,8 @@ import type { temporal } from '@temporalio/proto';
 import { journeyWorkflowId, userWorkflowId } from '../../src/workflows/messages';
 import { beckonPath, BENCH_CAMPAIGN, countEvents, HistoryType, lastIndexOf, publishBenchCampaign, WARM_EVENT } from './beckon-path';
 import { cloudActions } from './cloud-actions';
+import { derivePayloadKey, EncryptionCodec } from '../../src/temporal/payload-codec';
+import { codecCpuPerPayload, codecPer } from './codec-meter';
 import { startFloor } from './floor';
 import { startMeter, type Metered } from './meter';
 import { watchInbox } from './inbox-watch';
@@ -20,6 +22,15 @@ export interface CostRow extends Metered {
   markers: number;
   /** Temporal Cloud's billable actions, from the histories (scripts/bench/cloud-actions.ts). */
   cloudActions: number;
+  /** The payload codec's work per event, the API's side and the worker's (only when they run in the bench's process). */
+  codec?: {
+    api: ReturnType<typeof codecPer>;
+    worker: ReturnType<typeof codecPer>;
+    /** CPU ms of the crypto alone per payload of this row's mean size, encode + decode, from a loop of its own. */
+    cpuMsPerPayload: { bytes: number; encodeMs: number; decodeMs: number };
+    /** Those ms times the payloads the API and the worker encoded and decoded per event. */
+    estimatedCpuMs: { api: number; worker: number };
+  };
 }
 
 /** What one more event costs a user who already exists, counted over `samples` users, one event each. */
@@ -55,11 +66,13 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
     };
   };
   const measure = async (event: string, send: (i: number) => Promise<unknown>, count: (i: number) => Promise<ReturnType<typeof tally>[]>): Promise<CostRow> => {
-    const meter = startMeter(stack.serverPid, stack.postgresPid);
+    const meter = startMeter(stack);
+    const codecBefore = stack.codecTally && { api: stack.codecTally.api(), worker: stack.codecTally.worker() };
     await timedLoad(`cost: ${event}`, samples, 4, async (i) => void (await send(i)));
     // The tails (a journey's end, its signal to the user) finish before the CPU is read; the counting below reads histories, which costs CPU too.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const metered = meter.read(samples);
+    const codec = stack.codecTally && codecBefore && { api: codecPer(codecBefore.api, stack.codecTally.api(), samples), worker: codecPer(codecBefore.worker, stack.codecTally.worker(), samples) };
     const totals = { events: 0, tasks: 0, activities: 0, local: 0, actions: 0 };
     for (let i = 0; i < samples; i++) {
       for (const part of await count(i)) for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += part[key];
@@ -73,7 +86,20 @@ export async function runCost(stack: BenchStack, runId: string, samples: number)
       markers: per(totals.local),
       cloudActions: per(totals.actions),
       ...metered,
+      ...(codec && { codec: { ...codec, ...(await codecCpu(codec)) } }),
     };
+  };
+
+  /** The crypto's CPU per payload at the row's mean size, after its load (the process is quiet then), and what it comes to per event. */
+  const codecCpu = async (codec: { api: ReturnType<typeof codecPer>; worker: ReturnType<typeof codecPer> }) => {
+    const payloads = codec.api.encoded + codec.api.decoded + codec.worker.encoded + codec.worker.decoded;
+    const bytes = payloads === 0 ? 0 : Math.round(
+      (codec.api.encoded * codec.api.bytesPerEncoded + codec.api.decoded * codec.api.bytesPerDecoded
+        + codec.worker.encoded * codec.worker.bytesPerEncoded + codec.worker.decoded * codec.worker.bytesPerDecoded) / payloads,
+    );
+    const cpu = await codecCpuPerPayload(new EncryptionCodec(derivePayloadKey(stack.pseudonymKey)), bytes);
+    const side = (s: ReturnType<typeof codecPer>) => Math.round((s.encoded * cpu.encodeMs + s.decoded * cpu.decodeMs) * 100) / 100;
+    return { cpuMsPerPayload: { bytes, ...cpu }, estimatedCpuMs: { api: side(codec.api), worker: side(codec.worker) } };
   };
 
   try {

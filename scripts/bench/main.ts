@@ -12,6 +12,7 @@ import type { WorkerTuning } from '../../src/worker';
 import { say, startBenchStack, type BenchLevers, type BenchStack } from './stack';
 import { runStatsBench } from './stats-query';
 import { runThroughput } from './throughput';
+import { parseTopology, type Topology } from './topology';
 
 const USAGE = `npm run bench -- <latency|capacity|throughput|scale|cost|stats|all> [options]
        npm run bench -- ingest-load [options]   (against a running npm start)
@@ -64,6 +65,9 @@ Levers, to measure each alone (BENCHMARKS.md, "Levers"):
   --sticky-ratio X the worker's nonStickyToStickyPollRatio (SDK default 0.2)
   --pollers K      workflow and activity task pollers: simple (default) or autoscaling
   --preload A,B    modules preloaded into the workflow context (default luxon; none for none)
+  --topology T     split (default): the worker and the API each in its own process (npm run worker, npm run api),
+                   the load generator alone in the bench's; single: all three in the bench's one process (as before;
+                   the tuning levers and scale need it, and only it meters the payload codec)
 
 Uses DATABASE_URL and TEMPORAL_ADDRESS when set, else an embedded PostgreSQL and a dev server.
 Prints a table per benchmark and writes the figures to bench-results/<name>-<run>.json.`;
@@ -107,7 +111,7 @@ function parseOptions(values: Record<string, string | undefined>) {
 }
 type BenchOptions = ReturnType<typeof parseOptions>;
 
-function parseLevers(values: Record<string, string | undefined>): BenchLevers {
+function parseLevers(values: Record<string, string | undefined>, benchmarks: readonly string[]): BenchLevers {
   const partitions = positive('partitions', values.partitions, 1);
   if (partitions !== 1 && partitions !== 4) throw new UsageError(`--partitions must be 1 or 4, not "${values.partitions}"`);
   const tuning: WorkerTuning = {};
@@ -119,7 +123,13 @@ function parseLevers(values: Record<string, string | undefined>): BenchLevers {
   if (values.pollers === 'autoscaling') tuning.workflowTaskPollerBehavior = tuning.activityTaskPollerBehavior = { type: 'autoscaling' };
   else if (values.pollers !== undefined && values.pollers !== 'simple') throw new UsageError(`--pollers must be simple or autoscaling, not "${values.pollers}"`);
   if (values.preload !== undefined) tuning.preloadModules = values.preload === 'none' ? [] : values.preload.split(',');
-  return { singleWorker: partitions === 1, ...(Object.keys(tuning).length > 0 && { tuning }) };
+  let topology: Topology;
+  try {
+    topology = parseTopology(values.topology, { tuning: Object.keys(tuning).length > 0, benchmarks });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return { singleWorker: partitions === 1, topology, ...(Object.keys(tuning).length > 0 && { tuning }) };
 }
 
 const table = (header: string[], rows: (string | number | undefined)[][]) =>
@@ -131,7 +141,7 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: Object.fromEntries(
-      ['light', 'light-rate', 'heavy', 'rate', 'users', 'steps', 'step-seconds', 'cap-users', 'p99-limit', 'events', 'tp-users', 'concurrency', 'batch', 'sizes', 'samples', 'scale-rate', 'one-user', 'settle', 'cost-samples', 'calls', 'url', 'data-dir', 'database-url', 'stream-samples', 'deliveries', 'queries', 'pages', 'writes', 'partitions', 'sticky-ratio', 'pollers', 'preload'].map((name) => [name, { type: 'string' }]),
+      ['light', 'light-rate', 'heavy', 'rate', 'users', 'steps', 'step-seconds', 'cap-users', 'p99-limit', 'events', 'tp-users', 'concurrency', 'batch', 'sizes', 'samples', 'scale-rate', 'one-user', 'settle', 'cost-samples', 'calls', 'url', 'data-dir', 'database-url', 'stream-samples', 'deliveries', 'queries', 'pages', 'writes', 'partitions', 'sticky-ratio', 'pollers', 'preload', 'topology'].map((name) => [name, { type: 'string' }]),
     ),
   });
 
@@ -148,7 +158,7 @@ async function main(): Promise<void> {
   let levers: BenchLevers;
   try {
     options = parseOptions(values);
-    levers = parseLevers(values);
+    levers = parseLevers(values, asked);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     console.error(`${err.message}\n\n${USAGE}`);
@@ -254,12 +264,12 @@ async function run(name: Benchmark, stack: BenchStack, runId: string, options: B
       }
       console.log(`API answered (200) p50/p99: light ${report.answered.light!.p50}/${report.answered.light!.p99} ms, heavy ${report.answered.heavy!.p50}/${report.answered.heavy!.p99} ms`);
       const gc = report.gcLight;
-      console.log(`main-thread GC during Beckon's light samples: ${gc.count} pauses (${gc.major} major), ${gc.totalMs} ms in all, the longest ${gc.longestMs} ms; inside a sample (median) ${gc.medianInSampleMs} ms, inside the slowest 5% ${gc.medianInSlowestMs} ms`);
+      console.log(`${stack.topology === 'split' ? "the load generator's (this process's)" : 'main-thread'} GC during Beckon's light samples: ${gc.count} pauses (${gc.major} major), ${gc.totalMs} ms in all, the longest ${gc.longestMs} ms; inside a sample (median) ${gc.medianInSampleMs} ms, inside the slowest 5% ${gc.medianInSlowestMs} ms`);
       console.log(`\nwhere a light sample's time goes (median ms, from the histories' event times)\n`);
       const { beckon, floor } = report.stages;
       const names = [...new Set([...Object.keys(beckon.medians), ...Object.keys(floor)])].sort();
       console.log(table(['stage', 'Beckon', 'Beckon, slowest 5%', 'floor'], names.map((stage) => [stage, beckon.medians[stage], beckon.slowest[stage], floor[stage]])));
-      console.log(`\nthe SDK's own metrics for Beckon's task queue (runtime Prometheus telemetry; percentiles are bucket upper bounds)\n`);
+      console.log(`\nthe SDK's own metrics for Beckon's task queue (runtime Prometheus telemetry${stack.topology === 'split' ? " of the worker process, the SDK's default buckets" : ''}; percentiles are bucket upper bounds)\n`);
       const sdkNames = [...new Set([...Object.keys(report.sdk.light.histograms), ...Object.keys(report.sdk.heavy.histograms)])].sort();
       const cell = (h: { count: number; meanMs: number; p50Ms: number; p99Ms: number } | undefined) => (h ? `${h.count}: ${h.meanMs} / ${h.p50Ms} / ${h.p99Ms}` : '-');
       console.log(table(['histogram (n: mean / p50 / p99 ms)', 'light', 'heavy'], sdkNames.map((name) => [name, cell(report.sdk.light.histograms[name]), cell(report.sdk.heavy.histograms[name])])));
@@ -279,6 +289,9 @@ async function run(name: Benchmark, stack: BenchStack, runId: string, options: B
           ),
         ),
       );
+      const parties = [...new Set(beckon.steps.flatMap((s) => Object.keys(s.cpuMsPerCall)))];
+      console.log(`\nCPU ms per trigger by process (${stack.topology}), Beckon's steps\n`);
+      console.log(table(['rate/s', ...parties], beckon.steps.map((s) => [s.rate, ...parties.map((party) => s.cpuMsPerCall[party])])));
       const top = (path: typeof floor) => (path.steps.every((s) => s.steady) ? `${path.highestSteady}/s (every step held: raise --steps)` : `${path.highestSteady}/s`);
       console.log(`\nhighest steady rate: Beckon ${top(beckon)}, floor ${top(floor)}; Beckon / floor ${floor.highestSteady ? ratio(beckon.highestSteady, floor.highestSteady) : '-'}`);
       return report;
@@ -327,6 +340,19 @@ async function run(name: Benchmark, stack: BenchStack, runId: string, options: B
           rows.map((r) => [r.event, r.historyEvents, r.workflowTasks, r.activities, r.markers, r.cloudActions, perParty(r.statementsPerEvent) || '0', perParty(r.cpuMsPerEvent)]),
         ),
       );
+      if (stack.topology === 'split') console.log('\n(split: the API\'s and the worker\'s statements are sent from their own processes and not counted here; --topology single counts them)');
+      const metered = rows.filter((r) => r.codec);
+      if (metered.length > 0) {
+        console.log(`\n## the payload codec per event (API side, worker side): payloads encoded / decoded, their mean bytes, wall ms inside the codec; crypto CPU per payload; the estimate of its CPU\n`);
+        console.log(
+          table(
+            ['event', 'API: enc / dec (bytes)', 'API: ms in codec', 'worker: enc / dec (bytes)', 'worker: ms in codec', 'crypto CPU ms per payload (bytes): enc / dec', 'codec CPU ms per event: API / worker'],
+            metered.map(({ event, codec: c }) => [event, `${c!.api.encoded} / ${c!.api.decoded} (${c!.api.bytesPerEncoded} / ${c!.api.bytesPerDecoded})`, c!.api.wallMs,
+              `${c!.worker.encoded} / ${c!.worker.decoded} (${c!.worker.bytesPerEncoded} / ${c!.worker.bytesPerDecoded})`, c!.worker.wallMs,
+              `${c!.cpuMsPerPayload.encodeMs} / ${c!.cpuMsPerPayload.decodeMs} (${c!.cpuMsPerPayload.bytes})`, `${c!.estimatedCpuMs.api} / ${c!.estimatedCpuMs.worker}`]),
+          ),
+        );
+      }
       return rows;
     }
   }

@@ -1,4 +1,4 @@
-import { cpuPer, cpuSampler } from './cpu';
+import { cpuPer, cpuSampler, type NodePids } from './cpu';
 import { countStatements } from './statements';
 
 export interface Metered {
@@ -10,8 +10,8 @@ export interface Metered {
  * Starts counting CPU per process and SQL statements per pool; `read(events)` divides what was
  * spent since by the number of events. The bench's own LISTEN connection is left out.
  */
-export function startMeter(temporalPid: number | undefined, postgresPid?: number): { read(events: number): Metered } {
-  const cpu = cpuSampler(temporalPid, postgresPid);
+export function startMeter(pids: { serverPid: number | undefined; postgresPid?: number | undefined; nodePids: NodePids }): { read(events: number): Metered } {
+  const cpu = cpuSampler(pids.serverPid, pids.postgresPid, pids.nodePids);
   const statements = countStatements();
   statements.reset();
   const before = cpu();

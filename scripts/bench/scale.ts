@@ -4,7 +4,7 @@ import { stateQuery, userWorkflowId } from '../../src/workflows/messages';
 import { beckonPath, catalogRevisionOf, publishBenchCampaign, signalRaw, WARM_EVENT } from './beckon-path';
 import { watchInbox } from './inbox-watch';
 import { beckonStages, type BeckonStages, type TriggerSample } from './stages';
-import { rssOf, say, type BenchStack } from './stack';
+import { inProcessWorker, rssOf, say, type BenchStack } from './stack';
 import { tagged } from './statements';
 import { oneDecimal, pacedLoad, summarise, timedLoad, type Summary } from './stats';
 
@@ -87,7 +87,7 @@ export async function runScale(stack: BenchStack, runId: string, options: ScaleO
         return sample.committedMs;
       });
       triggered += 1;
-      const status = stack.worker.worker.getStatus();
+      const status = inProcessWorker(stack).worker.getStatus();
       const memory = process.memoryUsage();
       const row: ScaleRow = {
         users: size,
@@ -127,7 +127,7 @@ async function populate(stack: BenchStack, from: number, to: number, user: (i: n
 async function idle(stack: BenchStack): Promise<void> {
   let quietSince = performance.now();
   for (;;) {
-    const status = stack.worker.worker.getStatus();
+    const status = inProcessWorker(stack).worker.getStatus();
     if (status.numInFlightWorkflowActivations > 0 || status.numInFlightActivities > 0) quietSince = performance.now();
     else if (performance.now() - quietSince > 3000) return;
     await new Promise((resolve) => setTimeout(resolve, 250));

@@ -18,7 +18,11 @@ import { ensureSearchAttributes } from '../../src/temporal/search-attribute-regi
 import { startWorker, type BeckonWorker, type WorkerTuning } from '../../src/worker';
 import { freePort } from '../../test/support/ports';
 import { ensureTemporalCli } from '../../src/temporal/tools/temporal-cli';
+import { meteredCodec, type CodecTally } from './codec-meter';
+import type { NodePids } from './cpu';
 import { installSdkMetrics } from './sdk-metrics';
+import { startSplitProcesses } from './split-processes';
+import type { Topology } from './topology';
 import { tagged } from './statements';
 
 export interface BenchStack {
@@ -27,11 +31,18 @@ export interface BenchStack {
   pool: Pool;
   workerPool: Pool;
   temporal: Client;
-  api: RunningApi;
-  worker: BeckonWorker;
+  /** The API: in this process (`single`), or its own process's address (`split`). */
+  api: Pick<RunningApi, 'url'>;
+  /** The worker, when it runs in this process (`single`). */
+  worker: BeckonWorker | undefined;
+  topology: Topology;
+  /** This process, and the API's and the worker's processes when they run apart: the CPU columns count each. */
+  nodePids: NodePids;
+  /** What the API's and the worker's codecs did, when they run in this process (`single`). */
+  codecTally?: { api: () => CodecTally; worker: () => CodecTally };
   writeKey: string;
   pseudonymKey: string;
-  /** The SDK runtime's own Prometheus metrics (this process's workers). */
+  /** The SDK runtime's own Prometheus metrics of Beckon's worker: this process's, or the worker process's. */
   sdkMetricsUrl: string;
   /** The Temporal server's process: the dev server this stack started, else BENCH_TEMPORAL_PID (a cluster's temporal-server). */
   serverPid: number | undefined;
@@ -72,6 +83,14 @@ export interface BenchLevers {
   /** The dev server's task queue partitions as `npm start` sets them for its one worker (true), or the server's 4. */
   singleWorker: boolean;
   tuning?: WorkerTuning;
+  /** Unset: single. */
+  topology?: Topology;
+}
+
+/** The worker of a stack that runs it in this process; the scale bench reads its cache. */
+export function inProcessWorker(stack: BenchStack): BeckonWorker {
+  if (!stack.worker) throw new Error('this benchmark reads the worker\'s state in process: run it with --topology single');
+  return stack.worker;
 }
 
 export async function startBenchStack(overrides: Partial<Config> = {}, levers: BenchLevers = { singleWorker: true }): Promise<BenchStack> {
@@ -104,20 +123,40 @@ export async function startBenchStack(overrides: Partial<Config> = {}, levers: B
     }
     const pseudonymKey = base.PSEUDONYM_KEY ?? 'bench-key-'.padEnd(48, 'b');
     const config: Config = { ...base, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: address, PORT: 0, LOG_LEVEL: 'warn', ...overrides };
-    const pool = createPool(tagged(databaseUrl, 'beckon-api'), config.DATABASE_POOL_MAX);
+    // Split, the API's and the worker's statements are their processes' own; this process's pools are the load generator's.
+    const apart = (levers.topology ?? 'single') === 'split';
+    const pool = createPool(tagged(databaseUrl, apart ? 'bench-load' : 'beckon-api'), config.DATABASE_POOL_MAX);
     stops.push(() => pool.end());
-    const workerPool = createPool(tagged(databaseUrl, 'beckon-worker'), config.DATABASE_POOL_MAX);
+    const workerPool = createPool(tagged(databaseUrl, apart ? 'bench-load' : 'beckon-worker'), config.DATABASE_POOL_MAX);
     stops.push(() => workerPool.end());
     await migrate(pool);
     await publishCampaignFolder(pool, config.CAMPAIGNS_DIR);
     const payloadCodec = configuredPayloadCodec(config, pseudonymKey, pool);
-    const temporal = await connectClient({ address, namespace: config.TEMPORAL_NAMESPACE, waitMs: 60_000, payloadCodec });
+    const topology = levers.topology ?? 'single';
+    // In one process the API's side and the worker's share one codec, metered apart.
+    const apiCodec = meteredCodec(payloadCodec);
+    const workerCodec = meteredCodec(payloadCodec);
+    const temporal = await connectClient({ address, namespace: config.TEMPORAL_NAMESPACE, waitMs: 60_000, payloadCodec: apiCodec.codec });
     stops.push(() => temporal.connection.close());
     await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE);
-    const worker = await startWorker({ config, pool: workerPool, pseudonymKey, payloadCodec, ...(levers.tuning && { tuning: levers.tuning }) });
-    stops.push(() => worker.shutdown());
-    const api = await startApi({ config, pool, temporal, pseudonymKey, payloadCodec });
-    stops.push(() => api.app.close());
+    let api: Pick<RunningApi, 'url'>;
+    let worker: BeckonWorker | undefined;
+    let nodePids: NodePids = { bench: process.pid };
+    let beckonSdkMetricsUrl = sdkMetricsUrl;
+    if (topology === 'split') {
+      const split = await startSplitProcesses(config, pseudonymKey, say);
+      stops.push(() => split.stop());
+      api = { url: split.apiUrl };
+      nodePids = { bench: process.pid, api: split.api.child.pid, worker: split.worker.child.pid };
+      beckonSdkMetricsUrl = split.workerSdkMetricsUrl;
+    } else {
+      const beckon = await startWorker({ config, pool: workerPool, pseudonymKey, payloadCodec: workerCodec.codec, ...(levers.tuning && { tuning: levers.tuning }) });
+      stops.push(() => beckon.shutdown());
+      worker = beckon;
+      const running = await startApi({ config, pool, temporal, pseudonymKey, payloadCodec: apiCodec.codec });
+      stops.push(() => running.app.close());
+      api = running;
+    }
     const { writeKey } = await createSourceRepository(pool, createSigningKeyVault(deriveVaultKey(pseudonymKey))).create(`bench ${new Date().toISOString()}`);
     return {
       config,
@@ -126,9 +165,12 @@ export async function startBenchStack(overrides: Partial<Config> = {}, levers: B
       temporal,
       api,
       worker,
+      topology,
+      nodePids,
+      ...(topology === 'single' && { codecTally: { api: apiCodec.tally, worker: workerCodec.tally } }),
       writeKey,
       pseudonymKey,
-      sdkMetricsUrl,
+      sdkMetricsUrl: beckonSdkMetricsUrl,
       serverPid,
       postgresPid,
       describe: {
@@ -136,7 +178,7 @@ export async function startBenchStack(overrides: Partial<Config> = {}, levers: B
         temporal: base.TEMPORAL_ADDRESS
           ? `TEMPORAL_ADDRESS ${address}`
           : `Temporal CLI dev server (in memory, ${levers.singleWorker ? '1 task queue partition' : '4 task queue partitions'})`,
-        levers: JSON.stringify(levers),
+        levers: JSON.stringify({ ...levers, topology }),
       },
       stop,
     };

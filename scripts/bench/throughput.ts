@@ -28,7 +28,7 @@ export async function runThroughput(stack: BenchStack, runId: string, options: T
   const path = beckonPath(stack);
   const userOf = (phase: string, i: number) => `bench-${runId}-${phase}-${i % options.users}`;
   const measure = async (name: string, events: number, run: () => Promise<LoadResult>): Promise<ThroughputPhase> => {
-    const meter = startMeter(stack.serverPid, stack.postgresPid);
+    const meter = startMeter(stack);
     const result = await run();
     return {
       path: name,

@@ -93,6 +93,25 @@ describe("EncryptionCodec's cache of users' keys", () => {
     expect(defaultPayloadConverter.fromPayload((await reader.decode(bobs))[0]!)).toEqual({ email: 'ada@example.com', plan: 'pro' });
   });
 
+  it('looks a key up once whether it is first needed to encode for its user or to decode by its id', async () => {
+    const store = memoryKeyStore();
+    const api = new EncryptionCodec(derivePayloadKey('k'.repeat(40)), { repository: store.repository, ring });
+    const worker = new EncryptionCodec(derivePayloadKey('k'.repeat(40)), { repository: store.repository, ring });
+    const fromApi = await api.encode([payload], ada);
+    const byId = jest.spyOn(store.repository, 'byId');
+    const getOrCreate = jest.spyOn(store.repository, 'getOrCreate');
+    await worker.decode(fromApi);
+    await worker.encode([payload], ada);
+    await worker.decode(await worker.encode([payload], bob));
+    expect(byId).toHaveBeenCalledTimes(1);
+    expect(getOrCreate).toHaveBeenCalledTimes(1);
+    expect(worker.stats).toEqual({ hits: 2, misses: 2 });
+    // One entry, two names: forgetting the user drops it under both.
+    worker.forgetUsers(['ada']);
+    await store.repository.destroy(['ada']);
+    await expect(worker.decode(fromApi)).rejects.toThrow(/destroyed/);
+  });
+
   it('expires a cached key within its time to live when no notification comes', async () => {
     const store = memoryKeyStore();
     const codec = new EncryptionCodec(derivePayloadKey('k'.repeat(40)), { repository: store.repository, ring });

@@ -42,6 +42,7 @@ export interface KeyLookupStats {
 
 interface CachedKey {
   keyId: string;
+  pseudonym: string;
   key: Buffer;
   at: number;
 }
@@ -172,7 +173,7 @@ export class EncryptionCodec implements PayloadCodec {
       const id = keyId.slice(USER_KEY_PREFIX.length);
       const row = await repository.byId(id);
       if (!row) throw new Error(`data key ${keyId} was destroyed (its user was erased): the payload cannot be read`);
-      return { keyId, key: this.unwrap(row), at: Date.now() };
+      return { keyId, pseudonym: row.pseudonym, key: this.unwrap(row), at: Date.now() };
     });
     return found.key;
   }
@@ -181,7 +182,7 @@ export class EncryptionCodec implements PayloadCodec {
     const { repository, ring } = this.userKeys!;
     // Another process may win the race to make the first key: what is stored is unwrapped, not what was made here.
     const row = await repository.getOrCreate(pseudonym, (id) => newWrappedKey(ring, id, pseudonym));
-    return { keyId: `${USER_KEY_PREFIX}${row.keyId}`, key: this.unwrap(row), at: Date.now() };
+    return { keyId: `${USER_KEY_PREFIX}${row.keyId}`, pseudonym: row.pseudonym, key: this.unwrap(row), at: Date.now() };
   }
 
   private unwrap(row: { keyId: string; pseudonym: string; wrapped: Buffer; masterKeyId: string }): Buffer {
@@ -209,7 +210,9 @@ export class EncryptionCodec implements PayloadCodec {
     }
     const entry = await pending;
     if (this.destroyed.has(entry.keyId)) throw new Error(`data key ${entry.keyId} was destroyed (its user was erased): the payload cannot be read`);
-    this.cache.set(name, entry);
+    // Under both names: a worker encodes for a user (by pseudonym) and decodes what the API encoded (by key id).
+    this.cache.set(`p:${entry.pseudonym}`, entry);
+    this.cache.set(`k:${entry.keyId}`, entry);
     return entry;
   }
 }
