@@ -21,7 +21,7 @@ import { compile } from '../support/workflow-env';
  * Temporal times the lost attempt out. The SMTP peer counts what arrived: exactly what README's
  * "Delivery guarantees" says for that point, and never two.
  */
-const expected: Record<FaultPoint, { received: number; status: string; delivered: number }> = {
+const expected: Record<(typeof FAULT_POINTS)[number], { received: number; status: string; delivered: number }> = {
   'after-reserve': { received: 1, status: 'sent', delivered: 1 }, // nothing had left: the retry sends it
   'after-claim': { received: 0, status: 'unknown', delivered: 0 }, // it may have left: not resent (at most once)
   'after-send': { received: 1, status: 'unknown', delivered: 0 }, // it had left, unrecorded: not resent
