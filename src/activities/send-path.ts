@@ -134,12 +134,12 @@ export function createSendPath(deps: SendPathDeps) {
     });
     if (decided.action === 'defer') return { kind: 'deferred', until: decided.until };
     if (decided.action === 'skip') return { kind: 'record', record: await locked.recordSkip(delivery, decided.reason, decided.detail), contact };
-    const within = deps.senders[input.channel]?.sendWithin;
-    if (!within) return { kind: 'record', record: await locked.reserve(delivery, decided.localDay, decided.countsTowardCap), contact };
+    const sender = deps.senders[input.channel];
+    if (!sender?.sendWithin) return { kind: 'record', record: await locked.reserve(delivery, decided.localDay, decided.countsTowardCap), contact };
     // The inbox row is the delivery: no reservation to commit first, no claim, no outcome after.
     let providerId: string;
     try {
-      ({ providerId } = await within(client, outgoingOf(input, contact)));
+      ({ providerId } = await sender.sendWithin(client, outgoingOf(input, contact)));
     } catch (err) {
       if (!(err instanceof SendRejected)) throw err; // Rolled back: nothing recorded, the retry decides again.
       if (err.retryable) throw retryOf(input, err);
