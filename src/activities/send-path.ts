@@ -98,15 +98,27 @@ export function createSendPath(deps: SendPathDeps) {
     // wait forever on a full pool (or on embedded PGlite, which serves one connection at a time).
     const policy = await policyNow();
     return withTransaction(pool, async (client) => {
-      const checked = await decide(client, input, delivery, policy);
-      // Last, just before the commit: the entry's roll-up row is shared by the campaign's users, so its lock is held briefly.
-      if (input.entry) await createExperimentRepository(client).recordEntry(input.entry);
+      let entryRecorded = input.entry === undefined;
+      // Before the delivery's record, whose roll-up trigger reads the entry's arm; late, as the entry's roll-up row is shared by the campaign's users.
+      const recordEntry = async () => {
+        if (entryRecorded) return;
+        entryRecorded = true;
+        await createExperimentRepository(client).recordEntry(input.entry!);
+      };
+      const checked = await decide(client, input, delivery, policy, recordEntry);
+      await recordEntry();
       return checked;
     });
   };
 
   /** Under the user's lock: an earlier record, or the checks and the decision; a channel that delivers within the transaction delivers here. */
-  const decide = async (client: PoolClient, input: DeliverMessageInput, delivery: NewDelivery, policy: DeliveryPolicy | undefined): Promise<Checked> => {
+  const decide = async (
+    client: PoolClient,
+    input: DeliverMessageInput,
+    delivery: NewDelivery,
+    policy: DeliveryPolicy | undefined,
+    recordEntry: () => Promise<void>,
+  ): Promise<Checked> => {
     const locked = createDeliveryRepository(client);
     const decision = createSendDecisionRepository(client);
     // The lock first: what the decision reads is read after it, by a statement of its own (see send-decision-repository).
@@ -133,6 +145,7 @@ export function createSendPath(deps: SendPathDeps) {
       counts: facts.counts,
     });
     if (decided.action === 'defer') return { kind: 'deferred', until: decided.until };
+    await recordEntry();
     if (decided.action === 'skip') return { kind: 'record', record: await locked.recordSkip(delivery, decided.reason, decided.detail), contact };
     const sender = deps.senders[input.channel];
     if (!sender?.sendWithin) return { kind: 'record', record: await locked.reserve(delivery, decided.localDay, decided.countsTowardCap), contact };
