@@ -24,8 +24,8 @@ async function statementsOf(during: () => Promise<unknown>): Promise<string[]> {
 }
 
 /**
- * An in-app message is one transaction: the user's lock, the decision's read, the inbox row, the experiment
- * entry and the delivery's final record (whose roll-up reads the entry's arm), then one COMMIT. Nothing is written outside it (each such write is a commit of its own).
+ * An in-app message is one transaction: the user's lock, the decision's read, the experiment entry, the
+ * inbox row and the delivery's final record (whose roll-up reads the entry's arm), then one COMMIT. Nothing is written outside it (each such write is a commit of its own).
  */
 describe('an in-app send in one transaction', () => {
   let pool: Pool;
@@ -40,7 +40,7 @@ describe('an in-app send in one transaction', () => {
     await pool.end();
   });
 
-  it('commits once, with the decision, the inbox row, the entry and the outcome inside', async () => {
+  it('commits once, with the decision, the entry, the inbox row and the outcome inside', async () => {
     const user = await createProfile(pool, { label: 'one-tx', email: 'one-tx@example.com', timezone: 'UTC' });
     const campaignId = `one-tx-${Date.now().toString(36)}`;
     const entry = { campaignId, campaignVersion: 1, pseudonym: user.pseudonym, entry: 1, variant: 'control', heldOut: false, enteredAt: '2026-03-10T11:59:00.000Z' };
@@ -54,8 +54,8 @@ describe('an in-app send in one transaction', () => {
     expect(verbs.at(-1)).toBe('COMMIT');
     expect(verbs.filter((verb) => verb === 'BEGIN' || verb === 'COMMIT')).toEqual(['BEGIN', 'COMMIT']);
     expect(statements.filter((text) => /^INSERT INTO (inbox_messages|deliveries|experiment_entries)/.test(text)).map((text) => text.split(' ')[2])).toEqual([
-      'inbox_messages',
       'experiment_entries',
+      'inbox_messages',
       'deliveries',
     ]);
     expect(statements).toHaveLength(7);
