@@ -110,7 +110,7 @@ export const configSchema = z.object({
     .describe('Key of the HMAC-SHA256 signature on webhook requests (Beckon-Signature header); webhook steps fail while it is unset.'),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000).describe('How long one webhook request may take before it counts as failed and is retried.'),
   BECKON_FAULT_POINT: z
-    .enum(['after-reserve', 'after-claim', 'after-send', 'after-outcome', 'erasure-after-rows'])
+    .enum(['after-reserve', 'after-claim', 'after-send', 'after-outcome', 'in-transaction-after-inbox', 'erasure-after-rows'])
     .optional()
     .describe('Tests only: the worker kills itself (SIGKILL) the first time a send (or an erasure) reaches this point.'),
 

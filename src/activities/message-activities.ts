@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { EntryRecord } from '../db/experiment-repository';
 import type { Campaign } from '../domain/campaign/campaign-model';
 import type { Channel, TemplateDefinition } from '../domain/campaign/campaign-schema';
 import type { SkipReason } from '../domain/delivery-policy';
@@ -25,6 +26,11 @@ export interface DeliverMessageInput {
    * the same round trip as the send. Journeys started before this existed ask a local activity first.
    */
   holdIfPaused?: boolean;
+  /**
+   * The journey's experiment entry, recorded in this send's transaction whatever its outcome (journeys of shape 3
+   * whose first step is an in-app message): one commit fewer before the message is readable. Idempotent.
+   */
+  entry?: EntryRecord;
 }
 
 /**

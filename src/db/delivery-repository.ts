@@ -72,6 +72,10 @@ export const COUNTED_STATUSES = ['reserved', 'sending', 'sent', 'unknown'];
 const INSERT = `INSERT INTO deliveries (delivery_key, pseudonym, campaign_id, campaign_version, step_id, channel, category, status, reason, detail, local_day, counts_toward_cap)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`;
 
+/** A delivery decided and delivered in one transaction (the in-app inbox): its final record, written once. */
+const INSERT_FINAL = `INSERT INTO deliveries (delivery_key, pseudonym, campaign_id, campaign_version, step_id, channel, category, status, reason, detail, local_day, counts_toward_cap, provider_id, attempts)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1) RETURNING *`;
+
 const params = (d: NewDelivery) => [d.deliveryKey, d.pseudonym, d.campaignId, d.campaignVersion, d.stepId, d.channel, d.category];
 
 /** Updates one delivery if it is in one of the `from` statuses; undefined when it is not (another attempt moved it). */
@@ -86,7 +90,7 @@ async function transition(db: Queryable, key: string, from: DeliveryStatus[], se
 
 /**
  * The deliveries table: the send path's memory of every message step, and what the caps count.
- * `reserve` and `recordSkip` belong in the send path's transaction (over its client), after
+ * `reserve`, `recordSkip`, `recordSent` and `recordFailed` belong in the send path's transaction (over its client), after
  * send-decision-repository's lock.
  */
 export function createDeliveryRepository(db: Queryable) {
@@ -104,6 +108,18 @@ export function createDeliveryRepository(db: Queryable) {
 
     async recordSkip(delivery: NewDelivery, reason: string, detail: string): Promise<DeliveryRecord> {
       const result = await db.query<DeliveryRow>(INSERT, [...params(delivery), 'skipped', reason, detail, null, false]);
+      return deliveryRecordOf(result.rows[0]!);
+    },
+
+    /** Sent in the decision's own transaction (the inbox row is the delivery): reserved, claimed and sent at once. */
+    async recordSent(delivery: NewDelivery, localDay: string, countsTowardCap: boolean, providerId: string): Promise<DeliveryRecord> {
+      const result = await db.query<DeliveryRow>(INSERT_FINAL, [...params(delivery), 'sent', null, null, localDay, countsTowardCap, providerId]);
+      return deliveryRecordOf(result.rows[0]!);
+    },
+
+    /** Refused for good in the decision's own transaction (a template the user's data cannot fill): nothing reached the user. */
+    async recordFailed(delivery: NewDelivery, localDay: string, reason: string, detail: string): Promise<DeliveryRecord> {
+      const result = await db.query<DeliveryRow>(INSERT_FINAL, [...params(delivery), 'failed', reason, detail, localDay, false, null]);
       return deliveryRecordOf(result.rows[0]!);
     },
 

@@ -84,8 +84,8 @@ function awaitedBy(step: Extract<CampaignStep, { type: 'wait_for_event' }>, entr
  */
 export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<JourneyResult> {
   const { campaign, pseudonym, entry, entryEvent } = input;
-  // Shape 2 takes every patched() branch below without a marker; shape 1 (journeys recorded before it) asks patched().
-  const shape2 = input.version === 2;
+  // Shapes 2 and 3 take every patched() branch below without a marker; shape 1 (journeys recorded before it) asks patched().
+  const shape2 = input.version === 2 || input.version === 3;
   const startedAt = Date.now();
   let history = input.history;
   const heard: TrackedEvent[] = [];
@@ -132,18 +132,25 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
     ]);
   }
   const assigned = shape2 || patched(EXPERIMENT_ASSIGNMENT) ? assignExperiment(campaign, pseudonym) : undefined;
+  const entryRecord = assigned && {
+    campaignId: campaign.id,
+    campaignVersion: campaign.version,
+    pseudonym,
+    entry,
+    variant: assigned.variant,
+    heldOut: assigned.heldOut,
+    enteredAt: new Date(startedAt).toISOString(),
+  };
+  // Shape 3: a journey that starts with an in-app message records its entry in that send's transaction (one commit
+  // fewer before the message is readable); held-out entries and other first steps record it here, as before.
+  const first = campaign.steps[0];
+  let entryInFirstSend = input.version === 3 && assigned && !assigned.heldOut && first?.type === 'message' && messageFor(first, assigned).channel === 'in_app'
+    ? entryRecord
+    : undefined;
   if (assigned) {
     // Shape 2 started with this arm (journeyStartAttributes): no upsert unless the assignment says otherwise.
     display([{ key: beckonVariant, value: assigned.variant }]);
-    await recordEntry({
-      campaignId: campaign.id,
-      campaignVersion: campaign.version,
-      pseudonym,
-      entry,
-      variant: assigned.variant,
-      heldOut: assigned.heldOut,
-      enteredAt: new Date(startedAt).toISOString(),
-    });
+    if (entryRecord && !entryInFirstSend) await recordEntry(entryRecord);
   }
   const exited = () => exitReason !== undefined;
   const holdWhilePaused = createPauseGate(campaign.id, (stepId) => show(stepId, 'paused'));
@@ -181,10 +188,13 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
             context: { entry: entryEvent.properties, traits: history.traits, variables: message.variables },
             ...(campaign.delivery && { delivery: campaign.delivery }),
             ...(pauseInSend && { holdIfPaused: true }),
+            ...(entryInFirstSend && { entry: entryInFirstSend }),
           }, `${step.id}: ${message.channel} "${message.template}"`, exited, async () => {
             await holdWhilePaused(step.id, exited);
             if (!exited()) show(step.id, 'running');
           }, shape2 && message.channel === 'in_app');
+          // Every outcome the step returns was committed with the entry (a failure thrown leaves it to the end).
+          entryInFirstSend = undefined;
           if (outcome.status === 'sent') delivered += 1;
           // The reason only: a provider's detail may quote the user's address, and logs are not encrypted.
           else log.info(`message step ${step.id} not sent: ${outcome.status}`, { stepId: step.id, status: outcome.status, ...('reason' in outcome && { reason: outcome.reason }) });
@@ -246,6 +256,8 @@ export async function journeyWorkflow(input: JourneyWorkflowInput): Promise<Jour
   } finally {
     // Also when the journey is cancelled or fails: the user workflow must free the campaign for re-entry.
     await CancellationScope.nonCancellable(async () => {
+      // Shape 3's entry that no send recorded (an exit before the first step, a send that failed): recorded before its end.
+      if (entryInFirstSend) await recordEntry(entryInFirstSend);
       const kind = final === 'exited' ? exitKindOf(exitReason) : final === 'cancelled' || final === 'failed' ? final : undefined;
       const end: Parameters<Activities['recordJourneyEnd']>[0] | undefined = assigned && {
         campaignId: campaign.id,

@@ -80,10 +80,11 @@ export interface CampaignCatalog {
 
 /**
  * `version` is the journey's shape. 1: started as a child, upserts its search attributes in its first task, decides by
- * patched(); 2: started through the client with its search attributes, takes no patch markers, ends with one local activity.
+ * patched(); 2: started through the client with its search attributes, takes no patch markers, ends with one local activity;
+ * 3: as 2, and a first step that is an in-app message records the experiment entry in its own transaction.
  */
 export interface JourneyWorkflowInput {
-  version: 1 | 2;
+  version: 1 | 2 | 3;
   pseudonym: string;
   campaign: Campaign;
   /** The user's n-th entry into this campaign. */

@@ -230,13 +230,13 @@ export async function userWorkflow(input: UserWorkflowInput): Promise<void> {
 }
 
 /**
- * Starts a journey of shape 2 once, through the client in a local activity: one marker in this history
+ * Starts a journey of shape 3 (2 before it, see JourneyWorkflowInput) once, through the client in a local activity: one marker in this history
  * instead of the child's start, its started event and its completion, each with a task of this workflow.
  * If its ID is already taken (a retried or restarted start), that journey stands.
  */
 async function startJourney(pseudonym: string, start: JourneyStart, state: UserState): Promise<void> {
   const { campaign, entry, entryEvent, workflowId } = start;
-  const journey: JourneyWorkflowInput = { version: 2, pseudonym, campaign, entry, entryEvent, history: { events: state.events, traits: state.traits } };
+  const journey: JourneyWorkflowInput = { version: 3, pseudonym, campaign, entry, entryEvent, history: { events: state.events, traits: state.traits } };
   const { started } = await startJourneyActivity({ workflowId, taskQueue: workflowInfo().taskQueue, journey });
   if (started) log.info(`started journey ${workflowId}`, { campaignId: campaign.id, campaignVersion: campaign.version, entry });
   else log.info(`journey ${workflowId} already started: that one stands`, { campaignId: campaign.id, entry });

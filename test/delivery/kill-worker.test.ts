@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { messageIdFor } from '../../src/activities/channels/email-sender';
 import { FAULT_POINTS, type FaultPoint } from '../../src/activities/send-path';
 import { createDeliveryRepository } from '../../src/db/delivery-repository';
+import { createInboxRepository } from '../../src/db/inbox-repository';
 import { deliveryKey } from '../../src/domain/campaign/campaign-model';
 import { payloadCodecFor } from '../../src/temporal/payload-codec';
 import { ensureSearchAttributes } from '../../src/temporal/search-attribute-registration';
@@ -21,7 +22,7 @@ import { compile } from '../support/workflow-env';
  * Temporal times the lost attempt out. The SMTP peer counts what arrived: exactly what README's
  * "Delivery guarantees" says for that point, and never two.
  */
-const expected: Record<FaultPoint, { received: number; status: string; delivered: number }> = {
+const expected: Record<(typeof FAULT_POINTS)[number], { received: number; status: string; delivered: number }> = {
   'after-reserve': { received: 1, status: 'sent', delivered: 1 }, // nothing had left: the retry sends it
   'after-claim': { received: 0, status: 'unknown', delivered: 0 }, // it may have left: not resent (at most once)
   'after-send': { received: 1, status: 'unknown', delivered: 0 }, // it had left, unrecorded: not resent
@@ -124,5 +125,44 @@ describe('killing the worker on the send path', () => {
       expect({ point, ...outcome }).toEqual({ point, exitCode: 137, faultLine: true, sameMessageId: true, ...expected[point] });
       expect(outcome.received).toBeLessThanOrEqual(1);
     }
+  }, 420_000);
+
+  it('killed inside an in-app send\'s transaction, after the inbox row: it rolls back, and the retry delivers once', async () => {
+    const point = 'in-transaction-after-inbox';
+    const taskQueue = `kill-in-app-${Date.now().toString(36)}`;
+    const user = await createProfile(pool, { label: 'kill-in-app', email: `kill-in-app-${Date.now().toString(36)}@example.com`, timezone: daytimeZone() });
+    const campaign = compile({
+      id: 'kill-in-app',
+      name: 'Kill in-app',
+      entry: { event: 'Kill Test' },
+      templates: { note: { channel: 'in_app', title: 'Kill test', body: 'Delivered once.' } },
+      steps: [{ id: 'note', type: 'message', template: 'note' }],
+    });
+    const key = deliveryKey(campaign, user.pseudonym, 1, 'note');
+    const at = new Date().toISOString();
+    // Shape 3: the send is a local activity of the journey's task and carries the experiment entry.
+    const input: JourneyWorkflowInput = {
+      version: 3,
+      pseudonym: user.pseudonym,
+      campaign,
+      entry: 1,
+      entryEvent: { messageId: 'kill-in-app', event: 'Kill Test', properties: {}, timestamp: at, receivedAt: at },
+      history: { events: {}, traits: {} },
+    };
+
+    const doomed = await startWorker(taskQueue, point);
+    const journey = await client.workflow.start(journeyWorkflow, { workflowId: `journey:kill-in-app:${user.pseudonym}:1`, taskQueue, args: [input] });
+    expect(await doomed.exited).toBe(137);
+    expect(doomed.output()).toContain(`[fault] SIGKILL at ${point}`);
+
+    const rescuer = await startWorker(taskQueue);
+    const result = await journey.result();
+    await rescuer.stop('SIGTERM');
+
+    expect(await createDeliveryRepository(pool).find(key)).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(await createInboxRepository(pool).list(user.pseudonym, { limit: 10 })).toHaveLength(1);
+    const entries = await pool.query('SELECT count(*)::int AS n FROM experiment_entries WHERE campaign_id = $1 AND pseudonym = $2', ['kill-in-app', user.pseudonym]);
+    expect(entries.rows[0].n).toBe(1);
+    expect(result.delivered).toBe(1);
   }, 420_000);
 });

@@ -182,6 +182,8 @@ export function fakeActivities(catalog: { current: CampaignCatalog }) {
       const at = new Date(info.isLocal && latestEnv ? await latestEnv.currentTimeMs() : info.currentAttemptScheduledTimestampMs);
       const duplicate = deliveries.some((d) => d.input.deliveryKey === input.deliveryKey);
       deliveries.push({ input, at });
+      // The entry rides in the send's transaction (shape 3), as the send path records it.
+      if (input.entry) await activities.recordEntry(input.entry);
       // A repeat of a key answers as the send path does: with the first attempt's outcome, not a second send.
       return duplicate ? { status: 'sent', providerId: `repeat:${input.deliveryKey}` } : { status: 'sent', providerId: input.deliveryKey };
     },

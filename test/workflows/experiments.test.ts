@@ -61,6 +61,8 @@ describe('experiments in workflows', () => {
       [treated, { channel: 'in_app', title: '20% off', body: 'twenty' }],
       [late, { channel: 'in_app', title: '10% off', body: 'ten' }],
     ]);
+    // Journeys of shape 3 start with an in-app message: the entry rides in that send's transaction; the held-out one records it alone.
+    expect(deliveries.map((d) => d.input.entry && [d.input.entry.pseudonym, d.input.entry.variant])).toEqual([[treated, 'twenty'], [late, 'ten']]);
     expect(experiments.entries.map((e) => [e.pseudonym, e.variant, e.heldOut])).toEqual([
       [treated, 'twenty', false],
       [heldOut, 'holdout', true],

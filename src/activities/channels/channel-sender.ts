@@ -1,4 +1,5 @@
 import type { ContactPoints } from '../../db/profile-repository';
+import type { Queryable } from '../../db/queryable';
 import type { TemplateDefinition } from '../../domain/campaign/campaign-schema';
 
 /** Template variables at send time (see src/domain/template-variables.ts for what may be referenced). */
@@ -31,6 +32,11 @@ export interface ChannelSender {
   hasAddress(contact: ContactPoints): boolean;
   /** Resolves with the provider's id; throws SendRejected when the provider surely did not take it, anything else when unsure. */
   send(message: OutgoingMessage): Promise<{ providerId: string }>;
+  /**
+   * A channel whose delivery is a row in Beckon's own Postgres (the in-app inbox) delivers inside the send
+   * path's decision transaction, over its client: decision, inbox row and outcome commit together, or none does.
+   */
+  sendWithin?(db: Queryable, message: OutgoingMessage): Promise<{ providerId: string }>;
 }
 
 /** The provider answered and did not take the message: nothing reached the user. */
