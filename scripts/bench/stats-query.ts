@@ -88,6 +88,12 @@ const MONTHLY = `
   SELECT campaign_id, campaign_version, date_trunc('month', day::timestamp)::date, step_id, variant, channel, metric, sum(count)
   FROM campaign_daily_stats WHERE campaign_id = $1 GROUP BY 1, 2, 3, 4, 5, 6, 7`;
 
+/** The per-day totals as beckon_stats_add keeps them (migration 14): the daily counters summed over steps, arms and channels. */
+const TOTALS = `
+  INSERT INTO campaign_daily_totals (campaign_id, campaign_version, day, journey, metric, count)
+  SELECT campaign_id, campaign_version, day, step_id = '', metric, sum(count)
+  FROM campaign_daily_stats WHERE campaign_id = $1 GROUP BY 1, 2, 3, 4, 5`;
+
 /**
  * Generates, with generate_series (bulk, triggers off) and a roll-up built by the triggers' rules, the
  * deliveries, opens, entries (10% more, held out) and conversions (1 in 9) of one campaign over
@@ -149,6 +155,15 @@ async function generate(pool: Pool, deliveries: number): Promise<Record<string, 
       await client.query(MONTHLY, [CAMPAIGN]);
     });
     await pool.query('ANALYZE campaign_monthly_stats');
+  }
+  const totals = await pool.query<{ n: string }>('SELECT count(*) AS n FROM campaign_daily_totals WHERE campaign_id = $1', [CAMPAIGN]);
+  if (Number(totals.rows[0]!.n) === 0 || Number(have.rows[0]!.n) < deliveries) {
+    say('stats: building the per-day totals from the daily roll-up');
+    await withTransaction(pool, async (client) => {
+      await client.query('DELETE FROM campaign_daily_totals WHERE campaign_id = $1', [CAMPAIGN]);
+      await client.query(TOTALS, [CAMPAIGN]);
+    });
+    await pool.query('ANALYZE campaign_daily_totals');
   }
   const counts: Record<string, number> = {};
   for (const table of ['experiment_entries', 'deliveries', 'engagement_events', 'conversions']) {

@@ -37,11 +37,33 @@ export interface SummedStats {
 }
 
 /**
- * The daily roll-up the triggers of migration 8 keep (campaign_daily_stats): reading a campaign's
+ * The roll-ups the triggers keep (campaign_daily_stats, campaign_monthly_stats, campaign_daily_totals): reading a campaign's
  * figures sums at most (days x steps x variants x channels x metrics) rows, whatever the raw tables hold.
  */
 export function createCampaignStatsRepository(db: Queryable) {
-  return {
+  /** The per-day series from the day's totals (migration 14): one row per day, version, journey-level or not and metric. */
+  async function perDay(campaignId: string, fromDay: string, toDay: string, version?: number): Promise<StatsRow[]> {
+    const result = await db.query<{ offset: number; journey: boolean; metric: string; count: string }>(
+      `SELECT day - $2::date AS offset, journey, metric, count FROM campaign_daily_totals
+       WHERE campaign_id = $1 AND day BETWEEN $2::date AND $3::date AND ($4::integer IS NULL OR campaign_version = $4)`,
+      [campaignId, fromDay, toDay, version ?? null],
+    );
+    // Rows of several versions stay apart: the domain sums every row of a day, as it would their sum.
+    const first = Date.parse(`${fromDay}T00:00:00Z`);
+    const days: string[] = [];
+    const dayAt = (offset: number) => (days[offset] ??= new Date(first + offset * 86_400_000).toISOString().slice(0, 10));
+    return result.rows.map((row) => ({
+      version: version ?? 0,
+      day: dayAt(row.offset),
+      step: row.journey ? '' : ANY_STEP,
+      variant: '',
+      channel: '',
+      metric: row.metric,
+      count: Number(row.count),
+    }));
+  }
+
+  const repository = {
     /** Summed per version, day, step, variant, channel and metric, for UTC days from `fromDay` to `toDay` inclusive. */
     async rows(campaignId: string, fromDay: string, toDay: string, version?: number): Promise<StatsRow[]> {
       const result = await db.query<{ campaign_version: number; day: string; step_id: string; variant: string; channel: string; metric: string; count: string }>(
@@ -67,6 +89,14 @@ export function createCampaignStatsRepository(db: Queryable) {
      * not grouped by reads "" (day, variant, channel) or, for steps, "" for journey-level rows and ANY_STEP for the others.
      */
     async sums(campaignId: string, fromDay: string, toDay: string, dimensions: readonly Dimension[], version?: number): Promise<SummedStats> {
+      if (dimensions.length === 1 && dimensions[0] === 'day') {
+        // Per day alone: the days from their totals, the arms as grouping by variant reads them (whole months from the monthly roll-up).
+        const [groups, byVariant] = await Promise.all([
+          perDay(campaignId, fromDay, toDay, version),
+          repository.sums(campaignId, fromDay, toDay, ['variant'], version),
+        ]);
+        return { groups, arms: byVariant.arms };
+      }
       const grouped = dimensions.map((dimension) => DIMENSION_COLUMNS[dimension].column);
       const texts = dimensions.map((dimension) => DIMENSION_COLUMNS[dimension].text);
       const armsApart = !(dimensions.length === 1 && dimensions[0] === 'variant');
@@ -134,6 +164,7 @@ export function createCampaignStatsRepository(db: Queryable) {
       );
     },
   };
+  return repository;
 }
 
 export type CampaignStatsRepository = ReturnType<typeof createCampaignStatsRepository>;

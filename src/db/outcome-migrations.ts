@@ -1,6 +1,9 @@
 import type { Migration } from './migrations';
 
-/** Outcomes (ids 10, 12, 13): experiment entries, conversions, the daily and monthly campaign roll-ups, winner decisions and engaged sessions. */
+/**
+ * Outcomes (ids 10, 12, 13, 14): experiment entries, conversions, the daily and monthly campaign roll-ups, winner decisions,
+ * engaged sessions and the per-day totals without step, arm and channel.
+ */
 export const outcomeMigrations: readonly Migration[] = [
   {
     id: 10,
@@ -277,6 +280,39 @@ export const outcomeMigrations: readonly Migration[] = [
       $$;
       CREATE TRIGGER message_sessions_stats AFTER UPDATE OF settled_at ON message_sessions
         FOR EACH ROW EXECUTE FUNCTION beckon_stats_sessions();
+    `,
+  },
+  {
+    id: 14,
+    name: 'per-day campaign totals without step, arm and channel, for the per-day series',
+    sql: `
+      -- The daily counters summed over steps (journey-level or not), arms and channels: a campaign's figures per day
+      -- read one row per (day, version, journey-level or not, metric), not one per step, arm and channel.
+      CREATE TABLE campaign_daily_totals (
+        campaign_id      text NOT NULL,
+        campaign_version integer NOT NULL,
+        day              date NOT NULL,
+        journey          boolean NOT NULL,
+        metric           text NOT NULL,
+        count            bigint NOT NULL,
+        PRIMARY KEY (campaign_id, day, journey, metric, campaign_version)
+      );
+      INSERT INTO campaign_daily_totals (campaign_id, campaign_version, day, journey, metric, count)
+        SELECT campaign_id, campaign_version, day, step_id = '', metric, sum(count)
+        FROM campaign_daily_stats GROUP BY 1, 2, 3, 4, 5;
+
+      -- Every counter the triggers add goes to its day, its month and its day's totals, in the same statement.
+      CREATE OR REPLACE FUNCTION beckon_stats_add(c text, v integer, d date, s text, var text, ch text, m text, n bigint) RETURNS void LANGUAGE sql AS $$
+        INSERT INTO campaign_daily_stats (campaign_id, campaign_version, day, step_id, variant, channel, metric, count)
+        VALUES (c, v, d, s, var, ch, m, n)
+        ON CONFLICT (campaign_id, day, campaign_version, step_id, variant, channel, metric) DO UPDATE SET count = campaign_daily_stats.count + EXCLUDED.count;
+        INSERT INTO campaign_monthly_stats (campaign_id, campaign_version, month, step_id, variant, channel, metric, count)
+        VALUES (c, v, date_trunc('month', d::timestamp)::date, s, var, ch, m, n)
+        ON CONFLICT (campaign_id, month, campaign_version, step_id, variant, channel, metric) DO UPDATE SET count = campaign_monthly_stats.count + EXCLUDED.count;
+        INSERT INTO campaign_daily_totals (campaign_id, campaign_version, day, journey, metric, count)
+        VALUES (c, v, d, s = '', m, n)
+        ON CONFLICT (campaign_id, day, journey, metric, campaign_version) DO UPDATE SET count = campaign_daily_totals.count + EXCLUDED.count;
+      $$;
     `,
   },
 ];

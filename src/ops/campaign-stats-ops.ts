@@ -76,7 +76,8 @@ export function createCampaignStatsOps(deps: { pool: Pool; now?: () => number })
       return {
         campaign: { id: campaignId, name: campaign.name, currentVersion: campaign.currentVersion },
         range: { from: query.from, to: query.to, version: query.version ?? null },
-        funnel: funnelOf(summed.groups),
+        // The arms' rows sum the same range as the groups' (a hundred rows where a year per day has thousands).
+        funnel: funnelOf(summed.arms),
         groupBy: query.groupBy,
         groups: groupedFunnels(summed.groups, query.groupBy),
         experiment,

@@ -56,8 +56,8 @@ function random(seed: number): () => number {
   };
 }
 
-function generatedRows(): StatsRow[] {
-  const next = random(15);
+function generatedRows(days = DAYS, startDay = dayOf, seed = 15): StatsRow[] {
+  const next = random(seed);
   const rows: StatsRow[] = [];
   const add = (row: Omit<StatsRow, 'count'>) => {
     if (next() < 0.25) return;
@@ -66,14 +66,14 @@ function generatedRows(): StatsRow[] {
     const count = roll < 0.05 ? 0 : roll < 0.07 ? -1 : Math.floor(next() * 500);
     rows.push({ ...row, count });
   };
-  for (let d = 0; d < DAYS; d++) {
+  for (let d = 0; d < days; d++) {
     // Every fifth day has message rows only: its funnel's "converted" is the one credited to steps.
     const journeyDay = d % 5 !== 3;
     for (const version of [1, 2]) {
       for (const variant of ARMS) {
-        if (journeyDay) for (const metric of JOURNEY_METRICS) add({ version, day: dayOf(d), step: '', variant, channel: '', metric });
+        if (journeyDay) for (const metric of JOURNEY_METRICS) add({ version, day: startDay(d), step: '', variant, channel: '', metric });
         if (variant === 'holdout') continue;
-        for (const [step, channel] of STEPS) for (const metric of STEP_METRICS) add({ version, day: dayOf(d), step, variant, channel, metric });
+        for (const [step, channel] of STEPS) for (const metric of STEP_METRICS) add({ version, day: startDay(d), step, variant, channel, metric });
       }
     }
   }
@@ -90,21 +90,25 @@ describe('stats summed in SQL', () => {
     // Two versions: the rows are spread over both, and one request asks for version 2 alone.
     await createCampaignRepository(pool).publish(parseCampaignText(definition, 'test'), 'test');
     await createCampaignRepository(pool).publish(parseCampaignText(definition.replace('text: a', 'text: a2'), 'test'), 'test');
-    const rows = generatedRows();
+    await addThroughTriggers(campaignId, generatedRows());
+  });
+
+  /** Adds the rows through the triggers' own function, which keeps the daily and monthly roll-ups and the per-day totals. */
+  async function addThroughTriggers(campaign: string, rows: StatsRow[]): Promise<void> {
     for (let i = 0; i < rows.length; i += 1000) {
       const chunk = rows.slice(i, i + 1000);
-      // Through the triggers' own function, which keeps the daily and the monthly roll-ups.
       await pool.query(
         `SELECT beckon_stats_add($1, v, d, s, var, ch, m, n)
          FROM unnest($2::int[], $3::date[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[]) AS u (v, d, s, var, ch, m, n)`,
-        [campaignId, ...(['version', 'day', 'step', 'variant', 'channel', 'metric', 'count'] as const).map((field) => chunk.map((row) => row[field]))],
+        [campaign, ...(['version', 'day', 'step', 'variant', 'channel', 'metric', 'count'] as const).map((field) => chunk.map((row) => row[field]))],
       );
     }
-  });
+  }
 
   afterAll(async () => {
-    await pool.query('DELETE FROM campaign_daily_stats WHERE campaign_id = $1', [campaignId]);
-    await pool.query('DELETE FROM campaign_monthly_stats WHERE campaign_id = $1', [campaignId]);
+    for (const table of ['campaign_daily_stats', 'campaign_monthly_stats', 'campaign_daily_totals']) {
+      await pool.query(`DELETE FROM ${table} WHERE campaign_id = ANY($1)`, [[campaignId, `${campaignId}-long`]]);
+    }
     await pool.end();
   });
 
@@ -146,6 +150,42 @@ describe('stats summed in SQL', () => {
     expect(whole.funnel.entered).toBeGreaterThan(0);
     expect(whole.funnel.timeToEngage.count).toBeGreaterThan(0);
     expect(whole.groups.find((g) => g.key === dayOf(3))!.funnel.converted).toBeGreaterThan(0);
+  });
+
+  it("answers a long range per day, from the days' totals, as the sum of every detailed row of each day", async () => {
+    // 430 days over two versions from 2025-02-10: a year and a day asked, with edge months, across a new year.
+    const long = `${campaignId}-long`;
+    await createCampaignRepository(pool).publish(parseCampaignText(definition.replace(`id: ${campaignId}`, `id: ${long}`), 'test'), 'test');
+    const start = Date.parse('2025-02-10T00:00:00Z');
+    const longDay = (i: number) => new Date(start + i * 86_400_000).toISOString().slice(0, 10);
+    await addThroughTriggers(long, generatedRows(430, longDay, 99));
+    const repository = createCampaignStatsRepository(pool);
+    const ops = createCampaignStatsOps({ pool, now: () => Date.parse('2026-05-01T00:00:00Z') });
+    let days = 0;
+    for (const version of [undefined, 1]) {
+      const query: StatsQuery = { from: longDay(20), to: longDay(20 + 365), groupBy: 'day', ...(version && { version }) };
+      const answer = await ops.stats(long, query);
+      const detailed = await repository.rows(long, query.from, query.to, query.version);
+      const byDay = new Map<string, StatsRow[]>();
+      for (const row of detailed) byDay.set(row.day, [...(byDay.get(row.day) ?? []), row]);
+      expect(answer.groups.map((group) => group.key)).toEqual([...byDay.keys()].sort());
+      for (const group of answer.groups) expect({ day: group.key, funnel: group.funnel }).toEqual({ day: group.key, funnel: funnelOf(byDay.get(group.key)!) });
+      expect(answer.funnel).toEqual(funnelOf(detailed));
+      const compiled = (await repository.campaign(long))!.compiled!;
+      expect(answer.experiment).toEqual(experimentReport(detailed, experimentArms(compiled), controlArm(compiled)!, { now: Date.parse('2026-05-01T00:00:00Z') }));
+      days += answer.groups.length;
+    }
+    expect(days).toBeGreaterThan(700);
+    // The totals the trigger function keeps are the detailed rows summed without step, arm and channel.
+    const differing = await pool.query(
+      `SELECT * FROM (SELECT campaign_version, day, step_id = '' AS journey, metric, sum(count) AS count FROM campaign_daily_stats
+                      WHERE campaign_id = $1 GROUP BY 1, 2, 3, 4) AS detailed
+       FULL JOIN (SELECT campaign_version, day, journey, metric, count FROM campaign_daily_totals WHERE campaign_id = $1) AS totals
+         USING (campaign_version, day, journey, metric)
+       WHERE detailed.count IS DISTINCT FROM totals.count`,
+      [long],
+    );
+    expect(differing.rows).toEqual([]);
   });
 
   it('finds the whole months of a range', () => {

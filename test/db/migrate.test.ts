@@ -81,6 +81,40 @@ describe('migrate', () => {
     }
   });
 
+  it("backfills the per-day totals from the daily roll-up kept before them, and keeps all three after", async () => {
+    if (url === testDatabaseUrl()) return; // needs a database of its own to stop before the migration (PGlite has one)
+    const name3 = `${name}_totals`;
+    const fresh = await freshDatabase(admin, name3);
+    const pool = createPool(fresh!, 1);
+    try {
+      await migrate(pool, migrations.filter((m) => !/per-day campaign totals/.test(m.name)));
+      // Counters written by the function of migration 12 (day and month): two steps, two arms, two versions, two days.
+      await pool.query(`SELECT beckon_stats_add('c', v, d::date, s, var, ch, m, n) FROM (VALUES
+        (1, '2026-03-01', '', 'a', '', 'entered', 3), (1, '2026-03-01', '', 'b', '', 'entered', 4), (2, '2026-03-01', '', 'a', '', 'entered', 5),
+        (1, '2026-03-01', 'offer', 'a', 'email', 'sent', 2), (1, '2026-03-01', 'offer', 'b', 'email', 'sent', 6), (1, '2026-03-01', 'later', 'a', 'push', 'sent', 1),
+        (1, '2026-03-02', '', 'a', '', 'converted', 1), (1, '2026-03-02', 'offer', 'a', 'email', 'converted', 1)) AS u (v, d, s, var, ch, m, n)`);
+      await migrate(pool);
+      await pool.query(`SELECT beckon_stats_add('c', 1, '2026-03-02'::date, 'offer', 'b', 'email', 'converted', 2)`);
+      const totals = await pool.query(
+        `SELECT campaign_version AS v, to_char(day, 'YYYY-MM-DD') AS day, journey, metric, count::int FROM campaign_daily_totals
+         WHERE campaign_id = 'c' ORDER BY 1, 2, 3, 4`,
+      );
+      expect(totals.rows).toEqual([
+        { v: 1, day: '2026-03-01', journey: false, metric: 'sent', count: 9 },
+        { v: 1, day: '2026-03-01', journey: true, metric: 'entered', count: 7 },
+        { v: 1, day: '2026-03-02', journey: false, metric: 'converted', count: 3 },
+        { v: 1, day: '2026-03-02', journey: true, metric: 'converted', count: 1 },
+        { v: 2, day: '2026-03-01', journey: true, metric: 'entered', count: 5 },
+      ]);
+      const detailed = await pool.query(`SELECT sum(count)::int AS n FROM campaign_daily_stats WHERE campaign_id = 'c'`);
+      const monthly = await pool.query(`SELECT sum(count)::int AS n FROM campaign_monthly_stats WHERE campaign_id = 'c'`);
+      expect([detailed.rows[0].n, monthly.rows[0].n]).toEqual([25, 25]);
+    } finally {
+      await pool.end();
+      await admin.query(`DROP DATABASE ${name3} WITH (FORCE)`);
+    }
+  });
+
   it('rolls a failing migration back whole and names it', async () => {
     const pool = createPool(url, 1);
     try {

@@ -84,7 +84,9 @@ function bucketBounds(k: number): [number, number] {
 
 /** The q-quantile of a bucketed histogram, interpolated linearly inside its bucket (within ~19% of the exact value). */
 export function histogramQuantile(buckets: ReadonlyMap<number, number>, q: number): number | null {
-  const total = [...buckets.values()].reduce((sum, n) => sum + n, 0);
+  if (buckets.size === 0) return null;
+  let total = 0;
+  for (const n of buckets.values()) total += n;
   if (total <= 0) return null;
   const target = q * total;
   let seen = 0;
@@ -173,7 +175,19 @@ export function funnelOf(rows: readonly StatsRow[]): Funnel {
   return funnel;
 }
 
+/** Metric names repeat across days and groups (a few dozen in all): each is split once. */
+const splitMetrics = new Map<string, [string, string]>();
+
 function splitMetric(metric: string): [string, string] {
+  let split = splitMetrics.get(metric);
+  if (!split) {
+    split = splitMetricText(metric);
+    if (splitMetrics.size < 10_000) splitMetrics.set(metric, split);
+  }
+  return split;
+}
+
+function splitMetricText(metric: string): [string, string] {
   if (metric.startsWith(TIME_TO_ENGAGE)) return ['time_to_engage', metric.slice(TIME_TO_ENGAGE.length)];
   if (metric.startsWith(ENGAGED_TIME)) return ['engaged_time', metric.slice(ENGAGED_TIME.length)];
   const colon = metric.indexOf(':');
