@@ -1,6 +1,6 @@
 import type { Agent } from 'node:http';
 import type { PayloadCodec } from '@temporalio/common';
-import { NativeConnection, Runtime, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createActivities } from './activities';
@@ -166,7 +166,9 @@ export async function runWorkerProcess(options: { workflowBundle?: WorkerOptions
   const pseudonymKey = requireSetting(config, 'PSEUDONYM_KEY', 'the worker signs links in messages and decrypts payloads with keys derived from it; share it with the API');
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const metrics = config.METRICS_PORT === undefined ? undefined : await serveWorkerMetrics(registry, config, config.METRICS_PORT);
+  const sdkMetricsAddress = config.METRICS_PORT === undefined ? undefined : `127.0.0.1:${config.TEMPORAL_SDK_METRICS_PORT ?? config.METRICS_PORT + 1}`;
+  installRuntime(config, sdkMetricsAddress);
+  const metrics = config.METRICS_PORT === undefined ? undefined : await serveMetrics({ registry, host: config.HOST, port: config.METRICS_PORT, sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics` });
   const pool = createPool(databaseUrl, config.DATABASE_POOL_MAX, (err) => console.error('postgres:', err.message));
   await migrate(pool);
   const sendMetrics = createSendMetrics(registry);
@@ -192,17 +194,23 @@ export async function runWorkerProcess(options: { workflowBundle?: WorkerOptions
   await pool.end().catch(() => {});
 }
 
-/** GET /metrics with the SDK runtime's own Prometheus figures after Beckon's; must run before any connection, which fixes the runtime's telemetry. */
-async function serveWorkerMetrics(registry: Registry, config: Config, port: number) {
-  const sdkMetricsAddress = `127.0.0.1:${config.TEMPORAL_SDK_METRICS_PORT ?? port + 1}`;
+/** LOG_LEVEL's names as the SDK's logger spells them; `fatal` keeps its errors, `silent` drops everything. */
+const SDK_LOG_LEVELS = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' } as const;
+
+/**
+ * The SDK runtime of the worker process, before any connection fixes it: its logger at LOG_LEVEL (workflow and
+ * worker lines alike; without it the SDK logs every journey start at INFO whatever LOG_LEVEL says), and, with
+ * METRICS_PORT, its own Prometheus figures on `sdkMetricsAddress`, which the worker's /metrics appends to Beckon's.
+ */
+function installRuntime(config: Config, sdkMetricsAddress: string | undefined): void {
+  const logger = config.LOG_LEVEL === 'silent' ? new DefaultLogger('ERROR', () => {}) : new DefaultLogger(SDK_LOG_LEVELS[config.LOG_LEVEL]);
   try {
-    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } } });
+    Runtime.install({ logger, ...(sdkMetricsAddress && { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } } }) });
   } catch (err) {
     const reason = `the Temporal runtime cannot export its metrics on ${sdkMetricsAddress}: ${(err as Error).message}`;
     const defaulted = config.TEMPORAL_SDK_METRICS_PORT === undefined ? ' (unset: METRICS_PORT + 1); set a free port' : '';
     throw new ConfigError([{ variable: 'TEMPORAL_SDK_METRICS_PORT', reason: `${reason}${defaulted}` }]);
   }
-  return serveMetrics({ registry, host: config.HOST, port, sdkMetricsUrl: `http://${sdkMetricsAddress}/metrics` });
 }
 
 if (require.main === module) runMain(() => runWorkerProcess());
