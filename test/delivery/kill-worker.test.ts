@@ -72,6 +72,19 @@ describe('killing the worker on the send path', () => {
     return worker;
   };
 
+  /** A one-step journey's input for this user, entered now by a `Kill Test` event. */
+  const oneStepJourney = (version: JourneyWorkflowInput['version'], pseudonym: string, campaign: JourneyWorkflowInput['campaign'], messageId: string): JourneyWorkflowInput => {
+    const at = new Date().toISOString();
+    return {
+      version,
+      pseudonym,
+      campaign,
+      entry: 1,
+      entryEvent: { messageId, event: 'Kill Test', properties: {}, timestamp: at, receivedAt: at },
+      history: { events: {}, traits: {} },
+    };
+  };
+
   /** One fault point end to end: the doomed worker's kill, the rescuer's retry, what the SMTP peer and the record say. */
   const killAt = async (point: FaultPoint) => {
     const taskQueue = `kill-${point}-${Date.now().toString(36)}`;
@@ -85,15 +98,7 @@ describe('killing the worker on the send path', () => {
       steps: [{ id: 'mail', type: 'message', template: 'mail' }],
     });
     const key = deliveryKey(campaign, user.pseudonym, 1, 'mail');
-    const at = new Date().toISOString();
-    const input: JourneyWorkflowInput = {
-      version: 1,
-      pseudonym: user.pseudonym,
-      campaign,
-      entry: 1,
-      entryEvent: { messageId: `kill-${point}`, event: 'Kill Test', properties: {}, timestamp: at, receivedAt: at },
-      history: { events: {}, traits: {} },
-    };
+    const input = oneStepJourney(1, user.pseudonym, campaign, `kill-${point}`);
 
     const doomed = await startWorker(taskQueue, point);
     const journey = await client.workflow.start(journeyWorkflow, { workflowId: `journey:kill-${point}:${user.pseudonym}:1`, taskQueue, args: [input] });
@@ -139,16 +144,8 @@ describe('killing the worker on the send path', () => {
       steps: [{ id: 'note', type: 'message', template: 'note' }],
     });
     const key = deliveryKey(campaign, user.pseudonym, 1, 'note');
-    const at = new Date().toISOString();
     // Shape 3: the send is a local activity of the journey's task and carries the experiment entry.
-    const input: JourneyWorkflowInput = {
-      version: 3,
-      pseudonym: user.pseudonym,
-      campaign,
-      entry: 1,
-      entryEvent: { messageId: 'kill-in-app', event: 'Kill Test', properties: {}, timestamp: at, receivedAt: at },
-      history: { events: {}, traits: {} },
-    };
+    const input = oneStepJourney(3, user.pseudonym, campaign, 'kill-in-app');
 
     const doomed = await startWorker(taskQueue, point);
     const journey = await client.workflow.start(journeyWorkflow, { workflowId: `journey:kill-in-app:${user.pseudonym}:1`, taskQueue, args: [input] });
