@@ -6,7 +6,7 @@ import { assignExperiment } from '../../src/domain/experiments/experiment-assign
 import { stableBucket } from '../../src/domain/split';
 import type { CampaignStats } from '../../src/ops/campaign-stats-ops';
 import { runBeckonCli } from '../support/beckon-cli';
-import { eventually, opsEnvPerFile, publishCampaign } from '../support/ops-env';
+import { eventually, opsEnvPerFile, publishCampaign, trackInBatches } from '../support/ops-env';
 
 /**
  * The experiment end to end: 2,000 users through the real API and a real worker into a campaign
@@ -41,18 +41,7 @@ steps:
 const userIds = Array.from({ length: USERS }, (_, i) => `exp-${suffix}-${i}`);
 
 async function sendInBatches(event: string, users: string[]): Promise<void> {
-  for (let i = 0; i < users.length; i += 100) {
-    const batch = users.slice(i, i + 100).map((userId) => ({ type: 'track', userId, event, messageId: `${event}:${userId}` }));
-    // A loaded Temporal answers 503 (retry later), as a client library retries; the messageIds make a retry safe.
-    let response = await env().http({ method: 'POST', url: '/v1/batch', headers: env().asSource, payload: { batch } });
-    for (let attempt = 0; response.statusCode === 503 && attempt < 30; attempt++) {
-      await new Promise((r) => setTimeout(r, 1000));
-      response = await env().http({ method: 'POST', url: '/v1/batch', headers: env().asSource, payload: { batch } });
-    }
-    expect(response.statusCode).toBe(200);
-    const body = response.json();
-    expect(body.accepted + body.duplicates).toBe(batch.length);
-  }
+  for (const { sent, body } of await trackInBatches(env(), users, event)) expect(body.accepted + body.duplicates).toBe(sent);
 }
 
 const count = async (sql: string) => Number((await env().pool.query<{ n: string }>(sql, [campaignId])).rows[0]!.n);

@@ -9,7 +9,7 @@ import { createExperimentOutcomeOps } from '../../src/ops/experiment-outcome-ops
 import { journeyWorkflowId } from '../../src/workflows/messages';
 import { beckonVariant } from '../../src/workflows/search-attributes';
 import { runBeckonCli } from '../support/beckon-cli';
-import { eventually, opsEnvPerFile, publishCampaign } from '../support/ops-env';
+import { eventually, opsEnvPerFile, publishCampaign, trackInBatches } from '../support/ops-env';
 
 /**
  * The experiment rules beyond one campaign's arms, with real journeys through the API and a worker:
@@ -21,18 +21,9 @@ const env = opsEnvPerFile('experiment-rules');
 const suffix = Date.now().toString(36);
 const HOUR = 3_600_000;
 
-async function track(users: string[], event: string, tag = event): Promise<void> {
-  for (let i = 0; i < users.length; i += 100) {
-    const batch = users.slice(i, i + 100).map((userId) => ({ type: 'track', userId, event, messageId: `${tag}:${userId}` }));
-    let response = await env().http({ method: 'POST', url: '/v1/batch', headers: env().asSource, payload: { batch } });
-    // A loaded Temporal answers 503 (retry later), as a client library retries; the messageIds make a retry safe.
-    for (let attempt = 0; response.statusCode === 503 && attempt < 30; attempt++) {
-      await new Promise((r) => setTimeout(r, 1000));
-      response = await env().http({ method: 'POST', url: '/v1/batch', headers: env().asSource, payload: { batch } });
-    }
-    expect(response.statusCode).toBe(200);
-  }
-}
+const track = async (users: string[], event: string, tag = event): Promise<void> => {
+  await trackInBatches(env(), users, event, tag);
+};
 
 const count = async (sql: string, params: unknown[]) => Number((await env().pool.query<{ n: string }>(sql, params)).rows[0]!.n);
 const ended = (campaignId: string) => count('SELECT count(*) AS n FROM experiment_entries WHERE campaign_id = $1 AND end_status IS NOT NULL', [campaignId]);

@@ -95,3 +95,22 @@ export async function eventually<T>(read: () => Promise<T>, done: (value: T) => 
 export async function publishCampaign(pool: Pool, yaml: string): Promise<PublishResult> {
   return createCampaignRepository(pool).publish(parseCampaignText(yaml, 'test'), 'test');
 }
+
+/**
+ * Sends one `track` per user through POST /v1/batch, 100 a call, messageIds `${tag}:${userId}`. A loaded Temporal answers
+ * 503 (retry later): retried as a client library would, which the messageIds make safe. Returns each call's answer body.
+ */
+export async function trackInBatches(env: OpsEnv, users: readonly string[], event: string, tag = event): Promise<{ sent: number; body: { accepted: number; duplicates: number } }[]> {
+  const answers: { sent: number; body: { accepted: number; duplicates: number } }[] = [];
+  for (let i = 0; i < users.length; i += 100) {
+    const batch = users.slice(i, i + 100).map((userId) => ({ type: 'track', userId, event, messageId: `${tag}:${userId}` }));
+    let response = await env.http({ method: 'POST', url: '/v1/batch', headers: env.asSource, payload: { batch } });
+    for (let attempt = 0; response.statusCode === 503 && attempt < 30; attempt++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      response = await env.http({ method: 'POST', url: '/v1/batch', headers: env.asSource, payload: { batch } });
+    }
+    expect(response.statusCode).toBe(200);
+    answers.push({ sent: batch.length, body: response.json() });
+  }
+  return answers;
+}
