@@ -36,6 +36,18 @@ describe('migrate', () => {
     await admin.end();
   });
 
+  /** Runs `work` on a fresh database of its own (a test that stops before a migration), dropped afterwards. */
+  async function inOwnDatabase(suffix: string, work: (pool: Pool) => Promise<void>): Promise<void> {
+    const own = `${name}_${suffix}`;
+    const pool = createPool((await freshDatabase(admin, own))!, 1);
+    try {
+      await work(pool);
+    } finally {
+      await pool.end();
+      await admin.query(`DROP DATABASE ${own} WITH (FORCE)`);
+    }
+  }
+
   it('applies every migration once, also when two processes start at the same moment', async () => {
     const first = createPool(url, 3);
     const second = createPool(url, 3);
@@ -61,10 +73,7 @@ describe('migrate', () => {
 
   it('leaves sources made before user tokens open (clientAuth optional) and makes new ones require tokens', async () => {
     if (url === testDatabaseUrl()) return; // needs a database of its own to stop before the migration (PGlite has one)
-    const name2 = `${name}_src`;
-    const fresh = await freshDatabase(admin, name2);
-    const pool = createPool(fresh!, 1);
-    try {
+    await inOwnDatabase('src', async (pool) => {
       const before = migrations.filter((m) => !/source signing keys/.test(m.name));
       await migrate(pool, before);
       await pool.query(`INSERT INTO sources (id, name, key_hash) VALUES ('src_beforetokens', 'old app', '\\x00')`);
@@ -75,18 +84,12 @@ describe('migrate', () => {
         { id: 'src_aftertokens', client_auth: 'required', allowed_origins: [] },
         { id: 'src_beforetokens', client_auth: 'optional', allowed_origins: [] },
       ]);
-    } finally {
-      await pool.end();
-      await admin.query(`DROP DATABASE ${name2} WITH (FORCE)`);
-    }
+    });
   });
 
   it("backfills the per-day totals from the daily roll-up kept before them, and keeps all three after", async () => {
     if (url === testDatabaseUrl()) return; // needs a database of its own to stop before the migration (PGlite has one)
-    const name3 = `${name}_totals`;
-    const fresh = await freshDatabase(admin, name3);
-    const pool = createPool(fresh!, 1);
-    try {
+    await inOwnDatabase('totals', async (pool) => {
       await migrate(pool, migrations.filter((m) => !/per-day campaign totals/.test(m.name)));
       // Counters written by the function of migration 12 (day and month): two steps, two arms, two versions, two days.
       await pool.query(`SELECT beckon_stats_add('c', v, d::date, s, var, ch, m, n) FROM (VALUES
@@ -109,10 +112,7 @@ describe('migrate', () => {
       const detailed = await pool.query(`SELECT sum(count)::int AS n FROM campaign_daily_stats WHERE campaign_id = 'c'`);
       const monthly = await pool.query(`SELECT sum(count)::int AS n FROM campaign_monthly_stats WHERE campaign_id = 'c'`);
       expect([detailed.rows[0].n, monthly.rows[0].n]).toEqual([25, 25]);
-    } finally {
-      await pool.end();
-      await admin.query(`DROP DATABASE ${name3} WITH (FORCE)`);
-    }
+    });
   });
 
   it('rolls a failing migration back whole and names it', async () => {
