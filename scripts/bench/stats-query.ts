@@ -138,32 +138,22 @@ async function generate(pool: Pool, deliveries: number): Promise<Record<string, 
              CASE WHEN i <= $4 THEN $3 || ':v1:bs' || i || ':1:offer' END, CASE WHEN i <= $4 THEN 'offer' END, CASE WHEN i <= $4 THEN 'email' END
       FROM generate_series($1::int, $2::int) i WHERE i % 9 = 0 ON CONFLICT DO NOTHING`, entries)();
   }
-  const rollup = await pool.query<{ n: string }>('SELECT count(*) AS n FROM campaign_daily_stats WHERE campaign_id = $1', [CAMPAIGN]);
-  if (Number(rollup.rows[0]!.n) === 0 || Number(have.rows[0]!.n) < deliveries) {
-    say('stats: building the roll-up from the generated rows');
+  // Each roll-up, built from the one before it (daily from the rows, monthly and per-day totals from the daily), when it is
+  // empty or the rows were just generated.
+  const rollups = [
+    { table: 'campaign_daily_stats', build: ROLLUP, what: 'the roll-up from the generated rows' },
+    { table: 'campaign_monthly_stats', build: MONTHLY, what: 'the monthly roll-up from the daily one' },
+    { table: 'campaign_daily_totals', build: TOTALS, what: 'the per-day totals from the daily roll-up' },
+  ];
+  for (const { table, build, what } of rollups) {
+    const built = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE campaign_id = $1`, [CAMPAIGN]);
+    if (Number(built.rows[0]!.n) > 0 && Number(have.rows[0]!.n) >= deliveries) continue;
+    say(`stats: building ${what}`);
     await withTransaction(pool, async (client) => {
-      await client.query('DELETE FROM campaign_daily_stats WHERE campaign_id = $1', [CAMPAIGN]);
-      await client.query(ROLLUP, [CAMPAIGN]);
+      await client.query(`DELETE FROM ${table} WHERE campaign_id = $1`, [CAMPAIGN]);
+      await client.query(build, [CAMPAIGN]);
     });
-    await pool.query('ANALYZE campaign_daily_stats');
-  }
-  const monthly = await pool.query<{ n: string }>('SELECT count(*) AS n FROM campaign_monthly_stats WHERE campaign_id = $1', [CAMPAIGN]);
-  if (Number(monthly.rows[0]!.n) === 0 || Number(have.rows[0]!.n) < deliveries) {
-    say('stats: building the monthly roll-up from the daily one');
-    await withTransaction(pool, async (client) => {
-      await client.query('DELETE FROM campaign_monthly_stats WHERE campaign_id = $1', [CAMPAIGN]);
-      await client.query(MONTHLY, [CAMPAIGN]);
-    });
-    await pool.query('ANALYZE campaign_monthly_stats');
-  }
-  const totals = await pool.query<{ n: string }>('SELECT count(*) AS n FROM campaign_daily_totals WHERE campaign_id = $1', [CAMPAIGN]);
-  if (Number(totals.rows[0]!.n) === 0 || Number(have.rows[0]!.n) < deliveries) {
-    say('stats: building the per-day totals from the daily roll-up');
-    await withTransaction(pool, async (client) => {
-      await client.query('DELETE FROM campaign_daily_totals WHERE campaign_id = $1', [CAMPAIGN]);
-      await client.query(TOTALS, [CAMPAIGN]);
-    });
-    await pool.query('ANALYZE campaign_daily_totals');
+    await pool.query(`ANALYZE ${table}`);
   }
   const counts: Record<string, number> = {};
   for (const table of ['experiment_entries', 'deliveries', 'engagement_events', 'conversions']) {
