@@ -18,6 +18,8 @@ export function createMessageSessionRepository(db: Queryable) {
     /**
      * Settles, oldest first, the sessions of messages sent before `now` that are over (their last event
      * is more than the gap behind `now`) or that never started (no event within SESSION_START_HOURS).
+     * A message sent within the last gap cannot be either (its session's events all come after the send),
+     * so it is not read at all: every round would otherwise re-read each recent message's events for nothing.
      * Returns how many were settled; each batch is one statement, idempotent, so replicas may race.
      */
     async settle(now: Date, batch = 500): Promise<number> {
@@ -27,7 +29,7 @@ export function createMessageSessionRepository(db: Queryable) {
         const result = await db.query<{ last_sent_at: string | null; last_key: string | null; examined: string; settled: string }>(
           `WITH pending AS (
              SELECT delivery_key, pseudonym, sent_at FROM message_sessions
-             WHERE settled_at IS NULL AND sent_at < $1 AND ($3::timestamptz IS NULL OR (sent_at, delivery_key) > ($3, $4::text))
+             WHERE settled_at IS NULL AND sent_at < $1 - make_interval(mins => ${SESSION_GAP_MINUTES}) AND ($3::timestamptz IS NULL OR (sent_at, delivery_key) > ($3, $4::text))
              ORDER BY sent_at, delivery_key LIMIT $2),
            events AS (
              SELECT p.delivery_key, e.at FROM pending p
