@@ -149,9 +149,12 @@ export function createCampaignStatsRepository(db: Queryable) {
       return row && { name: row.name, currentVersion: row.current_version, compiled: row.compiled ?? undefined };
     },
 
-    /** When the campaign's first recorded entry happened (for a winner rule by time). */
-    async firstEntryAt(campaignId: string): Promise<Date | undefined> {
-      const result = await db.query<{ first: Date | null }>('SELECT min(entered_at) AS first FROM experiment_entries WHERE campaign_id = $1', [campaignId]);
+    /** When a version's first entry was recorded (a winner rule by time counts from it; rules are per version). */
+    async firstEntryAt(campaignId: string, version: number): Promise<Date | undefined> {
+      const result = await db.query<{ first: Date | null }>(
+        'SELECT min(entered_at) AS first FROM experiment_entries WHERE campaign_id = $1 AND campaign_version = $2',
+        [campaignId, version],
+      );
       return result.rows[0]?.first ?? undefined;
     },
 

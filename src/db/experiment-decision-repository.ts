@@ -33,8 +33,8 @@ export function createExperimentDecisionRepository(db: Queryable) {
       return result.rows.map((row) => row.compiled);
     },
 
-    /** One version's journey-level entrants and conversions per arm, from the daily roll-up, and its first entry. */
-    async armCounts(campaignId: string, version: number): Promise<{ counts: { variant: string; entered: number; converted: number }[]; firstEntryAt: Date | undefined }> {
+    /** One version's journey-level entrants and conversions per arm, from the daily roll-up. */
+    async armCounts(campaignId: string, version: number): Promise<{ variant: string; entered: number; converted: number }[]> {
       const counts = await db.query<{ variant: string; entered: string; converted: string }>(
         `SELECT variant, sum(count) FILTER (WHERE metric = 'entered') AS entered, sum(count) FILTER (WHERE metric = 'converted') AS converted
          FROM campaign_daily_stats
@@ -42,14 +42,7 @@ export function createExperimentDecisionRepository(db: Queryable) {
          GROUP BY variant`,
         [campaignId, version],
       );
-      const first = await db.query<{ first: Date | null }>(
-        'SELECT min(entered_at) AS first FROM experiment_entries WHERE campaign_id = $1 AND campaign_version = $2',
-        [campaignId, version],
-      );
-      return {
-        counts: counts.rows.map((row) => ({ variant: row.variant, entered: Number(row.entered ?? 0), converted: Number(row.converted ?? 0) })),
-        firstEntryAt: first.rows[0]?.first ?? undefined,
-      };
+      return counts.rows.map((row) => ({ variant: row.variant, entered: Number(row.entered ?? 0), converted: Number(row.converted ?? 0) }));
     },
 
     /**

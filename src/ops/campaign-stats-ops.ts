@@ -62,7 +62,7 @@ export function createCampaignStatsOps(deps: { pool: Pool; now?: () => number })
       const control = compiled && controlArm(compiled);
       let experiment: ExperimentReport | null = null;
       if (compiled && control) {
-        const firstEntry = compiled.winner?.afterMs !== undefined ? await stats.firstEntryAt(campaignId) : undefined;
+        const firstEntry = compiled.winner?.afterMs !== undefined ? await stats.firstEntryAt(campaignId, compiled.version) : undefined;
         experiment = experimentReport(summed.arms, experimentArms(compiled), control, {
           ...(compiled.winner && { winner: compiled.winner }),
           ...(firstEntry && { firstEntryAt: firstEntry.getTime() }),

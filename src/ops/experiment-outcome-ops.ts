@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { createExperimentDecisionRepository, type DecisionFigures } from '../db/experiment-decision-repository';
 import { createMessageSessionRepository } from '../db/message-session-repository';
+import { createCampaignStatsRepository } from '../db/campaign-stats-repository';
 import type { Campaign } from '../domain/campaign/campaign-model';
 import { experimentReport, type ExperimentReport, type StatsRow } from '../domain/experiments/campaign-metrics';
 import { controlArm, experimentArms } from '../domain/experiments/experiment-assignment';
@@ -36,11 +37,14 @@ function figuresOf(report: ExperimentReport): DecisionFigures {
 export function createExperimentOutcomeOps(deps: { pool: Pool; now?: () => number }) {
   const decisions = createExperimentDecisionRepository(deps.pool);
   const sessions = createMessageSessionRepository(deps.pool);
+  const stats = createCampaignStatsRepository(deps.pool);
   const now = deps.now ?? Date.now;
 
   /** The version's experiment table on all its entrants, as the stats API computes it. */
   async function reportOf(campaign: Campaign, control: string): Promise<ExperimentReport> {
-    const { counts, firstEntryAt } = await decisions.armCounts(campaign.id, campaign.version);
+    const counts = await decisions.armCounts(campaign.id, campaign.version);
+    // Read only for a rule by time, as the stats API does: a rule by samples never looks at it.
+    const firstEntryAt = campaign.winner?.afterMs !== undefined ? await stats.firstEntryAt(campaign.id, campaign.version) : undefined;
     const rows: StatsRow[] = counts.flatMap(({ variant, entered, converted }) => [
       { version: campaign.version, day: '', step: '', variant, channel: '', metric: 'entered', count: entered },
       { version: campaign.version, day: '', step: '', variant, channel: '', metric: 'converted', count: converted },
