@@ -204,8 +204,12 @@ const SDK_LOG_LEVELS = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WA
  */
 function installRuntime(config: Config, sdkMetricsAddress: string | undefined): void {
   const logger = config.LOG_LEVEL === 'silent' ? new DefaultLogger('ERROR', () => {}) : new DefaultLogger(SDK_LOG_LEVELS[config.LOG_LEVEL]);
+  if (sdkMetricsAddress === undefined) {
+    Runtime.install({ logger });
+    return;
+  }
   try {
-    Runtime.install({ logger, ...(sdkMetricsAddress && { telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } } }) });
+    Runtime.install({ logger, telemetryOptions: { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } } });
   } catch (err) {
     const reason = `the Temporal runtime cannot export its metrics on ${sdkMetricsAddress}: ${(err as Error).message}`;
     const defaulted = config.TEMPORAL_SDK_METRICS_PORT === undefined ? ' (unset: METRICS_PORT + 1); set a free port' : '';
