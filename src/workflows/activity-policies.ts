@@ -14,9 +14,9 @@ export const deliveryActivityOptions: ActivityOptions = {
  * retry threshold the SDK waits between attempts with a timer, so a long outage does not hold the task open.
  */
 export const inAppDeliveryLocalActivityOptions: LocalActivityOptions = {
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: deliveryActivityOptions.startToCloseTimeout,
   localRetryThreshold: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  retry: deliveryActivityOptions.retry,
 };
 
 /**
