@@ -29,7 +29,7 @@ export function createMessageSessionRepository(db: Queryable) {
         const result = await db.query<{ last_sent_at: string | null; last_key: string | null; examined: string; settled: string }>(
           `WITH pending AS (
              SELECT delivery_key, pseudonym, sent_at FROM message_sessions
-             WHERE settled_at IS NULL AND sent_at < $1 - make_interval(mins => ${SESSION_GAP_MINUTES}) AND ($3::timestamptz IS NULL OR (sent_at, delivery_key) > ($3, $4::text))
+             WHERE settled_at IS NULL AND sent_at < $1::timestamptz - make_interval(mins => ${SESSION_GAP_MINUTES}) AND ($3::timestamptz IS NULL OR (sent_at, delivery_key) > ($3, $4::text))
              ORDER BY sent_at, delivery_key LIMIT $2),
            events AS (
              SELECT p.delivery_key, e.at FROM pending p
