@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { experimentReport, funnelOf, groupedFunnels, histogramQuantile, programmeUplift, type StatsRow } from './campaign-metrics';
+import { experimentReport, funnelOf, groupedFunnels, histogramQuantile, pooledProgrammeUplift, programmeUplift, type StatsRow } from './campaign-metrics';
 import { twoProportionZTest } from './experiment-stats';
 
 const row = (metric: string, count: number, over: Partial<StatsRow> = {}): StatsRow => ({ version: 1, day: '2026-11-01', step: '', variant: 'a', channel: '', metric, count, ...over });
@@ -86,5 +86,22 @@ describe('campaign metrics from roll-up rows', () => {
     // Under the minimum sample (100 by default) the group of 50 gives no verdict.
     expect(programme.arms[1]!.vsControl!.verdict).toBe('not_enough_data');
     expect(programmeUplift(arms.filter((r) => r.variant !== 'global-control'))).toBeNull();
+  });
+
+  it('pools the global control group and the treated entries of every covered campaign, per entry', () => {
+    const campaign = (control: [number, number], treated: [number, number]) =>
+      programmeUplift([
+        row('entered', control[0], { variant: 'global-control' }), row('converted', control[1], { variant: 'global-control' }),
+        row('entered', treated[0], { variant: 'a' }), row('converted', treated[1], { variant: 'a' }),
+        row('entered', 40, { variant: 'holdout' }), row('converted', 9, { variant: 'holdout' }),
+      ]);
+    const pooled = pooledProgrammeUplift([campaign([60, 6], [500, 70]), null, campaign([70, 4], [600, 90])])!;
+    expect(pooled.arms.map((a) => [a.variant, a.entered, a.converted])).toEqual([['global-control', 130, 10], ['treated', 1100, 160]]);
+    expect(pooled.arms[1]!.vsControl!.zTest).toEqual(twoProportionZTest({ entered: 1100, converted: 160 }, { entered: 130, converted: 10 }));
+    expect(pooled.arms[1]!.vsControl!.verdict).not.toBe('not_enough_data');
+    // Each campaign alone is under the minimum sample of 100 in the group; pooled, it is not.
+    expect(campaign([60, 6], [500, 70])!.arms[1]!.vsControl!.verdict).toBe('not_enough_data');
+    expect(pooledProgrammeUplift([null, null])).toBeNull();
+    expect(pooledProgrammeUplift([])).toBeNull();
   });
 });

@@ -318,3 +318,17 @@ export function programmeUplift(rows: readonly StatsRow[], minSamples = DEFAULT_
   ];
   return { control: GLOBAL_CONTROL_ARM, arms: experimentResults(arms, GLOBAL_CONTROL_ARM, { minSamples }) };
 }
+
+/**
+ * The whole programme's uplift: the global control group's entries and conversions against the treated ones,
+ * each summed over the covered campaigns. Counted per entry: a user in three campaigns counts three times.
+ * Null when no campaign has an entrant of the range in the group.
+ */
+export function pooledProgrammeUplift(campaigns: readonly (ProgrammeUplift | null)[], minSamples = DEFAULT_MIN_SAMPLES): ProgrammeUplift | null {
+  const present = campaigns.filter((campaign): campaign is ProgrammeUplift => campaign !== null);
+  if (present.length === 0) return null;
+  const total = (variant: string, field: 'entered' | 'converted') =>
+    present.reduce((sum, campaign) => sum + (campaign.arms.find((arm) => arm.variant === variant)?.[field] ?? 0), 0);
+  const arms = [GLOBAL_CONTROL_ARM, 'treated'].map((variant) => ({ variant, entered: total(variant, 'entered'), converted: total(variant, 'converted') }));
+  return { control: GLOBAL_CONTROL_ARM, arms: experimentResults(arms, GLOBAL_CONTROL_ARM, { minSamples }) };
+}
