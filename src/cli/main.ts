@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { createApiClient, type ApiClient } from './api-client';
-import { campaignCommands } from './commands/campaign-commands';
+import { campaignCommands, programmeCommands } from './commands/campaign-commands';
 import { miscCommands } from './commands/misc-commands';
 import { sourceCommands } from './commands/source-commands';
 import { userCommands } from './commands/user-commands';
@@ -37,6 +37,7 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
     out: () => (out ??= createOutput(Boolean(program.opts<{ json?: boolean }>().json))),
   };
   campaignCommands(program, ctx);
+  programmeCommands(program, ctx);
   userCommands(program, ctx);
   miscCommands(program, ctx);
   sourceCommands(program, ctx);

@@ -1,6 +1,6 @@
 import type { Funnel } from '../domain/experiments/campaign-metrics';
 import type { VariantResult } from '../domain/experiments/experiment-stats';
-import type { CampaignStats } from '../ops/campaign-stats-ops';
+import type { CampaignStats, ProgrammeStats } from '../ops/campaign-stats-ops';
 import { table } from './output';
 
 const percent = (value: number | null | undefined, digits = 2) => (value === null || value === undefined ? '-' : `${(value * 100).toFixed(digits)}%`);
@@ -78,6 +78,28 @@ export function statsReport(stats: CampaignStats): string {
   }
   if (stats.programme) {
     lines.push('', 'programme: treated entrants against the global control group (policy.yaml globalControl), same test', table(stats.programme.arms.map((arm) => armRow(arm)), ARM_COLUMNS));
+  }
+  return lines.join('\n');
+}
+
+/** What `beckon programme stats` prints: the group, then the pooled uplift and each covered campaign's. */
+export function programmeReport(stats: ProgrammeStats): string {
+  const group = stats.globalControl;
+  const lines = [
+    `programme, ${stats.range.from} to ${stats.range.to} (UTC): ` +
+      (group ? `global control group ${group.percent}% of users, covering ${group.categories ? group.categories.join(', ') : 'every category but transactional'}` : 'no global control group in policy.yaml (globalControl) now'),
+  ];
+  if (!stats.programme) {
+    lines.push('no entrant of the range is in the global control group: nothing to compare');
+    return lines.join('\n');
+  }
+  lines.push(
+    '',
+    `all ${stats.campaigns.length} covered campaigns, pooled per entry (a user in two campaigns counts twice); same test as an experiment`,
+    table(stats.programme.arms.map((arm) => armRow(arm)), ARM_COLUMNS),
+  );
+  for (const campaign of stats.campaigns) {
+    lines.push('', `${campaign.id} (${campaign.name}, ${campaign.category})`, table(campaign.programme.arms.map((arm) => armRow(arm)), ARM_COLUMNS));
   }
   return lines.join('\n');
 }

@@ -70,3 +70,8 @@ export function statsPath(campaignId, range, groupBy, version) {
   if (version) query.set('version', String(version));
   return `/v1/ops/campaigns/${encodeURIComponent(campaignId)}/stats?${query}`;
 }
+
+/** The programme stats API's address for one range: the global control group against every campaign it covers. */
+export function programmePath(range) {
+  return `/v1/ops/programme/stats?${new URLSearchParams({ from: range.from, to: range.to })}`;
+}

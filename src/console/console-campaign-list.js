@@ -1,7 +1,9 @@
-// The campaign list: each campaign's status and version (the ops API) beside its figures for the range (the stats API).
-import { api, statsPath } from './console-api.js';
-import { h, table } from './console-dom.js';
+// The campaign list: each campaign's status and version (the ops API) beside its figures for the range (the stats API),
+// then the whole programme against the global control group (the programme stats API).
+import { api, programmePath, statsPath } from './console-api.js';
+import { h, section, table } from './console-dom.js';
 import { figure, formatDay } from './console-format.js';
+import { programmeOverviewSection } from './console-stats-sections.js';
 
 /** The columns one can sort by, with how to read each row's value. */
 const COLUMNS = [
@@ -54,6 +56,10 @@ async function mapLimited(items, limit, fn) {
 
 export async function renderCampaignList(view, context) {
   const { range } = context;
+  const programme = api(programmePath(range)).then(
+    (answer) => ({ answer }),
+    (err) => ({ error: err }),
+  );
   const { campaigns } = await api('/v1/ops/campaigns');
   const rows = await mapLimited(campaigns, 4, async (campaign) => {
     const path = statsPath(campaign.id, range, 'variant');
@@ -64,6 +70,8 @@ export async function renderCampaignList(view, context) {
       return { campaign, path, error: err.message };
     }
   });
+  const overview = await programme;
+  if (overview.error?.name === 'TokenRejectedError' || overview.error?.name === 'ApiUnreachableError') throw overview.error;
   if (context.stale()) return;
 
   const heading = h('h1', {}, 'Campaigns');
@@ -75,7 +83,10 @@ export async function renderCampaignList(view, context) {
   const holder = h('div', {});
   const draw = () => holder.replaceChildren(listTable(rows, context, draw));
   draw();
-  view.append(heading, period, holder);
+  const programmePanel = overview.answer
+    ? programmeOverviewSection(overview.answer, programmePath(range))
+    : section('programme-overview', 'Whole programme against the global control group', h('p', { class: 'error' }, `figures unavailable: ${overview.error.message}`));
+  view.append(heading, period, holder, programmePanel);
 }
 
 function listTable(rows, context, redraw) {

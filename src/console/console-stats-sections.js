@@ -179,12 +179,10 @@ function decisionFigures(recorded) {
   return table('Figures at the decision', ['Arm', 'n (entered)', 'converted', 'conversion', 'p (anytime-valid)'], rows, { id: 'decision-table' });
 }
 
-/** The programme's uplift: this campaign's treated entrants against the policy's global control group. */
-export function programmeSection(stats, statsPath) {
-  const programme = stats.programme;
-  if (!programme) return null;
-  const rows = programme.arms.map((arm) => {
-    const path = ['programme', 'arms', { variant: arm.variant }];
+/** Rows of the global control group against the treated entrants; `at` is where the uplift sits in the answer. */
+function upliftRows(uplift, at) {
+  return uplift.arms.map((arm) => {
+    const path = [...at, 'arms', { variant: arm.variant }];
     const vs = arm.vsControl;
     const vsPath = [...path, 'vsControl'];
     return {
@@ -199,10 +197,51 @@ export function programmeSection(stats, statsPath) {
       ],
     };
   });
+}
+
+const UPLIFT_HEADERS = ['Group', 'n (entered)', 'converted', 'conversion (95% interval)', 'uplift, points (95%)', 'p (anytime-valid)', 'result'];
+
+/** The programme's uplift: this campaign's treated entrants against the policy's global control group. */
+export function programmeSection(stats, statsPath) {
+  if (!stats.programme) return null;
   const note = h('p', { class: 'help' }, 'The global control group (policy.yaml `globalControl`) gets no campaign of the categories it covers; ',
     'its entrants are measured like a holdout. The uplift is what this campaign adds over sending nothing, by the same anytime-valid test.');
   return from(section('programme', 'Programme uplift (global control group)',
-    table(null, ['Group', 'n (entered)', 'converted', 'conversion (95% interval)', 'uplift, points (95%)', 'p (anytime-valid)', 'result'], rows, { id: 'programme-table' }), note), statsPath);
+    table(null, UPLIFT_HEADERS, upliftRows(stats.programme, ['programme']), { id: 'programme-table' }), note), statsPath);
+}
+
+/** The whole programme (GET /v1/ops/programme/stats): the group against every covered campaign, pooled, then each campaign's uplift. */
+export function programmeOverviewSection(answer, statsPath) {
+  const title = 'Whole programme against the global control group';
+  const group = answer.globalControl;
+  if (!answer.programme) {
+    const why = group
+      ? `No entrant of this range is in the global control group (${group.percent}% of users) yet.`
+      : 'There is no global control group: set `globalControl: { percent: 5 }` in policy.yaml to hold a share of all users out of every campaign but transactional ones, and measure what the programme adds.';
+    return from(section('programme-overview', title, h('p', { class: 'empty', dataset: { programme: group ? 'no_entrants' : 'none' } }, why)), statsPath);
+  }
+  const covers = group ? `${group.percent}% of users, covering ${group.categories ? group.categories.join(', ') : 'every category but transactional'}` : 'no longer in policy.yaml';
+  const pooled = table(`All ${answer.campaigns.length} covered campaigns, pooled per entry`, UPLIFT_HEADERS, upliftRows(answer.programme, ['programme']), { id: 'programme-pooled-table' });
+  const perCampaign = answer.campaigns.map((campaign, i) => {
+    const at = ['campaigns', i, 'programme', 'arms'];
+    const [control, treated] = campaign.programme.arms;
+    return {
+      cells: [
+        h('th', { scope: 'row' }, campaign.name, h('div', { class: 'sub' }, `${campaign.id} (${campaign.category})`)),
+        num('percent', control.rate, [...at, 0, 'rate']),
+        num('count', control.entered, [...at, 0, 'entered']),
+        num('percent', treated.rate, [...at, 1, 'rate']),
+        num('count', treated.entered, [...at, 1, 'entered']),
+        num('uplift', treated.vsControl.absoluteUplift, [...at, 1, 'vsControl', 'absoluteUplift']),
+        h('td', {}, h('span', { class: `verdict verdict-${treated.vsControl.verdict}` }, VERDICTS[treated.vsControl.verdict] ?? treated.vsControl.verdict)),
+      ],
+      attributes: { dataset: { campaign: campaign.id } },
+    };
+  });
+  const campaigns = table('Each covered campaign', ['Campaign', 'group conversion', 'group n', 'treated conversion', 'treated n', 'uplift, points', 'result'], perCampaign, { id: 'programme-campaigns-table' });
+  const note = h('p', { class: 'help' }, `The global control group (${covers}) gets no campaign of the categories it covers and is measured like a holdout. `,
+    'Pooled, each entry counts: a user who entered two campaigns counts twice. Same anytime-valid test as an experiment.');
+  return from(section('programme-overview', title, pooled, campaigns, note), statsPath);
 }
 
 /** Skips by reason, failures and unknown outcomes, for each group (steps or channels). */

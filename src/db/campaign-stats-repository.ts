@@ -36,6 +36,14 @@ export interface SummedStats {
   arms: StatsRow[];
 }
 
+/** One campaign's journey-level rows per arm (entered, converted) over a range, with its current name and category. */
+export interface ProgrammeCampaignArms {
+  id: string;
+  name: string;
+  category: string;
+  rows: StatsRow[];
+}
+
 /**
  * The roll-ups the triggers keep (campaign_daily_stats, campaign_monthly_stats, campaign_daily_totals): reading a campaign's
  * figures sums at most (days x steps x variants x channels x metrics) rows, whatever the raw tables hold.
@@ -135,6 +143,40 @@ export function createCampaignStatsRepository(db: Queryable) {
         if (!ofDimensions || !armsApart) summed.arms.push(stats);
       }
       return summed;
+    },
+
+    /**
+     * Every campaign's journey-level entries and conversions per arm over the range, for the whole programme's uplift:
+     * whole months from the monthly roll-up, the edge days from the daily one, as `sums` reads them.
+     */
+    async programmeArms(fromDay: string, toDay: string): Promise<ProgrammeCampaignArms[]> {
+      const months = wholeMonths(fromDay, toDay);
+      const wanted = "step_id = '' AND metric IN ('entered', 'converted')";
+      const columns = 'campaign_id, variant, metric, count';
+      const source = months
+        ? `SELECT ${columns} FROM campaign_monthly_stats WHERE month >= $3::date AND month < $4::date AND ${wanted}
+           UNION ALL SELECT ${columns} FROM campaign_daily_stats WHERE day >= $1::date AND day < $3::date AND ${wanted}
+           UNION ALL SELECT ${columns} FROM campaign_daily_stats WHERE day >= $4::date AND day <= $2::date AND ${wanted}`
+        : `SELECT ${columns} FROM campaign_daily_stats WHERE day BETWEEN $1::date AND $2::date AND ${wanted}`;
+      const result = await db.query<{ campaign_id: string; name: string; category: string | null; variant: string; metric: string; count: string }>(
+        `SELECT facts.campaign_id, c.name, v.compiled->>'category' AS category, facts.variant, facts.metric, sum(facts.count) AS count
+         FROM (${source}) AS facts
+         JOIN campaigns c ON c.id = facts.campaign_id
+         LEFT JOIN campaign_versions v ON v.campaign_id = c.id AND v.version = c.current_version
+         GROUP BY facts.campaign_id, c.name, category, facts.variant, facts.metric
+         ORDER BY facts.campaign_id`,
+        [fromDay, toDay, ...(months ? [months.from, months.until] : [])],
+      );
+      const campaigns: ProgrammeCampaignArms[] = [];
+      for (const row of result.rows) {
+        let campaign = campaigns.at(-1);
+        if (campaign?.id !== row.campaign_id) {
+          campaign = { id: row.campaign_id, name: row.name, category: row.category ?? '', rows: [] };
+          campaigns.push(campaign);
+        }
+        campaign.rows.push({ version: 0, day: '', step: '', variant: row.variant, channel: '', metric: row.metric, count: Number(row.count) });
+      }
+      return campaigns;
     },
 
     /** The campaign's name, current version and the compiled version asked for (the current one by default); undefined for no campaign. */

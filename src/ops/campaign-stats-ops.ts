@@ -1,11 +1,13 @@
 import type { Pool } from 'pg';
 import { createCampaignStatsRepository } from '../db/campaign-stats-repository';
+import { createDeliveryPolicyRepository } from '../db/delivery-policy-repository';
 import { createExperimentDecisionRepository } from '../db/experiment-decision-repository';
 import {
   dimensionsOf,
   experimentReport,
   funnelOf,
   groupedFunnels,
+  pooledProgrammeUplift,
   programmeUplift,
   type ExperimentReport,
   type Funnel,
@@ -46,10 +48,22 @@ export interface CampaignStats {
   programme: ProgrammeUplift | null;
 }
 
+/** The answer of GET /v1/ops/programme/stats: the whole programme against the global control group. */
+export interface ProgrammeStats {
+  range: { from: string; to: string };
+  /** policy.yaml's `globalControl` as it is now (null without one); the figures are those of the entrants recorded in the group. */
+  globalControl: { percent: number; categories: string[] | null } | null;
+  /** Pooled over `campaigns`, per entry: the group's entries and conversions against the treated ones; null when no campaign has any in the group. */
+  programme: ProgrammeUplift | null;
+  /** Each campaign with an entrant of the range in the group, with its own uplift (the same as its stats' `programme`). */
+  campaigns: { id: string; name: string; category: string; programme: ProgrammeUplift }[];
+}
+
 /** A campaign's metrics and experiment from the daily roll-up, summed in SQL. */
 export function createCampaignStatsOps(deps: { pool: Pool; now?: () => number }) {
   const stats = createCampaignStatsRepository(deps.pool);
   const decisions = createExperimentDecisionRepository(deps.pool);
+  const policies = createDeliveryPolicyRepository(deps.pool);
   const now = deps.now ?? Date.now;
   return {
     async stats(campaignId: string, query: StatsQuery): Promise<CampaignStats> {
@@ -83,6 +97,22 @@ export function createCampaignStatsOps(deps: { pool: Pool; now?: () => number })
         experiment,
         // The arms' journey-level sums (step ''): the global control group against the treated entrants.
         programme: programmeUplift(summed.arms),
+      };
+    },
+
+    /** The programme's uplift over a range: each covered campaign's, and all of them pooled. */
+    async programme(range: { from: string; to: string }): Promise<ProgrammeStats> {
+      const [arms, policy] = await Promise.all([stats.programmeArms(range.from, range.to), policies.load()]);
+      const campaigns = arms.flatMap(({ id, name, category, rows }) => {
+        const programme = programmeUplift(rows);
+        return programme ? [{ id, name, category, programme }] : [];
+      });
+      const globalControl = policy?.globalControl;
+      return {
+        range: { from: range.from, to: range.to },
+        globalControl: globalControl ? { percent: globalControl.percent, categories: globalControl.categories ?? null } : null,
+        programme: pooledProgrammeUplift(campaigns.map((campaign) => campaign.programme)),
+        campaigns,
       };
     },
   };

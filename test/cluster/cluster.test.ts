@@ -1,7 +1,6 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { spawnLogged } from '../../scripts/cluster/logged-process';
 import { createAdminTokenRepository } from '../../src/db/admin-token-repository';
 import { campaignJourneysQuery } from '../../src/ops/visibility-queries';
@@ -9,6 +8,7 @@ import { mintUserToken } from '../../src/privacy/user-token';
 import { connectClient } from '../../src/temporal/client-connection';
 import { ENCRYPTED_ENCODING } from '../../src/temporal/payload-codec';
 import { journeyWorkflowId } from '../../src/workflows/messages';
+import { launchBrowser } from '../support/browser';
 import { freePort } from '../support/ports';
 import { deliveryRows, eventually, identify, pseudonymize, sampleSum, scrape, startTestCluster, track, type TestCluster } from './cluster-harness';
 
@@ -190,12 +190,10 @@ describe('cluster: temporal-server on PostgreSQL, 2 workers, 2 API replicas', ()
 });
 
 describe('the Web UI on the cluster, in headless Chromium', () => {
-  let browser: BrowserContext | undefined;
-  const profile = mkdtempSync(join(tmpdir(), 'beckon-cluster-chromium-'));
+  let closeBrowser: (() => Promise<void>) | undefined;
 
   afterAll(async () => {
-    await browser?.close();
-    rmSync(profile, { recursive: true, force: true });
+    await closeBrowser?.();
   });
 
   it("finds a journey by Beckon's search attributes and shows its input decrypted through the codec, once an operator logged in", async () => {
@@ -213,13 +211,8 @@ describe('the Web UI on the cluster, in headless Chromium', () => {
     }
     const { token } = await createAdminTokenRepository(cluster.pool).create(`cluster web ui ${run}`, ['read']);
 
-    // A new empty profile; without the background-networking flags Chromium keeps reaching for a network this machine lacks.
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const page = browser.pages()[0] ?? (await browser.newPage());
+    const { page, close } = await launchBrowser();
+    closeBrowser = close;
     const workflowId = journeyWorkflowId(SLICE, pseudonym, 1);
     // The entry event's name is only in the journey's input, which Temporal holds encrypted.
     const decodedInput = '"event": "Cluster Slice"';

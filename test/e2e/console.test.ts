@@ -1,12 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { createAdminTokenRepository } from '../../src/db/admin-token-repository';
 import { createExperimentDecisionRepository } from '../../src/db/experiment-decision-repository';
 import { createExperimentOutcomeOps } from '../../src/ops/experiment-outcome-ops';
 import { publishCampaign } from '../support/ops-env';
 import { eventually, startTestApi, type TestApi } from '../support/api';
+import { launchBrowser, logInToConsole, resolveFigurePath, shownFigures, type PageElement } from '../support/browser';
 
 /**
  * The console at /console in headless Chromium, against the API and a worker on the test Postgres and
@@ -15,7 +15,6 @@ import { eventually, startTestApi, type TestApi } from '../support/api';
  * A failing test leaves a screenshot under test-results/ (git-ignored). With CONSOLE_SCREENSHOT=<file>
  * (`npm run console:screenshot`), the campaign's page is saved there for the README.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const screenshots = resolve(__dirname, '..', '..', 'test-results');
 const TEMPORAL_UI = 'http://127.0.0.1:8233';
 const USERS = 40;
@@ -49,26 +48,8 @@ const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const today = utcDay(Date.now());
 const range = { from: utcDay(Date.now() - 6 * 86_400_000), to: today };
 
-/** What the callbacks that run in the page see (the project compiles without the DOM's types). */
-interface PageElement {
-  dataset: Record<string, string | undefined>;
-  textContent: string | null;
-  closest(selector: string): PageElement | null;
-  querySelector(selector: string): PageElement | null;
-  querySelectorAll(selector: string): ArrayLike<PageElement>;
-}
 declare const document: { documentElement: { scrollWidth: number } };
 declare const sessionStorage: { getItem(key: string): string | null; length: number; key(i: number): string | null };
-
-type Path = (string | number | { key: string } | { variant: string })[];
-interface ShownFigure {
-  stats: string;
-  path: Path;
-  value: unknown;
-  format: string;
-  absent: boolean;
-  text: string;
-}
 
 describe('console', () => {
   let api: TestApi;
@@ -76,7 +57,7 @@ describe('console', () => {
   let page: Page;
   const tokens = { read: '', operate: '', revoked: '', revokedId: '' };
   const requested: string[] = [];
-  const profile = mkdtempSync(join(tmpdir(), 'beckon-console-chromium-'));
+  let closeBrowser: (() => Promise<void>) | undefined;
 
   const stats = async (path: string, token = tokens.read) => {
     const response = await api.http({ method: 'GET', url: path, headers: { authorization: `Bearer ${token}` } });
@@ -96,21 +77,14 @@ describe('console', () => {
     await publishCampaign(api.pool, definition);
     await driveJourneys(api);
 
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    ({ browser, page, close: closeBrowser } = await launchBrowser({ viewport: { width: 1280, height: 900 } }));
     browser.on('request', (request) => requested.push(request.url()));
-    page = browser.pages()[0] ?? (await browser.newPage());
   }, 600_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser?.();
     if (api) await api.pool.query(`UPDATE campaigns SET status = 'archived' WHERE id = $1`, [campaignId]);
     await api?.close();
-    rmSync(profile, { recursive: true, force: true });
   });
 
   /** Users enter; the worker sends each arm's in-app offer (none to the holdout); some open, click and buy. */
@@ -169,12 +143,7 @@ describe('console', () => {
   }
 
   async function logIn(token: string): Promise<void> {
-    await page.goto(`${api.url}/console#/campaigns?from=${range.from}&to=${range.to}`);
-    await page.getByLabel('Admin token').waitFor();
-    // By keyboard: focus is on the token field, Enter submits.
-    await page.keyboard.type(token);
-    await page.keyboard.press('Enter');
-    await page.locator('#campaign-list').waitFor({ timeout: 60_000 });
+    await logInToConsole(page, `${api.url}/console#/campaigns?from=${range.from}&to=${range.to}`, token, '#campaign-list');
   }
 
   async function logOut(): Promise<void> {
@@ -182,40 +151,14 @@ describe('console', () => {
     await page.getByLabel('Admin token').waitFor();
   }
 
-  /** Every figure on the page (elements with data-path), with the stats answer its section names. */
-  const shownFigures = (): Promise<ShownFigure[]> =>
-    page.$$eval('[data-path]', (elements) =>
-      (elements as unknown as PageElement[]).map((el) => {
-        return {
-          stats: el.closest('[data-stats]')?.dataset.stats ?? '',
-          path: JSON.parse(el.dataset.path!),
-          value: JSON.parse(el.dataset.value!),
-          format: el.dataset.format!,
-          absent: el.dataset.absent === 'true',
-          text: el.textContent ?? '',
-        };
-      }),
-    );
-
-  function resolvePath(answer: unknown, path: Path): unknown {
-    let at: unknown = answer;
-    for (const step of path) {
-      if (at === undefined || at === null) return undefined;
-      if (typeof step === 'object' && 'key' in step) at = (at as { key: string }[]).find((g) => g.key === step.key);
-      else if (typeof step === 'object') at = (at as { variant: string }[]).find((a) => a.variant === step.variant);
-      else at = (at as Record<string | number, unknown>)[step];
-    }
-    return at;
-  }
-
   /** Compares each shown figure with the API's own answer for the same call, value and text; returns how many. */
   async function expectFiguresMatchApi(token: string): Promise<number> {
-    const shown = await shownFigures();
+    const shown = await shownFigures(page);
     const answers = new Map<string, unknown>();
     for (const figure of shown) {
-      expect(figure.stats).toMatch(new RegExp(`from=${range.from}&to=${range.to}&groupBy=`));
+      expect(figure.stats).toMatch(new RegExp(`from=${range.from}&to=${range.to}(&groupBy=|$)`));
       if (!answers.has(figure.stats)) answers.set(figure.stats, await stats(figure.stats, token));
-      const expected = resolvePath(answers.get(figure.stats), figure.path);
+      const expected = resolveFigurePath(answers.get(figure.stats), figure.path);
       // A day or reason absent from the answer (no activity) is shown as 0.
       if (figure.absent) expect([expected, figure.value]).toEqual([undefined, 0]);
       else expect({ path: figure.path, value: figure.value }).toEqual({ path: figure.path, value: expected });
@@ -285,6 +228,12 @@ describe('console', () => {
       const answer = await stats(statsPath('variant'));
       const significant = answer.experiment.arms.filter((arm: { vsControl?: { significant: boolean | null } }) => arm.vsControl?.significant === true).map((arm: { variant: string }) => arm.variant);
       expect(await row.locator('[data-experiment]').getAttribute('data-significant-arms')).toBe(significant.join(','));
+      // Under the list, the whole programme against the global control group, from its own API (its figures are among those compared above).
+      const programme = await stats(`/v1/ops/programme/stats?from=${range.from}&to=${range.to}`);
+      const overview = page.locator('#programme-overview');
+      expect(await overview.getAttribute('data-stats')).toBe(`/v1/ops/programme/stats?from=${range.from}&to=${range.to}`);
+      if (programme.programme) expect(await overview.locator('#programme-campaigns-table tbody tr').count()).toBe(programme.campaigns.length);
+      else expect(await overview.locator('[data-programme]').getAttribute('data-programme')).toBe(programme.globalControl ? 'no_entrants' : 'none');
       // Sorting by "Entered", twice: descending puts the campaign with the most entries first.
       await page.locator('button[data-sort="entered"]').click();
       await page.locator('button[data-sort="entered"]').click();

@@ -1,8 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { Pool } from 'pg';
 import { loadConfig } from '../../src/config';
 import type { TrackedEvent } from '../../src/domain/events';
@@ -15,6 +14,7 @@ import { startJourneyWith } from '../../src/activities/journey-activities';
 import { startWorker, type BeckonWorker } from '../../src/worker';
 import { temporalCliPath, testPool, workflowBundle } from '../support/env';
 import { freePort } from '../support/ports';
+import { launchBrowser } from '../support/browser';
 import { eventually } from '../support/ops-env';
 import { seedCampaigns } from '../support/workflow-env';
 
@@ -23,7 +23,6 @@ import { seedCampaigns } from '../support/workflow-env';
  * campaign X waiting at step Y" finds the journey, and its page shows Beckon's search attributes and memo.
  * A failing run leaves a screenshot under test-results/ (git-ignored).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const screenshots = resolve(__dirname, '..', '..', 'test-results');
 
 describe('Temporal Web UI', () => {
@@ -31,10 +30,9 @@ describe('Temporal Web UI', () => {
   let client: Client;
   let pool: Pool;
   let worker: BeckonWorker;
-  let browser: BrowserContext;
+  let closeBrowser: (() => Promise<void>) | undefined;
   let page: Page;
   let uiUrl: string;
-  const profile = mkdtempSync(join(tmpdir(), 'beckon-chromium-'));
 
   beforeAll(async () => {
     const [port, uiPort] = [await freePort(), await freePort()];
@@ -44,22 +42,15 @@ describe('Temporal Web UI', () => {
     pool = testPool();
     const config = { ...loadConfig({}), TEMPORAL_ADDRESS: server.address, TEMPORAL_TASK_QUEUE: 'web-ui-test' };
     worker = await startWorker({ config, pool, pseudonymKey: 'web-ui-test-key-'.padEnd(40, 'x'), workflowBundle: workflowBundle() });
-    // A new empty profile each run; without the background-networking flags Chromium keeps reaching for a network this machine lacks.
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    ({ page, close: closeBrowser } = await launchBrowser());
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser?.();
     await worker?.shutdown();
     await client?.connection.close();
     await pool?.end();
     await server?.stop();
-    rmSync(profile, { recursive: true, force: true });
   });
 
   it('lists a journey waiting at its step by the README query, and shows its search attributes and memo', async () => {

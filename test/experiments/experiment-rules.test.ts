@@ -4,11 +4,12 @@ import type { DeliveryPolicy } from '../../src/domain/campaign/campaign-schema';
 import { assignExperiment, GLOBAL_CONTROL_ARM, inGlobalControl } from '../../src/domain/experiments/experiment-assignment';
 import { stableBucket } from '../../src/domain/split';
 import { parseCampaignText } from '../../src/ops/campaign-files';
-import type { CampaignStats } from '../../src/ops/campaign-stats-ops';
+import type { CampaignStats, ProgrammeStats } from '../../src/ops/campaign-stats-ops';
 import { createExperimentOutcomeOps } from '../../src/ops/experiment-outcome-ops';
 import { journeyWorkflowId } from '../../src/workflows/messages';
 import { beckonVariant } from '../../src/workflows/search-attributes';
 import { runBeckonCli } from '../support/beckon-cli';
+import { launchBrowser, logInToConsole, resolveFigurePath, shownFigures, type PageElement } from '../support/browser';
 import { eventually, opsEnvPerFile, publishCampaign, trackInBatches } from '../support/ops-env';
 
 /**
@@ -35,10 +36,69 @@ const stats = async (campaignId: string, query = '') => {
 
 const cli = (args: string[]) => runBeckonCli(env().url, env().tokens.read, args);
 
+type Uplift = NonNullable<CampaignStats['programme']>;
+
+/** The range the programme's figures are read for in this file: the last 30 days up to today (UTC), as the API's default. */
+const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const programmeRange = `from=${utcDay(Date.now() - 29 * 86_400_000)}&to=${utcDay(Date.now())}`;
+
+/**
+ * The whole programme (API, CLI and console): each covered campaign's group and treated entrants exactly, none for the
+ * uncovered one, and the pooled figures the sum of the listed campaigns' (the database is shared: earlier runs' campaigns
+ * may be listed too), with the uplift recomputed here from the counts.
+ */
+async function expectProgrammeStats(expected: { category: string; covered: string[]; notCovered: string[]; inGroup: string[]; treated: string[]; converters: string[] }): Promise<void> {
+  const response = await env().http({ method: 'GET', url: `/v1/ops/programme/stats?${programmeRange}`, headers: env().as('read') });
+  expect(response.statusCode).toBe(200);
+  const answer = response.json() as ProgrammeStats;
+  expect(answer.globalControl).toEqual({ percent: 40, categories: [expected.category] });
+  const listed = answer.campaigns.map((c) => c.id);
+  expect(listed).toEqual(expect.arrayContaining(expected.covered));
+  for (const id of expected.notCovered) expect(listed).not.toContain(id);
+  const convertedIn = (list: string[]) => list.filter((u) => expected.converters.includes(u)).length;
+  const counts = (uplift: Uplift) => uplift.arms.map((a) => [a.variant, a.entered, a.converted]);
+  for (const id of expected.covered) {
+    expect(counts(answer.campaigns.find((c) => c.id === id)!.programme)).toEqual([
+      [GLOBAL_CONTROL_ARM, expected.inGroup.length, convertedIn(expected.inGroup)],
+      ['treated', expected.treated.length, convertedIn(expected.treated)],
+    ]);
+  }
+  const sum = (arm: number, field: 'entered' | 'converted') => answer.campaigns.reduce((n, c) => n + c.programme.arms[arm]![field], 0);
+  expect(counts(answer.programme!)).toEqual([[GLOBAL_CONTROL_ARM, sum(0, 'entered'), sum(0, 'converted')], ['treated', sum(1, 'entered'), sum(1, 'converted')]]);
+  expect(answer.programme!.arms[1]!.vsControl!.absoluteUplift).toBeCloseTo(sum(1, 'converted') / sum(1, 'entered') - sum(0, 'converted') / sum(0, 'entered'), 12);
+
+  const human = await cli(['programme', 'stats']);
+  expect(human.code).toBe(0);
+  expect(human.stdout).toContain(`global control group 40% of users, covering ${expected.category}`);
+  expect(human.stdout).toContain(`all ${answer.campaigns.length} covered campaigns, pooled per entry`);
+  expect(human.stdout).toMatch(new RegExp(`^treated\\s+${sum(1, 'entered')}\\s+${sum(1, 'converted')}\\s`, 'm'));
+  for (const id of expected.covered) expect(human.stdout).toContain(`${id} (Global control`);
+  const json = await cli(['--json', 'programme', 'stats']);
+  expect(JSON.parse(json.stdout)).toEqual(answer);
+
+  // The console's campaign list ends with the same figures, each read back from the page.
+  const { page, close } = await launchBrowser();
+  try {
+    const [from, to] = programmeRange.split('&').map((part) => part.split('=')[1]!);
+    await logInToConsole(page, `${env().url}/console#/campaigns?from=${from}&to=${to}`, env().tokens.read, '#programme-campaigns-table');
+    const shown = await shownFigures(page, '#programme-overview');
+    expect(shown.length).toBeGreaterThanOrEqual(answer.campaigns.length * 5);
+    for (const figure of shown) {
+      expect(figure.stats).toBe(`/v1/ops/programme/stats?${programmeRange}`);
+      expect({ path: figure.path, value: figure.value }).toEqual({ path: figure.path, value: resolveFigurePath(answer, figure.path) });
+    }
+    const rows = await page.$$eval('#programme-campaigns-table tbody tr', (trs) => (trs as unknown as PageElement[]).map((tr) => tr.dataset.campaign));
+    expect(rows).toEqual(listed);
+  } finally {
+    await close();
+  }
+}
+
 describe('global control group, first touch and engaged time', () => {
   const category = `gc-${suffix}`;
   const offerId = `gc-offer-${suffix}`;
   const receiptId = `gc-receipt-${suffix}`;
+  const nudgeId = `gc-nudge-${suffix}`;
   const entry = `GC Viewed ${suffix}`;
   const goal = `GC Bought ${suffix}`;
   const globalControl = { percent: 40, categories: [category], salt: `gc-${suffix}` };
@@ -78,6 +138,18 @@ templates:
 steps:
   - { id: receipt, type: message, template: receipt }
 `);
+    // A second covered campaign, so the programme's figures pool two.
+    await publishCampaign(env().pool, `
+id: ${nudgeId}
+name: Global control nudge
+category: ${category}
+entry: { event: ${entry} }
+goal: { event: ${goal}, within: 1 day, exit: false }
+templates:
+  nudge: { channel: in_app, title: "Nudge", body: "n" }
+steps:
+  - { id: nudge, type: message, template: nudge }
+`);
     const users = Array.from({ length: 40 }, (_, i) => `gc-${suffix}-${i}`);
     const pseudonyms = new Map(users.map((u) => [u, env().pseudonymize(u)]));
     const inGroup = users.filter((u) => inGlobalControl(globalControl, pseudonyms.get(u)!));
@@ -87,6 +159,7 @@ steps:
     await track(users, entry);
     await eventually(() => ended(offerId), (n) => n === users.length, 600_000);
     await eventually(() => ended(receiptId), (n) => n === users.length, 600_000);
+    await eventually(() => ended(nudgeId), (n) => n === users.length, 600_000);
 
     // The group is recorded as entered, held out, in its own arm; it got nothing from the covered campaign, and its receipts.
     const arms = await env().pool.query<{ pseudonym: string; variant: string; held_out: boolean }>(
@@ -110,6 +183,7 @@ steps:
     expect(probes).toHaveLength(3);
     await track(converters, goal);
     await eventually(() => count('SELECT count(*) AS n FROM conversions WHERE campaign_id = $1', [offerId]), (n) => n === converters.length, 600_000);
+    await eventually(() => count('SELECT count(*) AS n FROM conversions WHERE campaign_id = $1', [nudgeId]), (n) => n === converters.length, 600_000);
     const credit = await env().pool.query<{ variant: string; last_step_id: string | null; attribution: string }>(
       'SELECT variant, last_step_id, attribution FROM conversions WHERE campaign_id = $1', [offerId]);
     for (const row of credit.rows) {
@@ -130,6 +204,7 @@ steps:
     expect(answer.groups.find((g) => g.key === 'first')?.funnel.converted).toBe(convertedIn(treated));
     expect(answer.groups.find((g) => g.key === 'second')?.funnel.converted).toBe(0);
     expect((await stats(receiptId)).programme).toBeNull();
+    await expectProgrammeStats({ category, covered: [offerId, nudgeId], notCovered: [receiptId], inGroup, treated, converters });
 
     // Engaged time: each probe's events after its first message, at known offsets (minutes), written as ingestion writes them.
     const offsets: Record<number, number[]> = { 0: [1, 10, 35, 100], 1: [2, 12], 2: [25 * 60] };
@@ -180,6 +255,32 @@ steps:
     expect(human.stdout).toContain('programme: treated entrants against the global control group');
     expect(human.stdout).toMatch(new RegExp(`^${GLOBAL_CONTROL_ARM}\\s+${inGroup.length}\\s+${convertedIn(inGroup)}\\s`, 'm'));
   }, 1_800_000);
+});
+
+describe('the programme stats API', () => {
+  it('answers 400 naming the parameter, 401 without a token, and is in the OpenAPI document', async () => {
+    const get = (query: string) => env().http({ method: 'GET', url: `/v1/ops/programme/stats?${query}`, headers: env().as('read') });
+    const cases: [string, string, RegExp][] = [
+      ['from=2026-03-02&to=2026-03-01', 'query.from', /is after to/],
+      ['from=2024-01-01&to=2026-01-01', 'query.from', /at most 366 \(a year\)/],
+      ['to=soon', 'query.to', /must be a date/],
+      ['groupBy=day', 'query', /groupBy/],
+    ];
+    for (const [query, path, reason] of cases) {
+      const response = await get(query);
+      expect(response.statusCode).toBe(400);
+      expect(response.json().problems).toEqual(expect.arrayContaining([{ path, reason: expect.stringMatching(reason) }]));
+    }
+    expect((await env().http({ method: 'GET', url: '/v1/ops/programme/stats' })).statusCode).toBe(401);
+    // A range before any entry: nothing to compare, said as null and an empty list.
+    const empty = await get('from=2001-01-01&to=2001-01-31');
+    expect(empty.statusCode).toBe(200);
+    expect(empty.json()).toMatchObject({ range: { from: '2001-01-01', to: '2001-01-31' }, programme: null, campaigns: [] });
+    const doc = (await env().http({ method: 'GET', url: '/docs/json' })).json();
+    const route = doc.paths['/v1/ops/programme/stats'].get;
+    expect(route.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['from', 'to']);
+    expect(Object.keys(route.responses['200'].content['application/json'].schema.properties).sort()).toEqual(['campaigns', 'globalControl', 'programme', 'range']);
+  });
 });
 
 describe('the auto winner rule', () => {

@@ -1,11 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { CampaignStatsOps } from '../../ops/campaign-stats-ops';
 import { campaignParams } from '../schemas/ops-schemas';
-import { campaignStatsSchema, statsQuery } from '../schemas/stats-schemas';
+import { campaignStatsSchema, programmeQuery, programmeStatsSchema, statsQuery } from '../schemas/stats-schemas';
 import { parse } from '../validate';
 import type { OpsRoute } from './ops-routes';
 
-/** `GET /v1/ops/campaigns/:campaignId/stats`: the funnel, its breakdown and the experiment, from the daily roll-up. */
+/**
+ * `GET /v1/ops/campaigns/:campaignId/stats`: the funnel, its breakdown and the experiment, from the daily roll-up;
+ * `GET /v1/ops/programme/stats`: the global control group against every campaign it covers.
+ */
 export function opsStatsRoutes(app: FastifyInstance, stats: CampaignStatsOps, route: OpsRoute): void {
   const query = statsQuery();
   const doc = {
@@ -23,4 +26,17 @@ export function opsStatsRoutes(app: FastifyInstance, stats: CampaignStatsOps, ro
     const { campaignId } = parse(campaignParams, request.params, 'params');
     return stats.stats(campaignId, parse(query, request.query, 'query'));
   });
+
+  const range = programmeQuery();
+  const programmeDoc = {
+    summary: "The whole programme's uplift: the global control group against the treated entrants of every campaign it covers",
+    description:
+      'For each campaign with an entrant of the range in the global control group (policy.yaml `globalControl`), its treated entrants against the group, ' +
+      'and all of them pooled per entry (a user who entered two campaigns counts twice). The same statistics as a campaign\'s experiment; ' +
+      '`programme` is null and `campaigns` empty when no entrant is in the group. Definitions: README, "The global control group".',
+    querystring: range,
+    response: programmeStatsSchema,
+    responses: { 400: 'A parameter is wrong (named in problems)' },
+  };
+  app.get('/programme/stats', route('read', programmeDoc), async (request) => stats.programme(parse(range, request.query, 'query')));
 }

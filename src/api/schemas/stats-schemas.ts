@@ -20,7 +20,17 @@ const groupBy = z
   .transform((text) => text as GroupBy)
   .describe(`the dimension(s) of \`groups\`: ${groupByText}`);
 
-/** `from` and `to` default to the 30 days up to today (UTC). */
+/** `from` and `to` as asked, else the 30 days up to today (UTC); an issue on `from` when the range is empty or past a year. */
+function dayRange(query: { from?: string; to?: string }, ctx: z.RefinementCtx, now: () => number): { from: string; to: string } {
+  const to = query.to ?? new Date(now()).toISOString().slice(0, 10);
+  const from = query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * DAY_MS).toISOString().slice(0, 10);
+  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS + 1;
+  if (days < 1) ctx.addIssue({ code: 'custom', path: ['from'], message: `is after to (${from} > ${to})` });
+  else if (days > MAX_RANGE_DAYS) ctx.addIssue({ code: 'custom', path: ['from'], message: `the range ${from}..${to} is ${days} days; at most ${MAX_RANGE_DAYS} (a year)` });
+  return { from, to };
+}
+
+/** A campaign's stats: a range of days (the last 30 by default), a version, a grouping. */
 export function statsQuery(now: () => number = Date.now) {
   return z
     .object({
@@ -30,14 +40,15 @@ export function statsQuery(now: () => number = Date.now) {
       groupBy: groupBy.default('day'),
     })
     .strict()
-    .transform((query, ctx) => {
-      const to = query.to ?? new Date(now()).toISOString().slice(0, 10);
-      const from = query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 29 * DAY_MS).toISOString().slice(0, 10);
-      const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS + 1;
-      if (days < 1) ctx.addIssue({ code: 'custom', path: ['from'], message: `is after to (${from} > ${to})` });
-      else if (days > MAX_RANGE_DAYS) ctx.addIssue({ code: 'custom', path: ['from'], message: `the range ${from}..${to} is ${days} days; at most ${MAX_RANGE_DAYS} (a year)` });
-      return { from, to, groupBy: query.groupBy, ...(query.version !== undefined && { version: query.version }) };
-    });
+    .transform((query, ctx) => ({ ...dayRange(query, ctx, now), groupBy: query.groupBy, ...(query.version !== undefined && { version: query.version }) }));
+}
+
+/** The programme's stats: a range of days only. */
+export function programmeQuery(now: () => number = Date.now) {
+  return z
+    .object({ from: day.optional(), to: day.optional() })
+    .strict()
+    .transform((query, ctx) => dayRange(query, ctx, now));
 }
 
 const interval = z.tuple([z.number(), z.number()]);
@@ -90,6 +101,9 @@ const armSchema = z.object({
     .optional(),
 });
 
+const upliftSchema = z.object({ control: z.literal('global-control'), arms: z.array(armSchema) });
+const programmeSchema = upliftSchema.nullable();
+
 /** The answer of GET /v1/ops/campaigns/:id/stats, as the document shows it. */
 export const campaignStatsSchema = z.object({
   campaign: z.object({ id: z.string(), name: z.string(), currentVersion: count }),
@@ -139,8 +153,18 @@ export const campaignStatsSchema = z.object({
         .nullable(),
     })
     .nullable(),
-  programme: z
-    .object({ control: z.literal('global-control'), arms: z.array(armSchema) })
+  programme: programmeSchema.describe("the policy's global control group against this campaign's treated entrants: the programme's uplift"),
+});
+
+/** The answer of GET /v1/ops/programme/stats. */
+export const programmeStatsSchema = z.object({
+  range: z.object({ from: z.string(), to: z.string() }),
+  globalControl: z
+    .object({ percent: z.number(), categories: z.array(z.string()).nullable().describe('null: every category but transactional') })
     .nullable()
-    .describe("the policy's global control group against this campaign's treated entrants: the programme's uplift"),
+    .describe("policy.yaml's globalControl as it is now; null without one"),
+  programme: programmeSchema.describe("the group against every covered campaign's treated entrants, pooled per entry (a user in two campaigns counts twice)"),
+  campaigns: z
+    .array(z.object({ id: z.string(), name: z.string(), category: z.string(), programme: upliftSchema }))
+    .describe('each campaign with an entrant of the range in the group, with its own uplift'),
 });

@@ -7,8 +7,8 @@ import { followBatch } from '../batch-progress';
 import type { CliContext } from '../context';
 import { CliError, EXIT } from '../exit-codes';
 import { table } from '../output';
-import { statsReport } from '../stats-report';
-import type { CampaignStats } from '../../ops/campaign-stats-ops';
+import { programmeReport, statsReport } from '../stats-report';
+import type { CampaignStats, ProgrammeStats } from '../../ops/campaign-stats-ops';
 
 const path = (id: string, action = '') => `/v1/ops/campaigns/${encodeURIComponent(id)}${action}`;
 
@@ -18,6 +18,28 @@ function readDefinition(file: string): string {
   } catch (err) {
     throw new CliError(`cannot read ${file}: ${(err as Error).message}`, EXIT.usage);
   }
+}
+
+/** The range options of the stats commands, as the stats APIs' query. */
+function rangeQuery(options: { from?: string; to?: string }, query = new URLSearchParams()): URLSearchParams {
+  if (options.from) query.set('from', options.from);
+  if (options.to) query.set('to', options.to);
+  return query;
+}
+
+/** `beckon programme stats`: the global control group against every campaign it covers. */
+export function programmeCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('programme')
+    .description('the whole programme of campaigns')
+    .command('stats')
+    .description("the programme's uplift over a range of UTC days: the global control group (policy.yaml globalControl) against each covered campaign's treated entrants, and pooled")
+    .option('--from <day>', 'first UTC day, YYYY-MM-DD (default: 29 days before --to)')
+    .option('--to <day>', 'last UTC day, YYYY-MM-DD (default: today)')
+    .action(async (options: { from?: string; to?: string }) => {
+      const body = await ctx.api().get<ProgrammeStats>(`/v1/ops/programme/stats?${rangeQuery(options).toString()}`);
+      ctx.out().result(body, () => programmeReport(body));
+    });
 }
 
 /** `beckon campaigns ...`: list, show, validate, publish, pause, resume, cancel, replay (re-run for users), archive. */
@@ -56,9 +78,7 @@ export function campaignCommands(program: Command, ctx: CliContext): Command {
     .option('--version <n>', 'one version only (default: all)')
     .option('--group-by <dimension>', 'day, step, variant or channel', 'day')
     .action(async (id: string, options: { from?: string; to?: string; version?: string; groupBy: string }) => {
-      const query = new URLSearchParams({ groupBy: options.groupBy });
-      if (options.from) query.set('from', options.from);
-      if (options.to) query.set('to', options.to);
+      const query = rangeQuery(options, new URLSearchParams({ groupBy: options.groupBy }));
       if (options.version) query.set('version', options.version);
       const body = await ctx.api().get<CampaignStats>(`${path(id, '/stats')}?${query.toString()}`);
       ctx.out().result(body, () => statsReport(body));
