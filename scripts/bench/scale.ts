@@ -103,7 +103,7 @@ export async function runScale(stack: BenchStack, runId: string, options: ScaleO
       };
       if (oneUser) say(`one user: ${oneUser.events} events, ${oneUser.runs} runs, the longest ${oneUser.longestRunEvents} history events`);
       say(`${size} users: p50 ${row.latency.p50} ms, p99 ${row.latency.p99} ms, ${row.cachedWorkflows} cached, node ${row.nodeRssMb} MB, server ${row.serverRssMb ?? '?'} MB`);
-      say(`${size} users: user task waits ${row.stages.medians['2 user workflow task: waits']} ms and runs ${row.stages.medians['3 user workflow task: runs']} ms (median); ${row.stages.stickyUserTasks} of ${row.stages.measured} on the sticky queue`);
+      say(`${size} users: user task waits ${row.stages.medians['2 user workflow task: waits']} ms and runs ${row.stages.medians['3 user workflow task: runs'] ?? row.stages.medians['3 user workflow task: runs to the journey started']} ms (median); ${row.stages.stickyUserTasks} of ${row.stages.measured} on the sticky queue`);
       rows.push(row);
     }
     return { rows, ...(oneUser && { oneUser }) };
