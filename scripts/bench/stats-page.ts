@@ -57,7 +57,7 @@ export async function runPageBench(pool: Pool, databaseUrl: string, campaignId: 
         Promise.all([get(`/v1/ops/campaigns/${encodeURIComponent(campaignId)}`), ...PAGE_GROUPINGS.map((groupBy) => get(statsPath(campaignId, range, groupBy)))]);
       // The list: the programme's figures beside the campaigns, then each campaign's stats by variant, at most 4 at once (console-campaign-list.js).
       const list = (range: { from: string; to: string }) => async () => {
-        const programme = get(`/v1/ops/programme/stats?${new URLSearchParams(range)}`);
+        const programme = get(`/v1/ops/programme/stats?${new URLSearchParams(range).toString()}`);
         const { campaigns } = (await get('/v1/ops/campaigns')) as { campaigns: { id: string }[] };
         let next = 0;
         await Promise.all(Array.from({ length: Math.min(4, campaigns.length) }, async () => {
