@@ -47,6 +47,7 @@ describe('GET /docs', () => {
       'GET /v1/ops/campaigns',
       'GET /v1/ops/campaigns/{campaignId}',
       'GET /v1/ops/campaigns/{campaignId}/stats',
+      'GET /v1/ops/programme/stats',
       'GET /v1/ops/tokens',
       'GET /v1/ops/users/{userId}',
       'GET /v1/ops/users/{userId}/export',

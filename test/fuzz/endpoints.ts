@@ -540,6 +540,9 @@ export const ENDPOINTS: Record<string, EndpointSpec> = {
   'GET /v1/ops/campaigns/:campaignId/stats': {
     requests: (ctx) => request(get, fc.tuple(campaignSegment, junkQuery(['from', 'to', 'version', 'groupBy'])).map(([id, q]) => `/v1/ops/campaigns/${id}/stats${q}`), adminAuth(ctx)),
   },
+  'GET /v1/ops/programme/stats': {
+    requests: (ctx) => request(get, junkQuery(['from', 'to']).map((q) => `/v1/ops/programme/stats${q}`), adminAuth(ctx)),
+  },
   'GET /v1/ops/whoami': { requests: (ctx) => request(get, withQuery(fc.constant('/v1/ops/whoami')), adminAuth(ctx)) },
   'GET /console': { requests: () => request(get, withQuery(fc.constant('/console')), none) },
   'GET /console/': { requests: () => request(get, withQuery(fc.constant('/console/')), none) },
