@@ -25,6 +25,25 @@ export function wholeMonths(fromDay: string, toDay: string): { from: string; unt
   return { from: text(first), until: text(until) };
 }
 
+/** The parameters ($n) a range's source reads: its first and last day, and with whole months the first month and the first day after the last one. */
+interface RangeParams {
+  from: string;
+  to: string;
+  months?: { from: string; until: string };
+}
+
+/**
+ * A range's roll-up rows matching `filter` as one source: the whole months from the monthly roll-up and the edge days from the
+ * daily one, or without months every day from the daily one (with `day` among the columns, for grouping by it).
+ */
+function rangeSource(columns: string, filter: string, p: RangeParams): string {
+  if (!p.months) return `SELECT day, ${columns} FROM campaign_daily_stats WHERE day BETWEEN ${p.from}::date AND ${p.to}::date AND ${filter}`;
+  const { from, until } = p.months;
+  return `SELECT ${columns} FROM campaign_monthly_stats WHERE month >= ${from}::date AND month < ${until}::date AND ${filter}
+     UNION ALL SELECT ${columns} FROM campaign_daily_stats WHERE day >= ${p.from}::date AND day < ${from}::date AND ${filter}
+     UNION ALL SELECT ${columns} FROM campaign_daily_stats WHERE day >= ${until}::date AND day <= ${p.to}::date AND ${filter}`;
+}
+
 /** A step that stands for any step when steps are summed together; only whether a row is the journey's ("") counts then. */
 export const ANY_STEP = '*';
 
@@ -111,13 +130,8 @@ export function createCampaignStatsRepository(db: Queryable) {
       const sets = [`(${[...grouped, "step_id = ''", 'metric'].join(', ')})`, ...(armsApart ? ["(variant, step_id = '', metric)"] : [])];
       // Without days in the answer, the range's whole months come from the monthly roll-up and only its edge days from the daily one.
       const months = dimensions.includes('day') ? undefined : wholeMonths(fromDay, toDay);
-      const columns = 'step_id, variant, channel, metric, count';
-      const ofVersion = '($4::integer IS NULL OR campaign_version = $4)';
-      const source = months
-        ? `SELECT ${columns} FROM campaign_monthly_stats WHERE campaign_id = $1 AND month >= $5::date AND month < $6::date AND ${ofVersion}
-           UNION ALL SELECT ${columns} FROM campaign_daily_stats WHERE campaign_id = $1 AND day >= $2::date AND day < $5::date AND ${ofVersion}
-           UNION ALL SELECT ${columns} FROM campaign_daily_stats WHERE campaign_id = $1 AND day >= $6::date AND day <= $3::date AND ${ofVersion}`
-        : `SELECT day, ${columns} FROM campaign_daily_stats WHERE campaign_id = $1 AND day BETWEEN $2::date AND $3::date AND ${ofVersion}`;
+      const source = rangeSource('step_id, variant, channel, metric, count', 'campaign_id = $1 AND ($4::integer IS NULL OR campaign_version = $4)',
+        { from: '$2', to: '$3', ...(months && { months: { from: '$5', until: '$6' } }) });
       const result = await db.query<{ of_dimensions: boolean; values: (string | null)[]; journey: boolean; metric: string; count: string }>(
         `SELECT GROUPING(${grouped.join(', ')}) = 0 AS of_dimensions, ARRAY[${texts.join(', ')}, variant] AS values,
                 step_id = '' AS journey, metric, sum(count) AS count
@@ -151,13 +165,8 @@ export function createCampaignStatsRepository(db: Queryable) {
      */
     async programmeArms(fromDay: string, toDay: string): Promise<ProgrammeCampaignArms[]> {
       const months = wholeMonths(fromDay, toDay);
-      const wanted = "step_id = '' AND metric IN ('entered', 'converted')";
-      const columns = 'campaign_id, variant, metric, count';
-      const source = months
-        ? `SELECT ${columns} FROM campaign_monthly_stats WHERE month >= $3::date AND month < $4::date AND ${wanted}
-           UNION ALL SELECT ${columns} FROM campaign_daily_stats WHERE day >= $1::date AND day < $3::date AND ${wanted}
-           UNION ALL SELECT ${columns} FROM campaign_daily_stats WHERE day >= $4::date AND day <= $2::date AND ${wanted}`
-        : `SELECT ${columns} FROM campaign_daily_stats WHERE day BETWEEN $1::date AND $2::date AND ${wanted}`;
+      const source = rangeSource('campaign_id, variant, metric, count', "step_id = '' AND metric IN ('entered', 'converted')",
+        { from: '$1', to: '$2', ...(months && { months: { from: '$3', until: '$4' } }) });
       const result = await db.query<{ campaign_id: string; name: string; category: string | null; variant: string; metric: string; count: string }>(
         `SELECT facts.campaign_id, c.name, v.compiled->>'category' AS category, facts.variant, facts.metric, sum(facts.count) AS count
          FROM (${source}) AS facts
