@@ -1,7 +1,7 @@
 // The campaign list: each campaign's status and version (the ops API) beside its figures for the range (the stats API),
 // then the whole programme against the global control group (the programme stats API).
 import { api, programmePath, statsPath } from './console-api.js';
-import { h, section, table } from './console-dom.js';
+import { h, table } from './console-dom.js';
 import { figure, formatDay } from './console-format.js';
 import { programmeOverviewSection } from './console-stats-sections.js';
 
@@ -54,6 +54,9 @@ async function mapLimited(items, limit, fn) {
   return results;
 }
 
+/** An error that ends the view (back to the login, or the unreachable API's retry), not just one call's figures. */
+const endsView = (err) => err?.name === 'TokenRejectedError' || err?.name === 'ApiUnreachableError';
+
 export async function renderCampaignList(view, context) {
   const { range } = context;
   const programme = api(programmePath(range)).then(
@@ -66,12 +69,12 @@ export async function renderCampaignList(view, context) {
     try {
       return { campaign, path, stats: await api(path) };
     } catch (err) {
-      if (err.name === 'TokenRejectedError' || err.name === 'ApiUnreachableError') throw err;
+      if (endsView(err)) throw err;
       return { campaign, path, error: err.message };
     }
   });
   const overview = await programme;
-  if (overview.error?.name === 'TokenRejectedError' || overview.error?.name === 'ApiUnreachableError') throw overview.error;
+  if (endsView(overview.error)) throw overview.error;
   if (context.stale()) return;
 
   const heading = h('h1', {}, 'Campaigns');
@@ -83,10 +86,7 @@ export async function renderCampaignList(view, context) {
   const holder = h('div', {});
   const draw = () => holder.replaceChildren(listTable(rows, context, draw));
   draw();
-  const programmePanel = overview.answer
-    ? programmeOverviewSection(overview.answer, programmePath(range))
-    : section('programme-overview', 'Whole programme against the global control group', h('p', { class: 'error' }, `figures unavailable: ${overview.error.message}`));
-  view.append(heading, period, holder, programmePanel);
+  view.append(heading, period, holder, programmeOverviewSection(overview, programmePath(range)));
 }
 
 function listTable(rows, context, redraw) {

@@ -210,9 +210,14 @@ export function programmeSection(stats, statsPath) {
     table(null, UPLIFT_HEADERS, upliftRows(stats.programme, ['programme']), { id: 'programme-table' }), note), statsPath);
 }
 
-/** The whole programme (GET /v1/ops/programme/stats): the group against every covered campaign, pooled, then each campaign's uplift. */
-export function programmeOverviewSection(answer, statsPath) {
+/**
+ * The whole programme (GET /v1/ops/programme/stats): the group against every covered campaign, pooled, then each campaign's
+ * uplift. `result` is the call's `{ answer }`, or `{ error }` when it failed.
+ */
+export function programmeOverviewSection(result, statsPath) {
   const title = 'Whole programme against the global control group';
+  if (result.error) return section('programme-overview', title, h('p', { class: 'error' }, `figures unavailable: ${result.error.message}`));
+  const answer = result.answer;
   const group = answer.globalControl;
   if (!answer.programme) {
     const why = group
