@@ -8,6 +8,7 @@ import { payloadCodecFor } from '../../src/temporal/payload-codec';
 import { journeyWorkflowId, userWorkflowId } from '../../src/workflows/messages';
 import { eventually, startTestApi, TEST_PSEUDONYM_KEY, type TestApi } from '../support/api';
 import { uniqueUserId } from '../support/env';
+import { eraseThroughApi } from '../support/erasure';
 
 /** Erasure reaches everything: workflows, their history's readability, every table with a user column, and later calls. */
 describe('erasing a user', () => {
@@ -100,9 +101,7 @@ describe('erasing a user', () => {
     const theirs = await signalPayloads(userWorkflowId(otherPseudonym));
     expect(mine.length).toBeGreaterThan(0);
 
-    const erased = await api.http({ method: 'DELETE', url: `/v1/ops/users/${encodeURIComponent(userId)}`, headers: admin });
-    expect(erased.statusCode).toBe(200);
-    const answer = erased.json();
+    const answer = await eraseThroughApi(api, userId, admin);
     expect(answer.status).toBe('completed');
     expect(answer.removed.workflows).toBeGreaterThanOrEqual(4);
     expect(answer.removed.keys).toBeGreaterThanOrEqual(1);
@@ -148,9 +147,8 @@ describe('erasing a user', () => {
     await expect(api.temporal.workflow.getHandle(userWorkflowId(pseudonym)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
 
     // Repeating the erasure is harmless and removes nothing more.
-    const again = await api.http({ method: 'DELETE', url: `/v1/ops/users/${encodeURIComponent(userId)}`, headers: admin });
-    expect(again.statusCode).toBe(200);
-    expect(again.json().removed).toMatchObject({ keys: 0, rows: expect.objectContaining({ users: 0, inbox_messages: 0 }) });
+    const again = await eraseThroughApi(api, userId, admin);
+    expect(again.removed).toMatchObject({ keys: 0, rows: expect.objectContaining({ users: 0, inbox_messages: 0 }) });
 
     // The other user is untouched.
     expect(await inbox(otherId)).toHaveLength(1);
@@ -162,8 +160,7 @@ describe('erasing a user', () => {
     const users = Array.from({ length: 6 }, () => uniqueUserId('erase-race'));
     await Promise.all(users.map(async (userId) => {
       expect((await track({ userId, event: 'Signed Up', messageId: `${userId}-0` })).statusCode).toBe(200);
-      const erased = await api.http({ method: 'DELETE', url: `/v1/ops/users/${encodeURIComponent(userId)}`, headers: admin });
-      expect(erased.statusCode).toBe(200);
+      expect((await eraseThroughApi(api, userId, admin)).status).toBe('completed');
     }));
     const left = await Promise.all(users.map(async (userId) => {
       const workflowId = journeyWorkflowId('welcome', api.pseudonymize(userId), 1);

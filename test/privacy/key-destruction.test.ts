@@ -10,6 +10,7 @@ import { userWorkflowId } from '../../src/workflows/messages';
 import { startWorker, type BeckonWorker } from '../../src/worker';
 import { eventually, startTestApi, TEST_PSEUDONYM_KEY, type TestApi } from '../support/api';
 import { testDatabaseUrl, testTemporalAddress, uniqueUserId, workflowBundle } from '../support/env';
+import { eraseThroughApi } from '../support/erasure';
 
 /**
  * An erasure in one process reaches the key caches of the others: a second worker and a second API,
@@ -80,9 +81,7 @@ describe("a destroyed data key leaves other processes' codec caches", () => {
     }
 
     const admin = { authorization: `Bearer ${(await createAdminTokenRepository(api.pool).create('key feed test', ['admin'])).token}` };
-    const erased = await api.http({ method: 'DELETE', url: `/v1/ops/users/${encodeURIComponent(userId)}`, headers: admin });
-    expect(erased.statusCode).toBe(200);
-    expect(erased.json().removed.keys).toBe(1);
+    expect((await eraseThroughApi(api, userId, admin)).removed.keys).toBe(1);
 
     for (const { name, codec } of others) {
       const refused = await eventually(() => codec.decode(mine).then(() => 'decoded', (err: Error) => err.message), (outcome) => outcome !== 'decoded');
