@@ -13,6 +13,8 @@ const PAGE = 100;
 const UNLABELLED_PAGES = 10;
 /** An execution still listed this long after its deletion was asked is asked again. */
 const REASK_MS = 5_000;
+/** Listing rounds between two warnings that executions are still listed (about 8 s, then 10 s apart). */
+const SLOW_ROUNDS = 10;
 
 // gRPC NOT_FOUND: already deleted, by an earlier attempt or by Temporal's retention.
 const isNotFound = (err: unknown) => (err as { code?: number }).code === 5;
@@ -83,6 +85,10 @@ async function deleteWorkflows(client: Client, pseudonyms: readonly string[], co
       const workflows = new Set([...asked.keys()].map((key) => key.slice(0, key.lastIndexOf('/')))).size;
       log.info('erasure: workflows deleted', { workflows, executions: asked.size, ...spent, totalMs: Date.now() - begun });
       return workflows;
+    }
+    // Temporal deletes asynchronously, and a loaded server lags: say so every 10 rounds, so a slow erasure shows in the log.
+    if (spent.rounds % SLOW_ROUNDS === 0) {
+      log.warn('erasure: executions still listed after their deletion was asked', { listed, asked: asked.size, ...spent, waitedMs: Date.now() - begun });
     }
     // Visibility usually catches up within a few hundred milliseconds: look again soon, then less often.
     await Context.current().sleep(Math.min(1_000, 200 * 2 ** (spent.rounds - 1)));
