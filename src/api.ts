@@ -128,6 +128,7 @@ export async function startApi(options: {
       signalGate: createSignalGate(config.TEMPORAL_SIGNALS_IN_FLIGHT),
       linkSigner: createLinkSigner(deriveLinkKey(options.pseudonymKey)),
       signingKeyVault: createSigningKeyVault(deriveVaultKey(options.pseudonymKey)),
+      erasureWaitMs: config.ERASURE_WAIT_MS,
       ...(options.devSinks && { devSinks: true }),
       ...(options.metrics && { metrics: options.metrics }),
     },

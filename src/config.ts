@@ -138,6 +138,13 @@ export const configSchema = z.object({
     .max(64)
     .default(1)
     .describe('Workflow deletions an erasure has in flight at once; more did not help on the dev server (SQLite), a cluster may gain.'),
+  ERASURE_WAIT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(600_000)
+    .default(60_000)
+    .describe('How long DELETE /v1/ops/users/:userId waits for the erasure before answering 202 (0: at once; it finishes on its own); keep it under a proxy\'s timeout.'),
 
   RETAIN_DELIVERIES_DAYS: z.coerce.number().int().min(1).default(400).describe('Days a delivery record (status, reason, no content) is kept; older ones are deleted hourly.'),
   RETAIN_ENGAGEMENT_DAYS: z.coerce.number().int().min(1).default(400).describe('Days an open or click is kept; older ones are deleted hourly.'),

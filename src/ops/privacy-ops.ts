@@ -10,15 +10,15 @@ import type { UserOps } from './user-ops';
 export type ErasureAnswer = { status: 'completed'; result: ErasureResult } | { status: 'running'; workflowId: string };
 
 /** Erasure, export and suppression of one person, for the ops API and CLI. */
-export function createPrivacyOps(deps: { temporal: Client; taskQueue: string; pool: Pool; userOps: UserOps }) {
+export function createPrivacyOps(deps: { temporal: Client; taskQueue: string; pool: Pool; userOps: UserOps; erasureWaitMs?: number }) {
   const erasures = createErasureRepository(deps.pool);
   const exports = createUserExportRepository(deps.pool);
   return {
     /**
-     * Starts the person's erasure workflow (or joins the one running) and waits up to `waitMs` for it:
-     * the answer says what was removed, or that it is still running and will finish on its own.
+     * Starts the person's erasure workflow (or joins the one running) and waits up to `waitMs` for it
+     * (0: not at all): the answer says what was removed, or that it is still running and will finish on its own.
      */
-    async erase(pseudonym: string, requestedBy: string, waitMs = 60_000): Promise<ErasureAnswer> {
+    async erase(pseudonym: string, requestedBy: string, waitMs = deps.erasureWaitMs ?? 60_000): Promise<ErasureAnswer> {
       const workflowId = erasureWorkflowId(pseudonym);
       const input: ErasureInput = { version: 1, erasureId: randomUUID(), pseudonym, requestedBy };
       const handle = await deps.temporal.workflow.start(erasureWorkflow, {
@@ -28,6 +28,7 @@ export function createPrivacyOps(deps: { temporal: Client; taskQueue: string; po
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       });
+      if (waitMs === 0) return { status: 'running', workflowId };
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), waitMs)));
       const result = await Promise.race([handle.result(), timeout]).finally(() => clearTimeout(timer));
