@@ -74,7 +74,10 @@ export function userCommands(program: Command, ctx: CliContext): void {
               `rows: ${Object.entries(body.removed.rows).filter(([, n]) => n > 0).map(([table, n]) => `${table} ${n}`).join(', ') || '(none)'}`,
               'calls for this user ID are now dropped; `beckon users unsuppress` lifts that',
             ].join('\n')
-          : `erasure of ${userId} is still running (${body.workflowId}); it finishes on its own, run the command again to see what it removed`,
+          : [
+              `erasure of ${userId} is still running as workflow ${body.workflowId}; it finishes on its own`,
+              'its result in the Web UI says what it removed; running this command again while it runs waits for it again',
+            ].join('\n'),
       );
     });
 
