@@ -5,8 +5,9 @@ import { KEPT_FOR_AUDIT } from '../../src/db/erasure-repository';
 import { anonymousKey } from '../../src/api/ingestion';
 import { userJourneysQuery } from '../../src/ops/visibility-queries';
 import { payloadCodecFor } from '../../src/temporal/payload-codec';
-import { journeyWorkflowId, userWorkflowId } from '../../src/workflows/messages';
+import { erasureWorkflowId, journeyWorkflowId, userWorkflowId, type ErasureResult } from '../../src/workflows/messages';
 import { eventually, startTestApi, TEST_PSEUDONYM_KEY, type TestApi } from '../support/api';
+import { runBeckonCli } from '../support/beckon-cli';
 import { uniqueUserId } from '../support/env';
 import { eraseThroughApi } from '../support/erasure';
 
@@ -176,6 +177,74 @@ describe('erasing a user', () => {
     const read = (await createAdminTokenRepository(api.pool).create('erasure read', ['read'])).token;
     const response = await api.http({ method: 'DELETE', url: '/v1/ops/users/someone', headers: { authorization: `Bearer ${read}` } });
     expect(response.statusCode).toBe(403);
+  });
+});
+
+/** What an operator runs: the CLI's export, erase and unsuppress, against an API told not to wait for the erasure. */
+describe('erasing through the CLI, with ERASURE_WAIT_MS=0 (the API answers 202 at once)', () => {
+  let api: TestApi;
+  let token: string;
+
+  beforeAll(async () => {
+    api = await startTestApi({ deps: { erasureWaitMs: 0 } });
+    token = (await createAdminTokenRepository(api.pool).create('erasure cli test', ['admin'])).token;
+  });
+
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  const cli = (args: string[]) => runBeckonCli(api.url, token, args);
+  const track = (userId: string, messageId: string) =>
+    api.http({ method: 'POST', url: '/v1/track', payload: { userId, event: 'Signed Up', messageId } });
+  const welcomed = (userId: string) =>
+    eventually(
+      async () => (await api.http({ method: 'GET', url: `/v1/users/${encodeURIComponent(userId)}/inbox` })).json().messages as unknown[],
+      (messages) => messages.length === 1,
+    );
+
+  it('exports the person, says the erasure is running and names its workflow, whose result is what was removed; unsuppress lifts it', async () => {
+    const userId = uniqueUserId('erase-cli');
+    const pseudonym = api.pseudonymize(userId);
+    expect((await track(userId, `${userId}-1`)).statusCode).toBe(200);
+    await welcomed(userId);
+
+    const exported = await cli(['users', 'export', userId]);
+    expect(exported.code).toBe(0);
+    expect(JSON.parse(exported.stdout)).toMatchObject({ userId, pseudonym, inbox: [expect.objectContaining({ title: 'Welcome aboard!' })] });
+
+    const erasing = await cli(['users', 'erase', userId]);
+    expect(erasing.code).toBe(0);
+    expect(erasing.stdout).toContain(`erasure of ${userId} is still running as workflow ${erasureWorkflowId(pseudonym)}; it finishes on its own`);
+    const result = (await api.temporal.workflow.getHandle(erasureWorkflowId(pseudonym)).result()) as ErasureResult;
+    expect(result.removed).toMatchObject({ keys: 1, rows: expect.objectContaining({ users: 1, inbox_messages: 1 }) });
+    expect(result.removed.workflows).toBeGreaterThanOrEqual(2);
+    expect((await track(userId, `${userId}-2`)).json()).toMatchObject({ dropped: 'suppressed' });
+
+    const lifted = await cli(['users', 'unsuppress', userId]);
+    expect([lifted.code, lifted.stdout.trim()]).toEqual([0, `calls for ${userId} are taken again`]);
+    // Taken again, as a new person: the welcome journey starts over.
+    expect((await track(userId, `${userId}-3`)).json()).not.toHaveProperty('dropped');
+    await welcomed(userId);
+    const again = await cli(['users', 'unsuppress', userId]);
+    expect([again.code, again.stderr]).toEqual([3, expect.stringContaining('is not suppressed')]);
+  });
+
+  it('answers 202 with the erasure workflow ID; eraseThroughApi follows such an answer to the workflow result', async () => {
+    const [userId, otherId] = [uniqueUserId('erase-202'), uniqueUserId('erase-202')];
+    const admin = { authorization: `Bearer ${token}` };
+    for (const id of [userId, otherId]) expect((await track(id, `${id}-1`)).statusCode).toBe(200);
+    await Promise.all([welcomed(userId), welcomed(otherId)]);
+
+    const workflowId = erasureWorkflowId(api.pseudonymize(userId));
+    const answered = await api.http({ method: 'DELETE', url: `/v1/ops/users/${encodeURIComponent(userId)}`, headers: admin });
+    expect([answered.statusCode, answered.json()]).toEqual([202, { userId, status: 'running', workflowId }]);
+    const result = (await api.temporal.workflow.getHandle(workflowId).result()) as ErasureResult;
+    expect(result.removed).toMatchObject({ keys: 1, visitors: 0, rows: expect.objectContaining({ users: 1, inbox_messages: 1 }) });
+
+    const followed = await eraseThroughApi(api, otherId, admin);
+    expect(followed).toMatchObject({ userId: otherId, status: 'completed', pseudonym: api.pseudonymize(otherId), removed: { keys: 1, visitors: 0 } });
+    expect(followed.removed.rows).toMatchObject({ users: 1, inbox_messages: 1 });
   });
 });
 
