@@ -1,5 +1,6 @@
-import { Client, type Notification, type Pool } from 'pg';
+import type { Pool } from 'pg';
 import { DATA_KEY_DESTROYED_CHANNEL } from './data-key-repository';
+import { startListening } from './listening-connection';
 
 /** What a process does when a user's data key is destroyed anywhere (see DataKeyRepository.destroy). */
 export interface DataKeyDestructionHandlers {
@@ -26,67 +27,20 @@ export async function startDataKeyFeed(
   handlers: DataKeyDestructionHandlers,
   log: { warn(message: string): void } = { warn: () => {} },
 ): Promise<DataKeyFeed> {
-  let stopped = false;
-  let client: Client | undefined;
-  let retryTimer: NodeJS.Timeout | undefined;
-
-  const onNotification = (message: Notification): void => {
-    if (message.channel === DATA_KEY_DESTROYED_CHANNEL && message.payload) handlers.destroyed([message.payload]);
-  };
-
-  const connect = async (attempt: number): Promise<void> => {
-    const next = new Client(pool.options);
-    next.on('notification', onNotification);
-    next.on('error', (err) => log.warn(`data keys: listening connection failed (${err.message})`));
-    next.on('end', () => {
-      if (client === next && !stopped) {
-        log.warn('data keys: listening connection closed; reconnecting');
-        reconnect(1);
-      }
-    });
-    try {
-      await next.connect();
-      await next.query(`LISTEN ${DATA_KEY_DESTROYED_CHANNEL}`);
-    } catch (err) {
-      await next.end().catch(() => {});
-      throw err;
-    }
-    if (stopped) {
-      await next.end().catch(() => {});
-      return;
-    }
-    client = next;
+  const connection = await startListening(pool, DATA_KEY_DESTROYED_CHANNEL, {
+    label: 'data keys',
+    log,
+    onNotification: (message) => {
+      if (message.channel === DATA_KEY_DESTROYED_CHANNEL && message.payload) handlers.destroyed([message.payload]);
+    },
     // Keys destroyed while nobody listened here were not heard of: forget them all, the next use reloads.
-    if (attempt > 0) handlers.missed();
-  };
-
-  const reconnect = (attempt: number): void => {
-    client = undefined;
-    retryTimer = setTimeout(() => {
-      if (stopped) return;
-      connect(attempt).catch((err: Error) => {
-        log.warn(`data keys: cannot listen yet (${err.message})`);
-        reconnect(attempt + 1);
-      });
-    }, Math.min(30_000, 500 * 2 ** attempt));
-    retryTimer.unref();
-  };
-
-  await connect(0).catch((err: Error) => {
-    log.warn(`data keys: LISTEN failed (${err.message}); destroyed keys leave other processes' caches when they expire`);
-    reconnect(1);
+    onReconnected: () => handlers.missed(),
+    keepTrying: { meanwhile: "destroyed keys leave other processes' caches when they expire" },
   });
-
   return {
     get listening() {
-      return client !== undefined;
+      return connection.listening;
     },
-    async close() {
-      stopped = true;
-      clearTimeout(retryTimer);
-      const last = client;
-      client = undefined;
-      await last?.end().catch(() => {});
-    },
+    close: () => connection.stop(),
   };
 }

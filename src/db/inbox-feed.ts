@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Client, type Notification, type Pool } from 'pg';
+import type { Notification, Pool } from 'pg';
+import { startListening, type ListeningConnection } from './listening-connection';
 import { runPeriodically } from '../util/periodic';
 
 /** The channel the inbox trigger (migration 6) notifies on commit, with `<pseudonym> <id>`. */
@@ -79,62 +80,30 @@ async function listen(
   probeTimeoutMs: number,
   required: boolean,
 ): Promise<(() => Promise<void>) | undefined> {
-  let stopped = false;
-  let client: Client | undefined;
-  let retryTimer: NodeJS.Timeout | undefined;
   const probe = `probe ${randomUUID()}`;
   let probeArrived: () => void = () => {};
   const probed = new Promise<void>((resolve) => (probeArrived = resolve));
 
-  const onNotification = (message: Notification): void => {
-    const payload = message.payload ?? '';
-    if (payload === probe) return probeArrived();
-    const [pseudonym, id] = payload.split(' ');
-    if (pseudonym && id) notify(subscribers, pseudonym, [id]);
-  };
-
-  const connect = async (attempt: number): Promise<void> => {
-    const next = new Client(pool.options);
-    next.on('notification', onNotification);
-    next.on('error', (err) => log.warn(`inbox streams: listening connection failed (${err.message})`));
-    next.on('end', () => {
-      if (client === next && !stopped) {
-        log.warn('inbox streams: listening connection closed; reconnecting');
-        reconnect(1);
-      }
-    });
-    await next.connect();
-    await next.query(`LISTEN ${CHANNEL}`);
-    client = next;
-    // Whatever was committed while no connection listened: every stream re-reads from its cursor.
-    if (attempt > 0) notifyAll(subscribers);
-  };
-
-  const reconnect = (attempt: number): void => {
-    client = undefined;
-    retryTimer = setTimeout(() => {
-      if (stopped) return;
-      connect(attempt).catch((err: Error) => {
-        log.warn(`inbox streams: cannot listen yet (${err.message})`);
-        reconnect(attempt + 1);
-      });
-    }, Math.min(30_000, 500 * 2 ** attempt));
-    retryTimer.unref();
-  };
-
-  const stop = async (): Promise<void> => {
-    stopped = true;
-    clearTimeout(retryTimer);
-    await client?.end().catch(() => {});
-  };
-
+  let connection: ListeningConnection;
   try {
-    await connect(0);
+    connection = await startListening(pool, CHANNEL, {
+      label: 'inbox streams',
+      log,
+      onNotification: (message: Notification) => {
+        const payload = message.payload ?? '';
+        if (payload === probe) return probeArrived();
+        const [pseudonym, id] = payload.split(' ');
+        if (pseudonym && id) notify(subscribers, pseudonym, [id]);
+      },
+      // Whatever was committed while no connection listened: every stream re-reads from its cursor.
+      onReconnected: () => notifyAll(subscribers),
+    });
   } catch (err) {
     if (required) throw err;
     log.warn(`inbox streams: LISTEN failed (${(err as Error).message})`);
     return undefined;
   }
+  const stop = () => connection.stop();
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), probeTimeoutMs)));
   const outcome = await pool
