@@ -107,7 +107,11 @@ describe('global control group, first touch and engaged time', () => {
     // The policy is shared with the other test files: only this file's category is covered, and the rest of it is kept.
     const policies = createDeliveryPolicyRepository(env().pool);
     before = await policies.load();
-    await policies.save({ ...(before ?? { frequencyCap: { perDay: 100, exemptCategories: ['transactional'] }, duringQuietHours: 'defer', consent: { optIn: [] }, tracking: { requireConsent: false } }), globalControl });
+    const base = before ?? { frequencyCap: { perDay: 100, exemptCategories: ['transactional'] }, duringQuietHours: 'defer', consent: { optIn: [] }, tracking: { requireConsent: false } };
+    // Each treated user gets three messages of this category (the offer's two, the nudge): the category is exempt from
+    // the daily cap, which the seed policy.yaml that other files publish sets to 2 (the offer's second step was capped).
+    const frequencyCap = { ...base.frequencyCap, exemptCategories: [...base.frequencyCap.exemptCategories, category] };
+    await policies.save({ ...base, frequencyCap, globalControl });
   });
   afterAll(async () => {
     await createDeliveryPolicyRepository(env().pool).save(before);
@@ -240,6 +244,7 @@ steps:
       const exact = (await env().pool.query<{ s: number }>(
         `SELECT engaged_seconds AS s FROM message_sessions WHERE campaign_id = $1 AND step_id = $2 AND engaged_seconds IS NOT NULL ORDER BY 1`, [offerId, step])).rows.map((r) => r.s);
       const funnel = byStep.groups.find((g) => g.key === step)!.funnel;
+      expect({ step, settled: exact.length > 0 }).toEqual({ step, settled: true });
       expect(funnel.engagedTime.count).toBe(exact.length);
       const quantile = (q: number) => exact[Math.min(exact.length - 1, Math.ceil(q * exact.length) - 1)]!;
       for (const [q, shown] of [[0.5, funnel.engagedTime.medianSeconds], [0.9, funnel.engagedTime.p90Seconds]] as const) {
