@@ -1,5 +1,6 @@
 import { Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { Pool } from 'pg';
 import { createDataKeyRepository } from '../db/data-key-repository';
 import { createErasureRepository, type RemovedRows } from '../db/erasure-repository';
@@ -28,6 +29,8 @@ async function deleteWorkflows(client: Client, pseudonyms: readonly string[], co
   const namespace = client.options.namespace;
   // When each execution was last asked to go: one still listed a while later is asked again.
   const asked = new Map<string, number>();
+  // What the last deletion call of each answered: for the warning about executions still listed.
+  const answered = new Map<string, 'deleted' | 'not found'>();
   // Where the time goes, logged at the end: asking for deletions, listing, waiting for visibility to catch up.
   const spent = { deleteMs: 0, listMs: 0, rounds: 0 };
   const timed = async <T>(into: 'deleteMs' | 'listMs', work: Promise<T>): Promise<T> => {
@@ -39,10 +42,15 @@ async function deleteWorkflows(client: Client, pseudonyms: readonly string[], co
     }
   };
   const remove = async (workflowId: string, runId?: string) => {
-    await client.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId, ...(runId && { runId }) } }).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    });
+    const answer = await client.workflowService.deleteWorkflowExecution({ namespace, workflowExecution: { workflowId, ...(runId && { runId }) } }).then(
+      () => 'deleted' as const,
+      (err: unknown) => {
+        if (!isNotFound(err)) throw err;
+        return 'not found' as const;
+      },
+    );
     asked.set(`${workflowId}/${runId ?? ''}`, Date.now());
+    answered.set(`${workflowId}/${runId ?? ''}`, answer);
   };
   // Deletions are independent calls: ERASURE_DELETE_CONCURRENCY at a time (one by default: on the dev server more were slower).
   const removeAll = (executions: readonly { workflowId: string; runId?: string }[]) =>
@@ -61,6 +69,7 @@ async function deleteWorkflows(client: Client, pseudonyms: readonly string[], co
   // The raw listing decodes no memo, so it still works on a second run, after the user's key is gone.
   for (;;) {
     let listed = 0;
+    const still: string[] = [];
     spent.rounds += 1;
     const due: { workflowId: string; runId: string }[] = [];
     for (const { query, pages, mine } of queries) {
@@ -72,6 +81,8 @@ async function deleteWorkflows(client: Client, pseudonyms: readonly string[], co
           const runId = info.execution?.runId ?? '';
           if (!workflowId || (mine && !mine(workflowId))) continue;
           listed += 1;
+          const status = temporal.api.enums.v1.WorkflowExecutionStatus[info.status ?? 0] ?? String(info.status);
+          still.push(`${workflowId}/${runId} ${status}, last asked: ${answered.get(`${workflowId}/${runId}`) ?? 'not yet'}`);
           const last = asked.get(`${workflowId}/${runId}`);
           if (last === undefined || Date.now() - last > REASK_MS) due.push({ workflowId, runId });
         }
@@ -88,7 +99,9 @@ async function deleteWorkflows(client: Client, pseudonyms: readonly string[], co
     }
     // Temporal deletes asynchronously, and a loaded server lags: say so every 10 rounds, so a slow erasure shows in the log.
     if (spent.rounds % SLOW_ROUNDS === 0) {
-      log.warn('erasure: executions still listed after their deletion was asked', { listed, asked: asked.size, ...spent, waitedMs: Date.now() - begun });
+      log.warn('erasure: executions still listed after their deletion was asked', {
+        listed, asked: asked.size, ...spent, waitedMs: Date.now() - begun, still: still.slice(0, 5),
+      });
     }
     // Visibility usually catches up within a few hundred milliseconds: look again soon, then less often.
     await Context.current().sleep(Math.min(1_000, 200 * 2 ** (spent.rounds - 1)));
