@@ -3,7 +3,8 @@ import { withTransaction } from '../../src/db/transaction';
 import { createInboxRepository, type InboxRepository } from '../../src/db/inbox-repository';
 import { deliveryKey } from '../../src/domain/campaign/campaign-model';
 import { eventually, startApiHarness, type ApiHarness } from '../support/api-harness';
-import { buildTestApp } from '../support/api';
+import { buildApp } from '../../src/api/app';
+import { buildTestApp, clientCredential } from '../support/api';
 import { uniqueUserId } from '../support/env';
 import { openStream, type SseEvent, type SseReader } from '../support/sse';
 
@@ -111,6 +112,52 @@ describe('GET /v1/users/:userId/inbox/stream', () => {
       reader.close();
       await eventually(connections, (count) => count === 0);
     } finally {
+      await app.close();
+    }
+  });
+
+  it('lets go of a client that leaves while the stream reads its starting point (its subscription ends then, not at shutdown)', async () => {
+    // The starting point's read is held until the client has gone; the feed counts the stream's subscription.
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let reading: () => void = () => {};
+    const read = new Promise<void>((resolve) => (reading = resolve));
+    let subscribed = 0;
+    const deps = {
+      ...api.deps,
+      inbox: { ...api.deps.inbox, latestId: async (pseudonym: string) => {
+        reading();
+        await held;
+        return api.deps.inbox.latestId(pseudonym);
+      } },
+      inboxFeed: { ...api.deps.inboxFeed, subscribe: (pseudonym: string, onChange: (ids?: string[]) => void) => {
+        subscribed += 1;
+        const unsubscribe = api.deps.inboxFeed.subscribe(pseudonym, onChange);
+        return () => {
+          subscribed -= 1;
+          unsubscribe();
+        };
+      } },
+    };
+    const app = await buildApp(deps);
+    try {
+      const base = await app.listen({ host: '127.0.0.1', port: 0 });
+      const userId = uniqueUserId('gone');
+      const controller = new AbortController();
+      const opening = fetch(`${base}/v1/users/${encodeURIComponent(userId)}/inbox/stream`, {
+        headers: { accept: 'text/event-stream', authorization: clientCredential(api.signingKey, `/v1/users/${encodeURIComponent(userId)}`) },
+        signal: controller.signal,
+      }).catch((err: Error) => err.name);
+      await read;
+      expect(subscribed).toBe(1);
+      controller.abort();
+      expect(await opening).toBe('AbortError');
+      const connections = () => new Promise<number>((resolve, reject) => app.server.getConnections((err, count) => (err ? reject(err) : resolve(count))));
+      await eventually(connections, (count) => count === 0);
+      release();
+      await eventually(async () => subscribed, (count) => count === 0);
+    } finally {
+      release();
       await app.close();
     }
   });

@@ -160,6 +160,11 @@ export function inboxStreamRoutes(app: FastifyInstance, deps: ApiDeps, auth: Cli
     const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), heartbeatMs);
     open.add(end);
     raw.on('close', end);
+    // A client gone while the starting point was read closed before the listener was there: end now, not at shutdown.
+    if (raw.destroyed || request.raw.socket.destroyed) {
+      end();
+      return reply;
+    }
     wake();
     return reply;
   });
