@@ -139,11 +139,17 @@ export async function startTestApi(
     app,
     worker,
     payloadCodec,
+    // Each step runs even when one before it failed, so one failure does not leave the others' handles open.
     async close() {
-      await app.close();
-      await worker?.shutdown();
-      await temporal.connection.close();
-      await pool.end();
+      try {
+        await app.close();
+      } finally {
+        try {
+          await worker?.shutdown();
+        } finally {
+          await temporal.connection.close().finally(() => pool.end());
+        }
+      }
     },
   };
 }
