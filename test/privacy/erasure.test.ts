@@ -11,6 +11,9 @@ import { runBeckonCli } from '../support/beckon-cli';
 import { uniqueUserId } from '../support/env';
 import { eraseThroughApi } from '../support/erasure';
 
+/** An erasure waits for Temporal's deletions, which a dev server loaded by the other test files lags by a minute or more. */
+const ERASING_MS = 300_000;
+
 /** Erasure reaches everything: workflows, their history's readability, every table with a user column, and later calls. */
 describe('erasing a user', () => {
   let api: TestApi;
@@ -153,7 +156,7 @@ describe('erasing a user', () => {
 
     // The other user is untouched.
     expect(await inbox(otherId)).toHaveLength(1);
-  });
+  }, ERASING_MS);
 
   it('right after the event that starts a journey: the journey, started or starting meanwhile, is deleted too', async () => {
     // The user workflow starts a journey through a local activity: a start already on its way when the user
@@ -171,7 +174,7 @@ describe('erasing a user', () => {
       );
     }));
     expect(left.filter((entry) => entry !== undefined)).toEqual([]);
-  });
+  }, ERASING_MS);
 
   it('needs the admin scope', async () => {
     const read = (await createAdminTokenRepository(api.pool).create('erasure read', ['read'])).token;
@@ -228,7 +231,7 @@ describe('erasing through the CLI, with ERASURE_WAIT_MS=0 (the API answers 202 a
     await welcomed(userId);
     const again = await cli(['users', 'unsuppress', userId]);
     expect([again.code, again.stderr]).toEqual([3, expect.stringContaining('is not suppressed')]);
-  });
+  }, ERASING_MS);
 
   it('answers 202 with the erasure workflow ID; eraseThroughApi follows such an answer to the workflow result', async () => {
     const [userId, otherId] = [uniqueUserId('erase-202'), uniqueUserId('erase-202')];
@@ -245,7 +248,7 @@ describe('erasing through the CLI, with ERASURE_WAIT_MS=0 (the API answers 202 a
     const followed = await eraseThroughApi(api, otherId, admin);
     expect(followed).toMatchObject({ userId: otherId, status: 'completed', pseudonym: api.pseudonymize(otherId), removed: { keys: 1, visitors: 0 } });
     expect(followed.removed.rows).toMatchObject({ users: 1, inbox_messages: 1 });
-  });
+  }, ERASING_MS);
 });
 
 describe('tracking consent required by policy', () => {
