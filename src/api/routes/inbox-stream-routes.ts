@@ -161,7 +161,7 @@ export function inboxStreamRoutes(app: FastifyInstance, deps: ApiDeps, auth: Cli
     open.add(end);
     raw.on('close', end);
     // A client gone while the starting point was read closed before the listener was there: end now, not at shutdown.
-    if (raw.destroyed || request.raw.socket.destroyed) {
+    if (raw.destroyed) {
       end();
       return reply;
     }
