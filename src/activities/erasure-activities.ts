@@ -27,10 +27,10 @@ const isNotFound = (err: unknown) => (err as { code?: number }).code === 5;
  */
 async function deleteWorkflows(client: Client, pseudonyms: readonly string[], concurrency: number): Promise<number> {
   const namespace = client.options.namespace;
-  // When each execution was last asked to go: one still listed a while later is asked again.
-  const asked = new Map<string, number>();
-  // What the last deletion call of each answered: for the warning about executions still listed.
-  const answered = new Map<string, 'deleted' | 'not found'>();
+  // When each execution (`workflowId/runId`) was last asked to go, and what Temporal answered: one still listed a while
+  // later is asked again, and the warning about those still listed says what their last call answered.
+  const asked = new Map<string, { at: number; answer: 'deleted' | 'not found' }>();
+  const keyOf = (workflowId: string, runId?: string) => `${workflowId}/${runId ?? ''}`;
   // Where the time goes, logged at the end: asking for deletions, listing, waiting for visibility to catch up.
   const spent = { deleteMs: 0, listMs: 0, rounds: 0 };
   const timed = async <T>(into: 'deleteMs' | 'listMs', work: Promise<T>): Promise<T> => {
@@ -49,8 +49,7 @@ async function deleteWorkflows(client: Client, pseudonyms: readonly string[], co
         return 'not found' as const;
       },
     );
-    asked.set(`${workflowId}/${runId ?? ''}`, Date.now());
-    answered.set(`${workflowId}/${runId ?? ''}`, answer);
+    asked.set(keyOf(workflowId, runId), { at: Date.now(), answer });
   };
   // Deletions are independent calls: ERASURE_DELETE_CONCURRENCY at a time (one by default: on the dev server more were slower).
   const removeAll = (executions: readonly { workflowId: string; runId?: string }[]) =>
@@ -68,8 +67,8 @@ async function deleteWorkflows(client: Client, pseudonyms: readonly string[], co
   // Visibility lags deletion: list until no execution of theirs is listed, so the answer can say none is left.
   // The raw listing decodes no memo, so it still works on a second run, after the user's key is gone.
   for (;;) {
-    let listed = 0;
-    const still: string[] = [];
+    // Those of theirs listed this round, with their status: none left ends the erasure's wait.
+    const still: { key: string; status: number }[] = [];
     spent.rounds += 1;
     const due: { workflowId: string; runId: string }[] = [];
     for (const { query, pages, mine } of queries) {
@@ -80,17 +79,17 @@ async function deleteWorkflows(client: Client, pseudonyms: readonly string[], co
           const workflowId = info.execution?.workflowId ?? '';
           const runId = info.execution?.runId ?? '';
           if (!workflowId || (mine && !mine(workflowId))) continue;
-          listed += 1;
-          const status = temporal.api.enums.v1.WorkflowExecutionStatus[info.status ?? 0] ?? String(info.status);
-          still.push(`${workflowId}/${runId} ${status}, last asked: ${answered.get(`${workflowId}/${runId}`) ?? 'not yet'}`);
-          const last = asked.get(`${workflowId}/${runId}`);
-          if (last === undefined || Date.now() - last > REASK_MS) due.push({ workflowId, runId });
+          const key = keyOf(workflowId, runId);
+          still.push({ key, status: info.status ?? 0 });
+          const last = asked.get(key);
+          if (last === undefined || Date.now() - last.at > REASK_MS) due.push({ workflowId, runId });
         }
         if (!page.nextPageToken?.length) break;
         nextPageToken = page.nextPageToken;
       }
     }
     await removeAll(due);
+    const listed = still.length;
     Context.current().heartbeat({ asked: asked.size, listed });
     if (listed === 0) {
       const workflows = new Set([...asked.keys()].map((key) => key.slice(0, key.lastIndexOf('/')))).size;
@@ -100,7 +99,9 @@ async function deleteWorkflows(client: Client, pseudonyms: readonly string[], co
     // Temporal deletes asynchronously, and a loaded server lags: say so every 10 rounds, so a slow erasure shows in the log.
     if (spent.rounds % SLOW_ROUNDS === 0) {
       log.warn('erasure: executions still listed after their deletion was asked', {
-        listed, asked: asked.size, ...spent, waitedMs: Date.now() - begun, still: still.slice(0, 5),
+        listed, asked: asked.size, ...spent, waitedMs: Date.now() - begun,
+        still: still.slice(0, 5).map(({ key, status }) =>
+          `${key} ${temporal.api.enums.v1.WorkflowExecutionStatus[status]}, last asked: ${asked.get(key)?.answer ?? 'not yet'}`),
       });
     }
     // Visibility usually catches up within a few hundred milliseconds: look again soon, then less often.
