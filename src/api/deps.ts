@@ -40,8 +40,8 @@ export interface ApiBase {
   signingKeyVault: SigningKeyVault;
   /** policy.yaml as published; by default read from Postgres at most once a second (tests hand their own). */
   deliveryPolicy?: () => Promise<DeliveryPolicy | undefined>;
-  /** How long an erasure request waits for the erasure workflow before answering 202 (ERASURE_WAIT_MS; 60 s by default). */
-  erasureWaitMs?: number;
+  /** How long an erasure request waits for the erasure workflow before answering 202 (ERASURE_WAIT_MS). */
+  erasureWaitMs: number;
   /** True under `npm start` with its dev sinks: serves GET /v1/dev/mail and /v1/dev/push. */
   devSinks?: boolean;
   /** Calls, ingest latency and events by outcome, served at GET /metrics; made by src/api.ts. */

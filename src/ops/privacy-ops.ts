@@ -10,15 +10,16 @@ import type { UserOps } from './user-ops';
 export type ErasureAnswer = { status: 'completed'; result: ErasureResult } | { status: 'running'; workflowId: string };
 
 /** Erasure, export and suppression of one person, for the ops API and CLI. */
-export function createPrivacyOps(deps: { temporal: Client; taskQueue: string; pool: Pool; userOps: UserOps; erasureWaitMs?: number }) {
+export function createPrivacyOps(deps: { temporal: Client; taskQueue: string; pool: Pool; userOps: UserOps; erasureWaitMs: number }) {
   const erasures = createErasureRepository(deps.pool);
   const exports = createUserExportRepository(deps.pool);
   return {
     /**
-     * Starts the person's erasure workflow (or joins the one running) and waits up to `waitMs` for it
+     * Starts the person's erasure workflow (or joins the one running) and waits up to ERASURE_WAIT_MS for it
      * (0: not at all): the answer says what was removed, or that it is still running and will finish on its own.
      */
-    async erase(pseudonym: string, requestedBy: string, waitMs = deps.erasureWaitMs ?? 60_000): Promise<ErasureAnswer> {
+    async erase(pseudonym: string, requestedBy: string): Promise<ErasureAnswer> {
+      const waitMs = deps.erasureWaitMs;
       const workflowId = erasureWorkflowId(pseudonym);
       const input: ErasureInput = { version: 1, erasureId: randomUUID(), pseudonym, requestedBy };
       const handle = await deps.temporal.workflow.start(erasureWorkflow, {

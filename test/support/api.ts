@@ -98,9 +98,10 @@ export async function startTestApi(
   const payloadCodec = payloadCodecFor(TEST_PSEUDONYM_KEY, { pool });
   const temporal = await connectClient({ address: temporalAddress, namespace: 'default', waitMs: 30_000, payloadCodec });
   const taskQueue = `api-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+  const defaults = loadConfig({});
   let worker: BeckonWorker | undefined;
   if (options.worker !== false) {
-    const config = { ...loadConfig({}), TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue };
+    const config = { ...defaults, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: taskQueue };
     worker = await startWorker({ config, pool, pseudonymKey: TEST_PSEUDONYM_KEY, workflowBundle: workflowBundle(), payloadCodec });
   }
   const pseudonymize = createPseudonymizer(TEST_PSEUDONYM_KEY);
@@ -110,7 +111,8 @@ export async function startTestApi(
     taskQueue,
     pseudonymize,
     catalogRevision: cachedRevision(() => createCampaignRepository(pool).revision()),
-    signalGate: createSignalGate(loadConfig({}).TEMPORAL_SIGNALS_IN_FLIGHT),
+    signalGate: createSignalGate(defaults.TEMPORAL_SIGNALS_IN_FLIGHT),
+    erasureWaitMs: defaults.ERASURE_WAIT_MS,
     linkSigner: createLinkSigner(deriveLinkKey(TEST_PSEUDONYM_KEY)),
     signingKeyVault: testSigningKeyVault(),
     ...options.deps,

@@ -52,8 +52,11 @@ export function opsEnvPerFile(label: string, options: { worker?: boolean } = {})
     const catalogRevision = cachedRevision(() => createCampaignRepository(pool).revision(), 0);
     const linkSigner = createLinkSigner(deriveLinkKey('ops-test-key-'.padEnd(40, 'x')));
     const signingKeyVault = createSigningKeyVault(deriveVaultKey('ops-test-key-'.padEnd(40, 'x')));
-    const signalGate = createSignalGate(loadConfig({}).TEMPORAL_SIGNALS_IN_FLIGHT);
-    const { app } = await buildTestApp({ pool, temporal, taskQueue, pseudonymize, catalogRevision, signalGate, linkSigner, signingKeyVault });
+    const defaults = loadConfig({});
+    const signalGate = createSignalGate(defaults.TEMPORAL_SIGNALS_IN_FLIGHT);
+    const { app } = await buildTestApp({
+      pool, temporal, taskQueue, pseudonymize, catalogRevision, signalGate, linkSigner, signingKeyVault, erasureWaitMs: defaults.ERASURE_WAIT_MS,
+    });
     const http = await serve(app);
     const address = app.server.address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
