@@ -9,10 +9,7 @@ import { erasureWorkflowId, journeyWorkflowId, userWorkflowId, type ErasureResul
 import { eventually, startTestApi, TEST_PSEUDONYM_KEY, type TestApi } from '../support/api';
 import { runBeckonCli } from '../support/beckon-cli';
 import { uniqueUserId } from '../support/env';
-import { eraseThroughApi } from '../support/erasure';
-
-/** An erasure waits for Temporal's deletions, which a dev server loaded by the other test files lags by a minute or more. */
-const ERASING_MS = 300_000;
+import { eraseThroughApi, ERASING_MS } from '../support/erasure';
 
 /** Erasure reaches everything: workflows, their history's readability, every table with a user column, and later calls. */
 describe('erasing a user', () => {

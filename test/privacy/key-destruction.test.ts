@@ -10,7 +10,7 @@ import { userWorkflowId } from '../../src/workflows/messages';
 import { startWorker, type BeckonWorker } from '../../src/worker';
 import { eventually, startTestApi, TEST_PSEUDONYM_KEY, type TestApi } from '../support/api';
 import { testDatabaseUrl, testTemporalAddress, uniqueUserId, workflowBundle } from '../support/env';
-import { eraseThroughApi } from '../support/erasure';
+import { eraseThroughApi, ERASING_MS } from '../support/erasure';
 
 /**
  * An erasure in one process reaches the key caches of the others: a second worker and a second API,
@@ -88,5 +88,5 @@ describe("a destroyed data key leaves other processes' codec caches", () => {
       expect({ name, refused }).toEqual({ name, refused: expect.stringMatching(/destroyed/) });
       expect(await eventName(codec, theirs)).toBe('Signed Up');
     }
-  }, 300_000); // the erasure waits for Temporal's deletions, which a loaded dev server lags by a minute or more
+  }, ERASING_MS);
 });

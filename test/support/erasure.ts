@@ -1,6 +1,9 @@
 import type { ErasureResult } from '../../src/workflows/messages';
 import type { TestApi } from './api';
 
+/** For a test that erases: an erasure waits for Temporal's deletions, which a dev server loaded by the other test files lags by a minute or more. */
+export const ERASING_MS = 300_000;
+
 /** What `DELETE /v1/ops/users/:userId` answers once the erasure is done. */
 export type ErasedBody = { userId: string; status: 'completed' } & ErasureResult;
 
