@@ -30,8 +30,9 @@ export async function startDataKeyFeed(
   const connection = await startListening(pool, DATA_KEY_DESTROYED_CHANNEL, {
     label: 'data keys',
     log,
+    // The connection listens on this channel alone.
     onNotification: (message) => {
-      if (message.channel === DATA_KEY_DESTROYED_CHANNEL && message.payload) handlers.destroyed([message.payload]);
+      if (message.payload) handlers.destroyed([message.payload]);
     },
     // Keys destroyed while nobody listened here were not heard of: forget them all, the next use reloads.
     onReconnected: () => handlers.missed(),
